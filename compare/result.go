@@ -1,0 +1,133 @@
+package compare
+
+import "github.com/nsys-gate/gate/parse"
+
+// ResultSchema versions the JSON layout of Result.
+const ResultSchema = "gate.result/v1"
+
+// Verdict is the judgement of one metric or of a whole comparison.
+type Verdict string
+
+// Verdicts, from best to worst for a metric; NotComparable and NoBaseline only
+// apply to a whole comparison.
+const (
+	Info          Verdict = "info" // shown, not gated
+	Pass          Verdict = "pass"
+	Warn          Verdict = "warn"
+	Fail          Verdict = "fail"
+	NotComparable Verdict = "not_comparable"
+	NoBaseline    Verdict = "no_baseline"
+)
+
+// Kind says how a metric is judged.
+type Kind string
+
+const (
+	Exact Kind = "exact" // structural, compared value to value
+	Stat  Kind = "stat"  // noisy time, compared sample to sample
+)
+
+// Result is the outcome of comparing a head summary with a base summary.
+// render turns it into markdown, HTML, text or JSON; it holds everything a
+// report shows, so rendering needs nothing else.
+type Result struct {
+	Schema  string   `json:"schema"`
+	Verdict Verdict  `json:"verdict"`
+	Reasons []string `json:"reasons,omitempty"` // why not comparable / no baseline
+	Counts  Counts   `json:"counts"`
+	Base    Side     `json:"base"`
+	Head    Side     `json:"head"`
+	// Metrics is every compared metric, ordered by group then name.
+	Metrics  []Metric   `json:"metrics"`
+	Kernels  KernelDiff `json:"kernels"`
+	Rules    []Rule     `json:"rules"`
+	Warnings []string   `json:"warnings,omitempty"`
+	// ConfigID names the gate configuration; it keys the sticky comment.
+	ConfigID string `json:"config_id"`
+}
+
+// Counts tallies metric verdicts.
+type Counts struct {
+	Fail int `json:"fail"`
+	Warn int `json:"warn"`
+	Pass int `json:"pass"`
+	Info int `json:"info"`
+}
+
+// Side is what the report shows about one of the two summaries.
+type Side struct {
+	Source   parse.Source    `json:"source"`
+	GPU      parse.GPU       `json:"gpu"`
+	Warnings []parse.Warning `json:"warnings,omitempty"`
+}
+
+// Metric is one compared metric. Group is one of "phase", "kernel",
+// "component", "graph", "memory", "gpu_time", "bandwidth", "device",
+// "communication", "extra". Values are in Unit ("ns", "bytes", "count",
+// "pct", "bps", or the extra metric's own unit).
+type Metric struct {
+	Name      string    `json:"name"`
+	Group     string    `json:"group"`
+	Unit      string    `json:"unit"`
+	Kind      Kind      `json:"kind"`
+	Better    string    `json:"better"` // "lower" or "higher"
+	Base      float64   `json:"base"`
+	Head      float64   `json:"head"`
+	Delta     float64   `json:"delta"`     // head - base, in Unit
+	DeltaPct  float64   `json:"delta_pct"` // relative change, percent; 0 when base is 0
+	HasBase   bool      `json:"has_base"`
+	HasHead   bool      `json:"has_head"`
+	CI        *Interval `json:"ci,omitempty"` // stat metrics: interval of the relative change
+	P         float64   `json:"p,omitempty"`  // stat metrics: Mann-Whitney U p-value
+	NBase     int       `json:"n_base,omitempty"`
+	NHead     int       `json:"n_head,omitempty"`
+	Threshold string    `json:"threshold,omitempty"` // the rule's thresholds, for display
+	Rule      string    `json:"rule,omitempty"`      // the glob of the rule that applied
+	Verdict   Verdict   `json:"verdict"`
+	Note      string    `json:"note,omitempty"` // e.g. "too few samples (2 vs 2)"
+}
+
+// Interval is a confidence interval of the relative change, in percent.
+type Interval struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Confidence float64 `json:"confidence"`
+}
+
+// KernelDiff is how the set of kernels changed between base and head.
+type KernelDiff struct {
+	Added   []KernelChange `json:"added"`
+	Removed []KernelChange `json:"removed"`
+	Variant []KernelChange `json:"variant_changed"`
+	// Largest changes by total time and by count per decode step.
+	TopTime  []KernelChange `json:"top_time"`
+	TopCount []KernelChange `json:"top_count"`
+}
+
+// KernelChange pairs a base kernel with the head kernel it was matched to.
+// Match says how: "exact", "normalized", "family", "component", or "" for
+// added/removed kernels.
+type KernelChange struct {
+	Base        string  `json:"base,omitempty"`
+	Head        string  `json:"head,omitempty"`
+	Match       string  `json:"match,omitempty"`
+	Component   string  `json:"component"`
+	BaseNs      int64   `json:"base_ns"`
+	HeadNs      int64   `json:"head_ns"`
+	BasePerStep float64 `json:"base_per_step"`
+	HeadPerStep float64 `json:"head_per_step"`
+	BaseCount   int64   `json:"base_count"`
+	HeadCount   int64   `json:"head_count"`
+}
+
+// Rule gates the metrics whose names match Metric (a glob, path.Match style
+// per dot-separated segment, "*" matching one segment and "**" any number).
+type Rule struct {
+	Metric string `json:"metric" yaml:"metric"`
+	Better string `json:"better,omitempty" yaml:"better,omitempty"` // "lower" or "higher"; default per metric
+	Warn   string `json:"warn,omitempty" yaml:"warn,omitempty"`     // "5%", "2pp", "10us", "1"
+	Fail   string `json:"fail,omitempty" yaml:"fail,omitempty"`
+	Floor  string `json:"floor,omitempty" yaml:"floor,omitempty"` // changes below this absolute size are noise
+	Kind   Kind   `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Ignore bool   `json:"ignore,omitempty" yaml:"ignore,omitempty"`
+}

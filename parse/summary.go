@@ -1,0 +1,287 @@
+// Package parse turns profiler output (Nsight Systems SQLite exports) into a
+// Summary: the versioned, comparable model that gate stores as a baseline and
+// that compare and render read. It does no I/O beyond the files it is given.
+package parse
+
+// SummarySchema versions the JSON layout of Summary. Bump it on any change that
+// an older reader would misinterpret.
+const SummarySchema = "gate.summary/v1"
+
+// Phase names used as keys of Summary.Phases.
+const (
+	PhasePrefill = "prefill"
+	PhaseDecode  = "decode"
+	PhaseMixed   = "mixed"
+)
+
+// Trace modes of CUDA-graph tracing (nsys --cuda-graph-trace).
+const (
+	TraceNode  = "node"
+	TraceGraph = "graph"
+)
+
+// Summary is everything gate knows about one profile. Times are nanoseconds,
+// sizes bytes, rates bytes per second unless a field name says otherwise.
+// Slices are sorted so that the JSON encoding is deterministic.
+type Summary struct {
+	Schema     string            `json:"schema"`
+	Source     Source            `json:"source"`
+	GPU        GPU               `json:"gpu"`
+	Phases     map[string]*Phase `json:"phases"`
+	Kernels    []Kernel          `json:"kernels"`
+	Components []PhaseComponents `json:"components"`
+	CUDAGraphs Graphs            `json:"cuda_graphs"`
+	Memory     Memory            `json:"memory"`
+	GPUTime    GPUTime           `json:"gpu_time"`
+	// Devices is per-device detail, filled when the export has more than one
+	// device or several per-rank exports were merged.
+	Devices       []Device       `json:"devices,omitempty"`
+	Communication *Communication `json:"communication,omitempty"`
+	// Bandwidth is per-kernel DRAM traffic from an Nsight Compute CSV.
+	Bandwidth *Bandwidth `json:"bandwidth,omitempty"`
+	// Extra holds metrics from outside the profile (vLLM benchmark results,
+	// Prometheus scrapes, logs, user JSON), gated by the same rules.
+	Extra    []ExtraMetric `json:"extra,omitempty"`
+	Warnings []Warning     `json:"warnings"`
+}
+
+// Source says where a summary came from and how it was captured; compare
+// refuses to judge two summaries whose fingerprints differ in ways that matter.
+type Source struct {
+	File          string `json:"file"`
+	NsysVersion   string `json:"nsys_version,omitempty"`
+	ExportSchema  string `json:"export_schema,omitempty"`
+	TraceMode     string `json:"trace_mode"` // TraceNode or TraceGraph
+	Scope         string `json:"scope,omitempty"`
+	WindowStartNs int64  `json:"window_start_ns"`
+	WindowEndNs   int64  `json:"window_end_ns"`
+	GateVersion   string `json:"gate_version,omitempty"`
+	// Legacy is set when the summary was converted from the seed's older
+	// summary.json layout, which lacks samples and fingerprints.
+	Legacy bool `json:"legacy,omitempty"`
+	// Commit is the commit the profile was made from, where known (baselines).
+	Commit string `json:"commit,omitempty"`
+}
+
+// GPU describes the device(s) the profile ran on.
+type GPU struct {
+	Name          string  `json:"name,omitempty"`
+	Chip          string  `json:"chip,omitempty"`
+	SMs           int     `json:"sms,omitempty"`
+	MemoryBytes   int64   `json:"memory_bytes,omitempty"`
+	PeakBandwidth float64 `json:"peak_bandwidth_bps,omitempty"`
+	Driver        string  `json:"driver,omitempty"`
+	CUDA          string  `json:"cuda,omitempty"`
+	Devices       int     `json:"devices"`
+	// NVML is the live reading taken by `gate profile` on the machine itself.
+	NVML *NVML `json:"nvml,omitempty"`
+}
+
+// NVML is a fingerprint read through NVML at profile time. Available is false
+// where no driver or GPU was found; the other fields are then empty.
+type NVML struct {
+	Available       bool     `json:"available"`
+	Name            string   `json:"name,omitempty"`
+	UUID            string   `json:"uuid,omitempty"`
+	Driver          string   `json:"driver,omitempty"`
+	CUDADriver      string   `json:"cuda_driver,omitempty"`
+	BusWidthBits    int      `json:"bus_width_bits,omitempty"`
+	MaxMemClockMHz  int      `json:"max_mem_clock_mhz,omitempty"`
+	PeakBandwidth   float64  `json:"peak_bandwidth_bps,omitempty"`
+	SMClockMHz      int      `json:"sm_clock_mhz,omitempty"`
+	MemClockMHz     int      `json:"mem_clock_mhz,omitempty"`
+	ThrottleReasons []string `json:"throttle_reasons,omitempty"`
+	TemperatureC    int      `json:"temperature_c,omitempty"`
+	OtherProcesses  int      `json:"other_processes,omitempty"`
+}
+
+// Stat summarises a sample.
+type Stat struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// Phase is one kind of step (prefill, decode, mixed): its per-step samples and
+// their summaries.
+type Phase struct {
+	Steps       int    `json:"steps"`
+	Span        Stat   `json:"span_ns"`      // projected first op start to last op end
+	Busy        Stat   `json:"busy_ns"`      // union of the step's GPU ops
+	KernelTime  Stat   `json:"kernel_ns"`    // sum of kernel durations
+	Kernels     Stat   `json:"kernels"`      // kernels per step
+	Memcpys     Stat   `json:"memcpys"`      // memcpy ops per step
+	MemcpyBytes Stat   `json:"memcpy_bytes"` // memcpy bytes per step
+	DtoH        Stat   `json:"dtoh"`         // device-to-host copies per step
+	Syncs       Stat   `json:"syncs"`        // host synchronisations per step
+	Samples     []Step `json:"samples"`
+}
+
+// Step is one step range and what its GPU ops added up to.
+type Step struct {
+	Name        string `json:"name"`
+	StartNs     int64  `json:"start_ns"` // projected GPU start
+	SpanNs      int64  `json:"span_ns"`
+	BusyNs      int64  `json:"busy_ns"`
+	KernelNs    int64  `json:"kernel_ns"`
+	Kernels     int    `json:"kernels"`
+	Memcpys     int    `json:"memcpys"`
+	MemcpyBytes int64  `json:"memcpy_bytes"`
+	DtoH        int    `json:"dtoh"`
+	Syncs       int    `json:"syncs"`
+	// Device is the CUDA device the step's ops ran on (multi-GPU exports).
+	Device int `json:"device,omitempty"`
+}
+
+// Kernel aggregates every launch of one kernel name in the window.
+type Kernel struct {
+	Name      string  `json:"name"` // short name
+	Demangled string  `json:"demangled,omitempty"`
+	Component string  `json:"component"`
+	Count     int64   `json:"count"`
+	TotalNs   int64   `json:"total_ns"`
+	AvgNs     float64 `json:"avg_ns"`
+	P50Ns     float64 `json:"p50_ns"` // median as nsys stats computes it
+	P90Ns     float64 `json:"p90_ns"`
+	MinNs     int64   `json:"min_ns"`
+	MaxNs     int64   `json:"max_ns"`
+	Share     float64 `json:"share"` // of all kernel time in the window, 0..1
+	// Per-step counts; zero where the phase has no steps.
+	PerDecodeStep  float64 `json:"per_decode_step"`
+	PerPrefillStep float64 `json:"per_prefill_step"`
+	InGraph        int64   `json:"in_graph"` // launches that were CUDA-graph nodes
+}
+
+// PhaseComponents is the component breakdown of one phase ("window" is the
+// whole scope window).
+type PhaseComponents struct {
+	Phase      string          `json:"phase"`
+	Components []ComponentTime `json:"components"`
+}
+
+// ComponentTime is the kernel time of one component (attention, gemm, ...).
+type ComponentTime struct {
+	Name    string  `json:"name"`
+	TimeNs  int64   `json:"time_ns"`
+	Kernels int64   `json:"kernels"`
+	Share   float64 `json:"share"` // of the phase's kernel time, 0..1
+}
+
+// Graphs is CUDA-graph coverage. In node mode graph kernels are kernel rows
+// with a graph node id; in graph mode each replay is one GRAPH_TRACE row.
+type Graphs struct {
+	Mode            string  `json:"mode"`
+	Replays         int64   `json:"replays"`
+	KernelsInGraphs int64   `json:"kernels_in_graphs"`
+	KernelsOutside  int64   `json:"kernels_outside"`
+	TimeInGraphsNs  int64   `json:"time_in_graphs_ns"`
+	TimeOutsideNs   int64   `json:"time_outside_ns"`
+	CoverageCount   float64 `json:"coverage_count_pct"` // 0..100
+	CoverageTime    float64 `json:"coverage_time_pct"`  // 0..100
+}
+
+// Memory is memcpy/memset traffic by direction.
+type Memory struct {
+	PeakBandwidth float64    `json:"peak_bandwidth_bps,omitempty"`
+	Ops           []MemoryOp `json:"ops"`
+}
+
+// MemoryOp aggregates one kind of memory operation: Kind is "memcpy" or
+// "memset", Direction "HtoD", "DtoH", "DtoD", "PtoP", ... (empty for memset).
+type MemoryOp struct {
+	Kind      string  `json:"kind"`
+	Direction string  `json:"direction,omitempty"`
+	Count     int64   `json:"count"`
+	Bytes     int64   `json:"bytes"`
+	TimeNs    int64   `json:"time_ns"`
+	GBps      float64 `json:"gbps"` // achieved: bytes / time
+}
+
+// GPUTime is how busy the GPU was inside the scope window.
+type GPUTime struct {
+	WindowNs int64   `json:"window_ns"`
+	BusyNs   int64   `json:"busy_ns"`
+	IdleNs   int64   `json:"idle_ns"`
+	BusyPct  float64 `json:"busy_pct"`
+	IdlePct  float64 `json:"idle_pct"`
+	Gaps     []Gap   `json:"longest_gaps,omitempty"`
+}
+
+// Gap is an interval with no GPU op running.
+type Gap struct {
+	StartNs int64 `json:"start_ns"`
+	Ns      int64 `json:"ns"`
+}
+
+// Device is one GPU of a multi-device profile.
+type Device struct {
+	ID       int     `json:"id"`
+	Name     string  `json:"name,omitempty"`
+	BusyNs   int64   `json:"busy_ns"`
+	BusyPct  float64 `json:"busy_pct"`
+	KernelNs int64   `json:"kernel_ns"`
+	Kernels  int64   `json:"kernels"`
+	CommNs   int64   `json:"comm_ns"`
+	Steps    Stat    `json:"step_span_ns"`
+}
+
+// Communication is NCCL activity: collectives and the part of their time not
+// hidden behind compute on the same device.
+type Communication struct {
+	Collectives []Collective `json:"collectives"`
+	TimeNs      int64        `json:"time_ns"`
+	ExposedNs   int64        `json:"exposed_ns"`
+	ExposedPct  float64      `json:"exposed_pct"`
+	// Imbalance is (max-min)/max of per-device busy time, 0..1.
+	Imbalance      float64   `json:"imbalance"`
+	ExposedSteps   Stat      `json:"exposed_per_step_ns"`
+	ExposedSamples []float64 `json:"exposed_samples_ns,omitempty"`
+}
+
+// Collective aggregates NCCL kernels of one collective (AllReduce, ...).
+type Collective struct {
+	Name   string  `json:"name"`
+	Count  int64   `json:"count"`
+	TimeNs int64   `json:"time_ns"`
+	Share  float64 `json:"share"` // of kernel time, 0..1
+}
+
+// Bandwidth is per-kernel DRAM traffic measured by Nsight Compute.
+type Bandwidth struct {
+	Source        string            `json:"source"`
+	PeakBandwidth float64           `json:"peak_bandwidth_bps,omitempty"`
+	Kernels       []KernelBandwidth `json:"kernels"`
+}
+
+// KernelBandwidth is one kernel's DRAM traffic, averaged over its profiled launches.
+type KernelBandwidth struct {
+	Name         string  `json:"name"`
+	Launches     int     `json:"launches"`
+	DurationNs   float64 `json:"duration_ns"`
+	BytesRead    float64 `json:"bytes_read"`
+	BytesWritten float64 `json:"bytes_written"`
+	GBps         float64 `json:"gbps"`
+	PctPeak      float64 `json:"pct_peak"` // of peak DRAM bandwidth, 0..100
+	SMPct        float64 `json:"sm_pct"`   // SM throughput, % of peak
+	Bound        string  `json:"bound"`    // "memory" or "compute"
+}
+
+// ExtraMetric is a metric from outside the profile. Better is "lower" or
+// "higher"; Samples, when present, allow a statistical comparison.
+type ExtraMetric struct {
+	Name    string    `json:"name"`
+	Unit    string    `json:"unit"`
+	Better  string    `json:"better"`
+	Value   float64   `json:"value"`
+	Samples []float64 `json:"samples,omitempty"`
+	Source  string    `json:"source"`
+}
+
+// Warning is something the parser noticed that a reader should know, carried
+// as data so reports can show it next to the numbers.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
