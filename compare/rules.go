@@ -1,0 +1,199 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Metric names are dot-separated segments ("phases.decode.span.p50"). Names
+// that come from a profile (kernels, components, collectives, extra metrics)
+// are escaped with Segment so that a kernel name holding dots or glob
+// characters stays one segment and can never be mistaken for a pattern: a
+// rule "kernels.*.total" matches every kernel, and "kernels.nvjet_*.total"
+// the nvjet GEMMs, whatever odd characters the names contain.
+
+// Segment escapes s for use as one segment of a metric name: '%', '.', the
+// glob characters '*', '?', '[', ']', '\\', spaces and control bytes are
+// written as %XX (upper-case hex). An empty s becomes "_", so that no
+// segment is empty.
+func Segment(s string) string {
+	if s == "" {
+		return "_"
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' || c == '.' || c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c <= ' ' || c == 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Match reports whether the metric name matches the glob pattern. Both are
+// split at dots; each pattern segment matches one name segment as path.Match
+// does, except "**", which matches any number of segments (including none).
+// A malformed pattern matches nothing.
+func Match(pattern, name string) bool {
+	return matchSegs(strings.Split(pattern, "."), strings.Split(name, "."))
+}
+
+func matchSegs(pat, name []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			rest := pat[1:]
+			for i := 0; i <= len(name); i++ {
+				if matchSegs(rest, name[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(name) == 0 {
+			return false
+		}
+		ok, err := path.Match(pat[0], name[0])
+		if err != nil || !ok {
+			return false
+		}
+		pat, name = pat[1:], name[1:]
+	}
+	return len(name) == 0
+}
+
+// validPattern reports an error for a metric glob that can never work.
+func validPattern(p string) error {
+	if strings.TrimSpace(p) == "" {
+		return errors.New("empty metric pattern")
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if seg == "" {
+			return fmt.Errorf("metric pattern %q has an empty segment", p)
+		}
+		if seg == "**" {
+			continue
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return fmt.Errorf("metric pattern %q: bad segment %q: %v", p, seg, err)
+		}
+	}
+	return nil
+}
+
+// compiledRule is a Rule with its thresholds parsed.
+type compiledRule struct {
+	Rule
+	warn, fail, floor *Threshold
+	user              bool
+}
+
+// ValidateRule checks one rule; errors name the field.
+func ValidateRule(r Rule) error {
+	_, err := compileRule(r)
+	return err
+}
+
+// ValidateRules checks rules and names the index and field of the first bad
+// one: "rules[2].warn: threshold "5 percent": unknown unit ...".
+func ValidateRules(rs []Rule) error {
+	for i, r := range rs {
+		if err := ValidateRule(r); err != nil {
+			return fmt.Errorf("rules[%d].%w", i, err)
+		}
+	}
+	return nil
+}
+
+// fieldError is an error about one field of a rule, printed "field: msg" so
+// that ValidateRules can prefix the index.
+func fieldError(field string, err error) error {
+	return fmt.Errorf("%s: %w", field, err)
+}
+
+func compileRule(r Rule) (compiledRule, error) {
+	c := compiledRule{Rule: r}
+	if err := validPattern(r.Metric); err != nil {
+		return c, fieldError("metric", err)
+	}
+	switch r.Better {
+	case "", "lower", "higher":
+	default:
+		return c, fieldError("better", fmt.Errorf("%q: want lower or higher", r.Better))
+	}
+	switch r.Kind {
+	case "", Exact, Stat:
+	default:
+		return c, fieldError("kind", fmt.Errorf("%q: want exact or stat", r.Kind))
+	}
+	for _, f := range []struct {
+		name string
+		text string
+		dst  **Threshold
+	}{{"warn", r.Warn, &c.warn}, {"fail", r.Fail, &c.fail}, {"floor", r.Floor, &c.floor}} {
+		if f.text == "" {
+			continue
+		}
+		t, err := ParseThreshold(f.text)
+		if err != nil {
+			return c, fieldError(f.name, err)
+		}
+		*f.dst = &t
+	}
+	if c.warn != nil && c.fail != nil && c.warn.Kind == c.fail.Kind && c.warn.Unit == c.fail.Unit && c.warn.Value > c.fail.Value {
+		return c, fieldError("warn", fmt.Errorf("%q is larger than fail %q", r.Warn, r.Fail))
+	}
+	return c, nil
+}
+
+// ruleSet is the ordered list of rules a comparison applies: the user's rules
+// first, then DefaultRules; the first whose pattern matches a metric wins.
+type ruleSet []compiledRule
+
+// newRuleSet compiles user rules followed by the defaults. Invalid user rules
+// are reported once and skipped, so that a comparison still runs.
+func newRuleSet(user []Rule) (ruleSet, []string) {
+	var rs ruleSet
+	var warnings []string
+	for i, r := range user {
+		c, err := compileRule(r)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("rules[%d].%v (rule skipped)", i, err))
+			continue
+		}
+		c.user = true
+		rs = append(rs, c)
+	}
+	for _, r := range DefaultRules() {
+		c, err := compileRule(r)
+		if err != nil {
+			// A broken default is a bug in gate, not in the user's input.
+			warnings = append(warnings, fmt.Sprintf("default rule %q: %v", r.Metric, err))
+			continue
+		}
+		rs = append(rs, c)
+	}
+	return rs, warnings
+}
+
+// find returns the first rule matching name, or nil.
+func (rs ruleSet) find(name string) *compiledRule {
+	for i := range rs {
+		if Match(rs[i].Metric, name) {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// EffectiveRules is the rule list a comparison with the given user rules
+// applies, in the order rules are tried: user rules, then DefaultRules.
+func EffectiveRules(user []Rule) []Rule {
+	out := make([]Rule, 0, len(user)+len(defaultRules))
+	out = append(out, user...)
+	return append(out, DefaultRules()...)
+}
