@@ -4,17 +4,69 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 )
 
-// DecodeSummary reads a summary JSON document written by gate (schema
-// gate.summary/v1).
+// maxSummaryBytes bounds what DecodeSummary reads: a summary is kilobytes to
+// a few megabytes; anything far larger is not one.
+const maxSummaryBytes = 256 << 20
+
+// DecodeSummary reads a summary JSON document: gate's own (schema
+// gate.summary/v1) or the seed's older
+// summary.json layout (see legacy.go; Source.Legacy is set). Anything else is
+// an error that says which layouts were expected.
 func DecodeSummary(r io.Reader) (*Summary, error) {
-	var s Summary
-	if err := json.NewDecoder(r).Decode(&s); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, maxSummaryBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading summary: %w", err)
+	}
+	if len(data) > maxSummaryBytes {
+		return nil, fmt.Errorf("summary is larger than %d MiB", maxSummaryBytes>>20)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, fmt.Errorf("decoding summary: %w", err)
 	}
-	if s.Schema != SummarySchema {
-		return nil, fmt.Errorf("unknown summary schema %q (want %q)", s.Schema, SummarySchema)
+	if top == nil {
+		return nil, fmt.Errorf("decoding summary: want a JSON object")
+	}
+	rawSchema, hasSchema := top["schema"]
+	if !hasSchema {
+		if isLegacy(top) {
+			return decodeLegacy(data)
+		}
+		keys := make([]string, 0, len(top))
+		for k := range top {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(keys) > 8 {
+			keys = append(keys[:8], "...")
+		}
+		return nil, fmt.Errorf("unknown summary layout: no \"schema\" key (gate %s) and none of the older summary.json keys %s; found keys: %s",
+			SummarySchema, strings.Join(legacyKeys, ", "), strings.Join(keys, ", "))
+	}
+	var schema string
+	if err := json.Unmarshal(rawSchema, &schema); err != nil {
+		return nil, fmt.Errorf("decoding summary: schema: want a string")
+	}
+	if schema != SummarySchema {
+		return nil, fmt.Errorf("unknown summary schema %q (want %q)", schema, SummarySchema)
+	}
+	// Unknown keys are tolerated: fields added within v1 must not make an
+	// older gate refuse a newer baseline.
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("decoding summary: %w", err)
+	}
+	if s.Phases == nil {
+		s.Phases = map[string]*Phase{}
+	}
+	for name, p := range s.Phases {
+		if p == nil {
+			return nil, fmt.Errorf("decoding summary: phases.%s: null", name)
+		}
 	}
 	return &s, nil
 }

@@ -1,0 +1,205 @@
+package gate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// Config is gate.yml. Every key is optional; unknown keys are errors so that a
+// typo never silently disables a rule.
+//
+// An example:
+//
+//	id: llama-decode
+//	scope: benchmark
+//	kernel-share: 2%
+//	rules:
+//	  - metric: phases.decode.span.p50
+//	    warn: 3%
+//	    fail: 8%
+//	  - metric: kernels.nvjet_*.total
+//	    ignore: true
+//	exit:
+//	  no-baseline: 0
+//
+// Rules are tried before the built-in defaults (gate rules prints them all);
+// the first rule whose metric glob matches a metric decides how it is judged.
+type Config struct {
+	// ID names this configuration; it keys the sticky PR comment, so that two
+	// gates on one PR keep two comments.
+	ID    string `yaml:"id"`
+	Scope string `yaml:"scope"` // NVTX range that bounds the measured window
+	// Phases maps a phase (prefill, decode, mixed) to regexes over step range
+	// names; when set they replace the defaults for that phase.
+	Phases map[string][]string `yaml:"phases"`
+	// Components are extra component rules, tried before the defaults.
+	Components []ComponentRule `yaml:"components"`
+	Rules      []compare.Rule  `yaml:"rules"`
+	// KernelShare is the share of step time above which single kernels are
+	// gated ("2%").
+	KernelShare string `yaml:"kernel-share"`
+	// Exit codes for the neutral verdicts (default 3).
+	Exit ExitConfig `yaml:"exit"`
+}
+
+// ComponentRule assigns kernels whose names match Match to component Name.
+type ComponentRule struct {
+	Name  string `yaml:"name"`
+	Match string `yaml:"match"`
+}
+
+// ExitConfig overrides the exit code of the neutral verdicts.
+type ExitConfig struct {
+	NoBaseline    *int `yaml:"no-baseline"`
+	NotComparable *int `yaml:"not-comparable"`
+}
+
+// ParseConfig decodes gate.yml strictly: unknown keys, a second YAML
+// document, bad thresholds, globs, regexes, kernel-share or exit codes are
+// errors. Errors start with name and say which key is wrong, e.g.
+// "gate.yml: rules[2].warn: threshold "5 percent": unknown unit ...".
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("%s: more than one YAML document", name)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+// validate checks what YAML decoding cannot.
+func (c *Config) validate() error {
+	if err := compare.ValidateRules(c.Rules); err != nil {
+		return err
+	}
+	if _, err := c.kernelShare(); err != nil {
+		return err
+	}
+	phases := make([]string, 0, len(c.Phases))
+	for p := range c.Phases {
+		phases = append(phases, p)
+	}
+	sort.Strings(phases)
+	for _, p := range phases {
+		switch p {
+		case "prefill", "decode", "mixed":
+		default:
+			return fmt.Errorf("phases: unknown phase %q (want prefill, decode or mixed)", p)
+		}
+		for i, re := range c.Phases[p] {
+			if _, err := regexp.Compile(re); err != nil {
+				return fmt.Errorf("phases.%s[%d]: %v", p, i, err)
+			}
+		}
+	}
+	for i, cr := range c.Components {
+		if strings.TrimSpace(cr.Name) == "" {
+			return fmt.Errorf("components[%d].name: empty", i)
+		}
+		if cr.Match == "" {
+			return fmt.Errorf("components[%d].match: empty", i)
+		}
+		if _, err := regexp.Compile("(?i)" + cr.Match); err != nil {
+			return fmt.Errorf("components[%d].match: %v", i, err)
+		}
+	}
+	for _, e := range []struct {
+		key string
+		v   *int
+	}{{"exit.no-baseline", c.Exit.NoBaseline}, {"exit.not-comparable", c.Exit.NotComparable}} {
+		if e.v != nil && (*e.v < 0 || *e.v > 125) {
+			return fmt.Errorf("%s: %d is not an exit code (0..125)", e.key, *e.v)
+		}
+	}
+	return nil
+}
+
+// kernelShare parses KernelShare: a percentage ("2%") or a fraction ("0.02");
+// empty means compare.DefaultKernelShare.
+func (c *Config) kernelShare() (float64, error) {
+	s := strings.TrimSpace(c.KernelShare)
+	if s == "" {
+		return compare.DefaultKernelShare, nil
+	}
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("kernel-share: %q: want a percentage such as 2%%", c.KernelShare)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 || v > 1 {
+		return 0, fmt.Errorf("kernel-share: %q: must be between 0%% and 100%%", c.KernelShare)
+	}
+	return v, nil
+}
+
+// CompareOptions is the part of the configuration compare needs.
+func (c *Config) CompareOptions() (compare.Options, error) {
+	share, err := c.kernelShare()
+	if err != nil {
+		return compare.Options{}, err
+	}
+	if share == 0 {
+		// Zero would mean "the default" to compare; gate every kernel instead.
+		share = math.SmallestNonzeroFloat64
+	}
+	return compare.Options{Rules: c.Rules, KernelShare: share, ConfigID: c.ID}, nil
+}
+
+// ExitCode maps a verdict to gate's exit code, honouring the overrides of
+// the neutral verdicts.
+func (c *Config) ExitCode(v compare.Verdict) int {
+	switch v {
+	case compare.Pass, compare.Warn, compare.Info:
+		return ExitOK
+	case compare.Fail:
+		return ExitFail
+	case compare.NoBaseline:
+		if c != nil && c.Exit.NoBaseline != nil {
+			return *c.Exit.NoBaseline
+		}
+		return ExitNotComparable
+	case compare.NotComparable:
+		if c != nil && c.Exit.NotComparable != nil {
+			return *c.Exit.NotComparable
+		}
+		return ExitNotComparable
+	}
+	return ExitError
+}
+
+// LoadConfig reads gate.yml from path; an empty path gives the defaults.
+func LoadConfig(path string) (*Config, error) {
+	if path == "" {
+		return &Config{}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
