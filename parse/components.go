@@ -1,0 +1,79 @@
+package parse
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Component names.
+const (
+	CompAttention     = "attention"
+	CompGEMM          = "gemm"
+	CompMoE           = "moe"
+	CompCommunication = "communication"
+	CompNorm          = "norm"
+	CompActivation    = "activation"
+	CompMemory        = "memory"
+	CompSampling      = "sampling"
+	CompOther         = "other"
+)
+
+// DefaultComponentRules classify kernel names (demangled where the export has
+// them) into components. Order matters, first match wins: communication
+// first (NCCL names contain "reduce"), sampling before attention (FlashInfer
+// sampling kernels contain "flash"), attention before memory (KV-cache writes
+// count as attention) and before gemm (fused attention kernels contain
+// "gemm"-like tile names), MoE before gemm (grouped GEMMs), and the PyTorch
+// elementwise pieces of an eager RMSNorm (mean, pow, rsqrt) as norm.
+// Sources: vLLM's vllm_engine_model.json, TraceLens classify_kernels.py, HTA
+// kernel types (see the project's research notes, §5).
+var DefaultComponentRules = []ComponentRule{
+	{CompCommunication, `nccl|cross_device_reduce|custom_?all_?reduce|allreduce|all_reduce|all_gather|reduce_scatter|sendrecv`},
+	{CompSampling, `sampling|topk_topp|top_k_top_p|top_p|top_k_renorm|gumbel|argmax`},
+	{CompAttention, `flash|fmha|sdpa|attention|_attn|attn_|mha_|mla_|paged_?attention|BatchPrefillWith|BatchDecodeWith|reshape_and_cache|rotary|rope_`},
+	{CompMoE, `moe|GroupProblemShape|group_gemm|grouped_gemm|topkGating|expert|matmul_ogs|_combined_routing`},
+	{CompMemory, `copy_kernel|direct_copy|CatArrayBatchedCopy|FillFunctor|memcpy|memset|index_copy|copy_page_indices|^dma|_copy_`},
+	{CompGEMM, `gemm|gemv|matmul|nvjet|cublas|cutlass|xmma|splitKreduce|Cijk_|bmm|wgmma|s16816|s1688`},
+	{CompNorm, `norm|MeanOps|rsqrt|pow_tensor_scalar`},
+	{CompActivation, `silu|gelu|swiglu|act_and_mul|swish|relu|tanh|sigmoid|softplus`},
+}
+
+// classifier maps kernel names to components with ordered rules.
+type classifier struct {
+	rules []compiledRule
+}
+
+type compiledRule struct {
+	name string
+	re   *regexp.Regexp
+}
+
+// newClassifier compiles user rules (tried first) and the defaults. Rules
+// match case-insensitively.
+func newClassifier(user []ComponentRule) (*classifier, error) {
+	c := &classifier{}
+	for i, r := range user {
+		if r.Name == "" {
+			return nil, fmt.Errorf("components[%d]: empty name", i)
+		}
+		re, err := regexp.Compile("(?i)" + r.Match)
+		if err != nil {
+			return nil, fmt.Errorf("components[%d] (%s): %w", i, r.Name, err)
+		}
+		c.rules = append(c.rules, compiledRule{r.Name, re})
+	}
+	for _, r := range DefaultComponentRules {
+		c.rules = append(c.rules, compiledRule{r.Name, regexp.MustCompile("(?i)" + r.Match)})
+	}
+	return c, nil
+}
+
+// component returns the component of a kernel name; "other" if no rule matches.
+func (c *classifier) component(name string) string {
+	for _, r := range c.rules {
+		if r.re.MatchString(name) {
+			return r.name
+		}
+	}
+	return CompOther
+}

@@ -1,0 +1,98 @@
+package parse
+
+import (
+	"compress/gzip"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	fixtureMu  sync.Mutex
+	fixtureDir string
+	fixtures   = map[string]string{}
+)
+
+// TestMain removes the decompressed fixtures shared by the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// fixture decompresses ../testdata/<rel>.gz once per test binary and returns
+// the path of the plain file.
+func fixture(tb testing.TB, rel string) string {
+	tb.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	if p, ok := fixtures[rel]; ok {
+		return p
+	}
+	if fixtureDir == "" {
+		d, err := os.MkdirTemp("", "gate-parse-test-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fixtureDir = d
+	}
+	in, err := os.Open(filepath.Join("..", "testdata", rel+".gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(fixtureDir, filepath.Base(rel))
+	f, err := os.Create(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := io.Copy(f, zr); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	fixtures[rel] = out
+	return out
+}
+
+// export is the path of testdata/nsys/<name>.sqlite, decompressed.
+func export(tb testing.TB, name string) string {
+	return fixture(tb, "nsys/"+name+".sqlite")
+}
+
+// readCSV reads a gzipped nsys stats CSV: header row, then records.
+func readCSV(tb testing.TB, rel string) []map[string]string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	recs, err := csv.NewReader(zr).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,239 @@
+package parse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+)
+
+// Op kinds of GPU activity rows.
+const (
+	opKernel uint8 = iota
+	opMemcpy
+	opMemset
+	opGraph // one CUDA-graph replay in graph-level tracing
+)
+
+// gpuOp is one GPU activity row, reduced to what the aggregates need.
+type gpuOp struct {
+	start, end int64
+	key        uint64 // (process, correlationId), see opKey
+	name       int32  // kernels: short-name id (or group id); memcpy: copyKind
+	demangled  int32  // kernels: demangled-name id
+	bytes      int64
+	device     int32
+	kind       uint8
+	inGraph    bool
+}
+
+// opKey joins a GPU op to the runtime call that launched it: the process id
+// (bits 24..47 of globalPid/globalTid) and the correlation id, which is
+// unique only within a process.
+func opKey(global, corr int64) uint64 {
+	pid := uint64(global>>24) & 0xFFFFFF
+	return pid<<40 | uint64(corr)&(1<<40-1)
+}
+
+// groupBy selects what per-kernel statistics are keyed by.
+type groupBy int
+
+const (
+	groupShort groupBy = iota // the short name, as Summary.Kernels
+	// groupDemangledGridBlock is how nsys stats' gpukernsum groups (the
+	// demangled name plus launch grid and block); used to check against it.
+	groupDemangledGridBlock
+)
+
+// scanKernels reads the kernel table once. For groupDemangledGridBlock the
+// group names are interned into groups.
+func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, groups *[]string, ops []gpuOp) ([]gpuOp, error) {
+	short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
+	demangled := s.colOr(ctx, tKernel, "demangledName", short)
+	graphNode := s.colOr(ctx, tKernel, "graphNodeId", "NULL")
+	device := s.colOr(ctx, tKernel, "deviceId", "0")
+	extra := ""
+	if by == groupDemangledGridBlock {
+		extra = ", gridX, gridY, gridZ, blockX, blockY, blockZ"
+	}
+	q := fmt.Sprintf(`SELECT start, end, %s, correlationId, globalPid, %s, %s, %s IS NOT NULL%s FROM %s`,
+		device, short, demangled, graphNode, extra, tKernel)
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
+	}
+	defer rows.Close()
+	intern := map[string]int32{}
+	var g [6]int64
+	for rows.Next() {
+		var op gpuOp
+		var corr, pid, name, dem int64
+		var dev int64
+		dest := []any{&op.start, &op.end, &dev, &corr, &pid, &name, &dem, &op.inGraph}
+		if by == groupDemangledGridBlock {
+			dest = append(dest, &g[0], &g[1], &g[2], &g[3], &g[4], &g[5])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
+		}
+		op.kind = opKernel
+		op.key = opKey(pid, corr)
+		op.device = int32(dev)
+		op.name, op.demangled = int32(name), int32(dem)
+		if by == groupDemangledGridBlock {
+			k := fmt.Sprintf("%d|%d %d %d|%d %d %d", dem, g[0], g[1], g[2], g[3], g[4], g[5])
+			id, ok := intern[k]
+			if !ok {
+				id = int32(len(*groups))
+				intern[k] = id
+				*groups = append(*groups, k)
+			}
+			op.name = id
+		}
+		ops = append(ops, op)
+	}
+	if err := rows.Err(); err != nil {
+		return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
+	}
+	return ops, nil
+}
+
+// scanSmall reads the memcpy, memset and graph-trace tables (small next to
+// the kernel table) into ops.
+func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp) ([]gpuOp, error) {
+	type table struct {
+		name  string
+		kind  uint8
+		cols  string
+		bytes bool
+	}
+	var tables []table
+	if s.has(tMemcpy) {
+		tables = append(tables, table{tMemcpy, opMemcpy,
+			fmt.Sprintf("start, end, %s, correlationId, globalPid, %s, %s", s.colOr(ctx, tMemcpy, "deviceId", "0"),
+				s.colOr(ctx, tMemcpy, "copyKind", "0"), s.colOr(ctx, tMemcpy, "bytes", "0")), true})
+	}
+	if s.has(tMemset) {
+		tables = append(tables, table{tMemset, opMemset,
+			fmt.Sprintf("start, end, %s, correlationId, globalPid, 0, %s", s.colOr(ctx, tMemset, "deviceId", "0"),
+				s.colOr(ctx, tMemset, "bytes", "0")), true})
+	}
+	if s.has(tGraphTrace) {
+		tables = append(tables, table{tGraphTrace, opGraph,
+			fmt.Sprintf("start, end, %s, correlationId, globalPid, 0, 0", s.colOr(ctx, tGraphTrace, "deviceId", "0")), false})
+	}
+	for _, t := range tables {
+		rows, err := conn.QueryContext(ctx, "SELECT "+t.cols+" FROM "+t.name)
+		if err != nil {
+			return ops, fmt.Errorf("%s: %w", t.name, sqliteErr(err))
+		}
+		for rows.Next() {
+			var op gpuOp
+			var dev, corr, pid, name int64
+			var bytes *int64
+			if err := rows.Scan(&op.start, &op.end, &dev, &corr, &pid, &name, &bytes); err != nil {
+				rows.Close()
+				return ops, fmt.Errorf("%s: %w", t.name, sqliteErr(err))
+			}
+			op.kind = t.kind
+			op.key = opKey(pid, corr)
+			op.device = int32(dev)
+			op.name = int32(name)
+			if bytes != nil {
+				op.bytes = *bytes
+			}
+			ops = append(ops, op)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return ops, fmt.Errorf("%s: %w", t.name, sqliteErr(err))
+		}
+	}
+	return ops, nil
+}
+
+// syncAPI matches CUDA runtime and driver calls that block the host until
+// the GPU catches up (the _vNNNN suffix nsys adds is ignored).
+var syncAPI = regexp.MustCompile(`^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize|cudaMemcpy|cudaMemcpy2D|cudaMemcpy3D|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cuCtxSynchronize|cuStreamSynchronize|cuEventSynchronize|cuMemcpy|cuMemcpyDtoH|cuMemcpyHtoD|cuMemcpyDtoD|cuMemcpy2D|cuMemcpy3D)(_v\d+|_v\d+_ptds|_ptds)?$`)
+
+// launches maps (process, correlationId) of every runtime call that ran
+// inside some range to its innermost range. A correlation id that several
+// calls share (seen on real captures) keeps every range in multi.
+type launches struct {
+	first map[uint64]int32
+	multi map[uint64][]int32
+}
+
+func (l *launches) add(key uint64, r int32) {
+	old, ok := l.first[key]
+	if !ok {
+		l.first[key] = r
+		return
+	}
+	if old == r {
+		return
+	}
+	if l.multi == nil {
+		l.multi = map[uint64][]int32{}
+	}
+	if _, ok := l.multi[key]; !ok {
+		l.multi[key] = []int32{old}
+	}
+	for _, x := range l.multi[key] {
+		if x == r {
+			return
+		}
+	}
+	l.multi[key] = append(l.multi[key], r)
+}
+
+// scanRuntime reads the runtime API table once, keeping only calls inside a
+// range, and counts host synchronisations per step (into syncs).
+func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRange, byTid map[int64]*threadRanges,
+	isSync map[int64]bool, syncs []int) (*launches, error) {
+	l := &launches{first: map[uint64]int32{}}
+	if len(ranges) == 0 || !s.has(tRuntime) {
+		return l, nil
+	}
+	lo, hi := ranges[0].start, ranges[0].end
+	for _, r := range ranges {
+		lo = min(lo, r.start)
+		hi = max(hi, r.end)
+	}
+	name := s.colOr(ctx, tRuntime, "nameId", "0")
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT start, end, globalTid, correlationId, %s FROM %s WHERE start >= ? AND start <= ?`,
+		name, tRuntime), lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
+	}
+	defer rows.Close()
+	var lastTid int64 = -1
+	var tr *threadRanges
+	for rows.Next() {
+		var start, end, tid, corr, nameID int64
+		if err := rows.Scan(&start, &end, &tid, &corr, &nameID); err != nil {
+			return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
+		}
+		if tid != lastTid {
+			tr, lastTid = byTid[tid], tid
+		}
+		if tr == nil {
+			continue
+		}
+		r := innermost(ranges, tr, start, end)
+		if r < 0 {
+			continue
+		}
+		l.add(opKey(tid, corr), r)
+		if isSync[nameID] {
+			if st := ranges[r].step; st >= 0 {
+				syncs[st]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
+	}
+	return l, nil
+}

@@ -1,0 +1,138 @@
+package parse
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// Tables gate reads. Only the GPU activity tables are needed for a summary;
+// the others are optional and their absence becomes a warning or an empty
+// field.
+const (
+	tKernel     = "CUPTI_ACTIVITY_KIND_KERNEL"
+	tMemcpy     = "CUPTI_ACTIVITY_KIND_MEMCPY"
+	tMemset     = "CUPTI_ACTIVITY_KIND_MEMSET"
+	tGraphTrace = "CUPTI_ACTIVITY_KIND_GRAPH_TRACE"
+	tRuntime    = "CUPTI_ACTIVITY_KIND_RUNTIME"
+	tNVTX       = "NVTX_EVENTS"
+	tStrings    = "StringIds"
+	tMeta       = "META_DATA_EXPORT"
+	tGPU        = "TARGET_INFO_GPU"
+	tSystemEnv  = "TARGET_INFO_SYSTEM_ENV"
+	tCopyKinds  = "ENUM_CUDA_MEMCPY_OPER"
+)
+
+// sqliteMagic starts every SQLite 3 database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// schema is what one export holds: its tables and, once asked, their columns.
+type schema struct {
+	db      *sql.DB
+	tables  map[string]bool
+	columns map[string]map[string]bool
+}
+
+// openExport opens path read-only and immutable (an export is never written
+// while gate reads it, and immutable skips locking) after checking that it is
+// an SQLite file at all, so that the common mistakes give a plain error.
+func openExport(ctx context.Context, path string) (*schema, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if n < len(sqliteMagic) || !bytes.Equal(head[:len(sqliteMagic)], sqliteMagic) {
+		return nil, errors.New("not an SQLite database (want an Nsight Systems export: nsys export --type sqlite)")
+	}
+	if n < 100 {
+		return nil, errors.New("truncated SQLite file (shorter than its header)")
+	}
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: "mode=ro&immutable=1"}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, err
+	}
+	s := &schema{db: db, tables: map[string]bool{}, columns: map[string]map[string]bool{}}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table','view')`)
+	if err != nil {
+		db.Close()
+		return nil, sqliteErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			db.Close()
+			return nil, sqliteErr(err)
+		}
+		s.tables[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		db.Close()
+		return nil, sqliteErr(err)
+	}
+	return s, nil
+}
+
+// sqliteErr turns the driver's wordy errors into what a user can act on.
+func sqliteErr(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "malformed"), strings.Contains(msg, "SQLITE_CORRUPT"),
+		strings.Contains(msg, "SQLITE_IOERR"), strings.Contains(msg, "disk I/O error"):
+		return fmt.Errorf("corrupt or truncated SQLite file: %w", err)
+	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "SQLITE_NOTADB"):
+		return fmt.Errorf("not an SQLite database: %w", err)
+	}
+	return err
+}
+
+func (s *schema) close() error { return s.db.Close() }
+
+func (s *schema) has(table string) bool { return s.tables[table] }
+
+// hasColumn reports whether table has column; it reads PRAGMA table_info once
+// per table.
+func (s *schema) hasColumn(ctx context.Context, table, column string) bool {
+	cols, ok := s.columns[table]
+	if !ok {
+		cols = map[string]bool{}
+		if s.tables[table] {
+			rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+			if err == nil {
+				for rows.Next() {
+					var name string
+					if rows.Scan(&name) == nil {
+						cols[name] = true
+					}
+				}
+				rows.Close()
+			}
+		}
+		s.columns[table] = cols
+	}
+	return cols[column]
+}
+
+// colOr returns column if table has it, else the SQL literal fallback, so one
+// query works across export versions.
+func (s *schema) colOr(ctx context.Context, table, column, fallback string) string {
+	if s.hasColumn(ctx, table, column) {
+		return column
+	}
+	return fallback
+}

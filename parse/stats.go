@@ -1,0 +1,120 @@
+package parse
+
+import (
+	"math"
+	"sort"
+)
+
+// median returns the median of sorted as nsys stats computes it: the middle
+// value, or the mean of the two middle values for an even count.
+func median(sorted []int64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return float64(sorted[n/2])
+	}
+	return (float64(sorted[n/2-1]) + float64(sorted[n/2])) / 2
+}
+
+// percentile returns the p-th percentile (0..1) of sorted with linear
+// interpolation between closest ranks (numpy's default), so p=0.5 equals the
+// median above.
+func percentile(sorted []int64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := p * float64(n-1)
+	lo := int(math.Floor(rank))
+	hi := int(math.Ceil(rank))
+	frac := rank - float64(lo)
+	return float64(sorted[lo]) + (float64(sorted[hi])-float64(sorted[lo]))*frac
+}
+
+// statOf summarises values; it sorts a copy, leaving values in step order.
+func statOf(values []int64) Stat {
+	if len(values) == 0 {
+		return Stat{}
+	}
+	s := append([]int64(nil), values...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	var sum float64
+	for _, v := range s {
+		sum += float64(v)
+	}
+	return Stat{
+		P50:  median(s),
+		P90:  percentile(s, 0.9),
+		Mean: sum / float64(len(s)),
+		Min:  float64(s[0]),
+		Max:  float64(s[len(s)-1]),
+	}
+}
+
+// interval is a half-open span of GPU time [start, end).
+type interval struct{ start, end int64 }
+
+// unionLength sorts ivs by start (in place) and returns the length of their
+// union clipped to [lo, hi], plus the gaps between merged intervals inside
+// the clip window (including leading and trailing idle time) when gaps is
+// not nil.
+func unionLength(ivs []interval, lo, hi int64, gaps *[]Gap) int64 {
+	sort.Slice(ivs, func(i, j int) bool {
+		if ivs[i].start != ivs[j].start {
+			return ivs[i].start < ivs[j].start
+		}
+		return ivs[i].end < ivs[j].end
+	})
+	var busy int64
+	cur := lo // end of the merged union so far
+	for _, iv := range ivs {
+		s, e := iv.start, iv.end
+		if s < lo {
+			s = lo
+		}
+		if e > hi {
+			e = hi
+		}
+		if e <= s {
+			continue
+		}
+		if s > cur {
+			if gaps != nil {
+				*gaps = append(*gaps, Gap{StartNs: cur, Ns: s - cur})
+			}
+			cur = s
+		}
+		if e > cur {
+			busy += e - cur
+			cur = e
+		}
+	}
+	if gaps != nil && hi > cur {
+		*gaps = append(*gaps, Gap{StartNs: cur, Ns: hi - cur})
+	}
+	return busy
+}
+
+// longestGaps keeps the n longest gaps, longest first, ties by start.
+func longestGaps(gaps []Gap, n int) []Gap {
+	sort.Slice(gaps, func(i, j int) bool {
+		if gaps[i].Ns != gaps[j].Ns {
+			return gaps[i].Ns > gaps[j].Ns
+		}
+		return gaps[i].StartNs < gaps[j].StartNs
+	})
+	if len(gaps) > n {
+		gaps = gaps[:n]
+	}
+	return gaps
+}
+
+// ratio returns a/b, or 0 when b is 0.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
