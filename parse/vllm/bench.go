@@ -307,10 +307,18 @@ func okMask(obj map[string]any) []bool {
 	return mask
 }
 
-// pick keeps xs[i] where ok[i]; all of xs when ok is nil or of another length.
+// pick keeps xs[i] where ok[i]. Without a usable mask (serve.py drops
+// "errors" unless --save-detailed) it drops zeros, which is what a failed
+// request records and no successful one can.
 func pick(xs []float64, ok []bool) []float64 {
 	if ok == nil || len(ok) != len(xs) {
-		return xs
+		var out []float64
+		for _, x := range xs {
+			if x > 0 {
+				out = append(out, x)
+			}
+		}
+		return out
 	}
 	var out []float64
 	for i, x := range xs {

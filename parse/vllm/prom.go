@@ -159,13 +159,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
+// Where a quantile fell among the buckets.
+const (
+	InBuckets = iota // between two finite bounds: interpolated
+	InFirst          // in the first bucket, interpolated from 0
+	AboveLast        // in the +Inf bucket: the largest finite bound is returned
+)
+
 // Quantile estimates the q-quantile (0..1) from the buckets by linear
-// interpolation inside the bucket, as Prometheus' histogram_quantile does.
-// inf is true when it falls in the +Inf bucket; the value is then the
-// largest finite bound, a lower bound of the truth.
-func (h *Histogram) Quantile(q float64) (v float64, inf bool) {
+// interpolation inside the bucket, as Prometheus' histogram_quantile does,
+// and says where it fell. It is NaN for an empty histogram.
+func (h *Histogram) Quantile(q float64) (v float64, where int) {
 	if h.Count <= 0 || len(h.Bounds) == 0 {
-		return math.NaN(), false
+		return math.NaN(), InBuckets
 	}
 	rank := q * h.Count
 	for i, c := range h.Counts {
@@ -173,19 +179,20 @@ func (h *Histogram) Quantile(q float64) (v float64, inf bool) {
 			continue
 		}
 		upper := h.Bounds[i]
-		lower, before := 0.0, 0.0
-		if i > 0 {
-			lower, before = h.Bounds[i-1], h.Counts[i-1]
-		} else if upper <= 0 {
-			return upper, false
+		if i == 0 {
+			if upper <= 0 || c <= 0 {
+				return upper, InFirst
+			}
+			return upper * rank / c, InFirst
 		}
+		lower, before := h.Bounds[i-1], h.Counts[i-1]
 		in := c - before
 		if in <= 0 {
-			return upper, false
+			return upper, InBuckets
 		}
-		return lower + (upper-lower)*(rank-before)/in, false
+		return lower + (upper-lower)*(rank-before)/in, InBuckets
 	}
-	return h.Bounds[len(h.Bounds)-1], true
+	return h.Bounds[len(h.Bounds)-1], AboveLast
 }
 
 // promHistograms maps vLLM's timing histograms (seconds) to gate names. Each
@@ -262,9 +269,15 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 					q    float64
 					name string
 				}{{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}} {
-					v, inf := h.Quantile(q.q)
-					if inf {
+					v, where := h.Quantile(q.q)
+					switch where {
+					case AboveLast:
 						ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s %s lies above the largest bucket (%gs); reported as that bound", source, fam, q.name, v)))
+					case InFirst:
+						// Interpolating inside [0, first bound] says nothing
+						// (vLLM's request-time buckets start at 0.3 s).
+						ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s %s is below the first bucket bound (%gs); not reported", source, fam, q.name, h.Bounds[0])))
+						continue
 					}
 					add(base+q.name+"_ms", "ms", BetterLower, 1000*v)
 				}
