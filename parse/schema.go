@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,9 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 	if n < 100 {
 		return nil, errors.New("truncated SQLite file (shorter than its header)")
 	}
+	if err := checkSize(path, head); err != nil {
+		return nil, err
+	}
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: "mode=ro&immutable=1"}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
@@ -86,6 +90,29 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 		return nil, sqliteErr(err)
 	}
 	return s, nil
+}
+
+// checkSize compares the file size with the page count that the header
+// records (when the header says that count is valid), so that a cut-off
+// download or copy is reported as truncated rather than read in part.
+func checkSize(path string, head []byte) error {
+	pageSize := int64(binary.BigEndian.Uint16(head[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(head[28:32]))
+	valid := binary.BigEndian.Uint32(head[92:96]) == binary.BigEndian.Uint32(head[24:28])
+	if !valid || pages == 0 || pageSize < 512 {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if want := pages * pageSize; fi.Size() < want {
+		return fmt.Errorf("truncated SQLite file: %d bytes, its header says %d", fi.Size(), want)
+	}
+	return nil
 }
 
 // sqliteErr turns the driver's wordy errors into what a user can act on.
