@@ -1,0 +1,502 @@
+package parse
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// WarnRankSteps says that merged ranks had different numbers of steps in a
+// phase; the merged phase keeps the steps all ranks have.
+const WarnRankSteps = "rank_steps_differ"
+
+// WarnRankNoExposure says that a merged rank has communication kernels but
+// no exposed-communication figure, so the merged exposure undercounts.
+const WarnRankNoExposure = "rank_exposure_unknown"
+
+// MergeRanks merges the summaries of one profile per rank (a tensor- or
+// pipeline-parallel job traced one process per GPU) into one Summary of all
+// devices:
+//
+//   - devices are renumbered by rank: rank 0's devices first, then rank 1's;
+//     a rank without per-device detail counts as one device with its totals;
+//   - each phase keeps, per step index, the step of the slowest rank (the
+//     longest span): a synchronous collective makes every rank wait for it;
+//     Step.Device says which device that was;
+//   - kernels, components, memory traffic, graph counts and collectives are
+//     summed; kernel p50/p90 are count-weighted means of the ranks' (exact
+//     quantiles need the durations, which summaries do not keep);
+//   - GPU.Devices is the sum; gpu_time adds the ranks' windows and busy time,
+//     so its busy % is the mean over devices.
+//
+// The ranks must be comparable (same GPU model, trace mode, scope and Nsight
+// Systems major version), else MergeRanks returns an error that names the
+// rank and the difference. A single rank is returned as a copy with its
+// devices filled.
+func MergeRanks(ranks []*Summary) (*Summary, error) {
+	if len(ranks) == 0 {
+		return nil, errors.New("merging ranks: no summaries")
+	}
+	for i, r := range ranks {
+		if r == nil {
+			return nil, fmt.Errorf("merging ranks: rank %d: no summary", i)
+		}
+		if r.Source.Legacy {
+			return nil, fmt.Errorf("merging ranks: rank %d (%s): a legacy summary.json has no samples to merge", i, r.Source.File)
+		}
+		if i > 0 {
+			if err := sameFingerprint(ranks[0], r); err != nil {
+				return nil, fmt.Errorf("merging ranks: rank %d (%s) is not comparable with rank 0 (%s): %w", i, r.Source.File, ranks[0].Source.File, err)
+			}
+		}
+	}
+	r0 := ranks[0]
+	m := &Summary{
+		Schema:    SummarySchema,
+		Source:    r0.Source,
+		GPU:       r0.GPU,
+		Phases:    map[string]*Phase{},
+		Bandwidth: r0.Bandwidth,
+		Warnings:  []Warning{},
+	}
+	files := make([]string, len(ranks))
+	for i, r := range ranks {
+		files[i] = r.Source.File
+		m.Source.WindowStartNs = min(m.Source.WindowStartNs, r.Source.WindowStartNs)
+		m.Source.WindowEndNs = max(m.Source.WindowEndNs, r.Source.WindowEndNs)
+		for _, w := range r.Warnings {
+			m.Warnings = append(m.Warnings, Warning{Code: w.Code, Message: fmt.Sprintf("rank %d: %s", i, w.Message)})
+		}
+	}
+	m.Source.File = strings.Join(files, "+")
+
+	devMap := mergeDevices(m, ranks)
+	mergePhases(m, ranks, devMap)
+	m.Kernels = mergeKernels(ranks)
+	m.Components = mergeComponents(ranks)
+	m.CUDAGraphs = mergeGraphs(ranks)
+	m.Memory = mergeMemory(ranks)
+	m.GPUTime = mergeGPUTime(ranks)
+	m.Communication = mergeCommunication(m, ranks)
+	m.Extra = mergeExtra(ranks)
+	sort.SliceStable(m.Warnings, func(i, j int) bool { return m.Warnings[i].Code < m.Warnings[j].Code })
+	return m, nil
+}
+
+// sameFingerprint says how b differs from a in what makes two profiles
+// comparable, or nil.
+func sameFingerprint(a, b *Summary) error {
+	var diffs []string
+	if a.GPU.Name != b.GPU.Name {
+		diffs = append(diffs, fmt.Sprintf("GPU %q vs %q", a.GPU.Name, b.GPU.Name))
+	}
+	if a.GPU.Chip != b.GPU.Chip {
+		diffs = append(diffs, fmt.Sprintf("chip %q vs %q", a.GPU.Chip, b.GPU.Chip))
+	}
+	if a.Source.TraceMode != b.Source.TraceMode {
+		diffs = append(diffs, fmt.Sprintf("trace mode %q vs %q", a.Source.TraceMode, b.Source.TraceMode))
+	}
+	if a.Source.Scope != b.Source.Scope {
+		diffs = append(diffs, fmt.Sprintf("scope %q vs %q", a.Source.Scope, b.Source.Scope))
+	}
+	if ma, mb := majorVersion(a.Source.NsysVersion), majorVersion(b.Source.NsysVersion); ma != mb {
+		diffs = append(diffs, fmt.Sprintf("Nsight Systems %q vs %q", a.Source.NsysVersion, b.Source.NsysVersion))
+	}
+	if len(diffs) > 0 {
+		return errors.New(strings.Join(diffs, ", "))
+	}
+	return nil
+}
+
+// majorVersion is the part of a version before the first dot ("2025" of
+// "2025.3.1.90").
+func majorVersion(v string) string {
+	major, _, _ := strings.Cut(v, ".")
+	return major
+}
+
+// mergeDevices fills m.Devices and m.GPU.Devices and returns, per rank, the
+// merged id of each of the rank's device ids.
+func mergeDevices(m *Summary, ranks []*Summary) []map[int]int {
+	devMap := make([]map[int]int, len(ranks))
+	m.Devices = nil
+	for i, r := range ranks {
+		devMap[i] = map[int]int{}
+		if len(r.Devices) > 0 {
+			devs := append([]Device(nil), r.Devices...)
+			sort.SliceStable(devs, func(a, b int) bool { return devs[a].ID < devs[b].ID })
+			for _, d := range devs {
+				if d.Name == "" {
+					d.Name = r.GPU.Name
+				}
+				devMap[i][d.ID] = len(m.Devices)
+				d.ID = len(m.Devices)
+				m.Devices = append(m.Devices, d)
+			}
+			continue
+		}
+		d := Device{
+			ID:      len(m.Devices),
+			Name:    r.GPU.Name,
+			BusyNs:  r.GPUTime.BusyNs,
+			BusyPct: r.GPUTime.BusyPct,
+		}
+		for _, k := range r.Kernels {
+			d.KernelNs += k.TotalNs
+			d.Kernels += k.Count
+		}
+		for _, c := range rankCollectives(r) {
+			d.CommNs += c.TimeNs
+		}
+		var spans []int64
+		for _, name := range keysSorted(r.Phases) {
+			for _, st := range r.Phases[name].Samples {
+				spans = append(spans, st.SpanNs)
+			}
+		}
+		d.Steps = statOf(spans)
+		// Every step of a single-device rank ran on it, whatever id the
+		// rank's own export gave that device.
+		devMap[i][-1] = d.ID
+		m.Devices = append(m.Devices, d)
+	}
+	m.GPU.Devices = len(m.Devices)
+	return devMap
+}
+
+// mergedDevice maps a rank's device id to the merged one.
+func mergedDevice(devMap map[int]int, id int) int {
+	if d, ok := devMap[-1]; ok {
+		return d
+	}
+	return devMap[id]
+}
+
+// mergePhases keeps, per phase and step index, the slowest rank's step.
+func mergePhases(m *Summary, ranks []*Summary, devMap []map[int]int) {
+	names := map[string]bool{}
+	for _, r := range ranks {
+		for name := range r.Phases {
+			names[name] = true
+		}
+	}
+	for _, name := range keysSorted(names) {
+		n := -1
+		var counts []string
+		for i, r := range ranks {
+			ph := r.Phases[name]
+			c := 0
+			if ph != nil {
+				c = len(ph.Samples)
+			}
+			counts = append(counts, fmt.Sprintf("rank %d: %d", i, c))
+			if n < 0 || c < n {
+				n = c
+			}
+		}
+		steps := make([]Step, n)
+		for j := 0; j < n; j++ {
+			best := -1
+			for i, r := range ranks {
+				st := r.Phases[name].Samples[j]
+				if best < 0 || st.SpanNs > steps[j].SpanNs {
+					best = i
+					steps[j] = st
+					steps[j].Device = mergedDevice(devMap[i], st.Device)
+				}
+			}
+		}
+		for _, r := range ranks {
+			if ph := r.Phases[name]; ph == nil || len(ph.Samples) != n {
+				m.Warnings = append(m.Warnings, Warning{Code: WarnRankSteps, Message: fmt.Sprintf(
+					"%s: the ranks have different numbers of steps (%s); the merged phase keeps the first %d", name, strings.Join(counts, ", "), n)})
+				break
+			}
+		}
+		if n > 0 {
+			m.Phases[name] = phaseOf(steps)
+		}
+	}
+}
+
+// phaseOf summarises step samples into a Phase.
+func phaseOf(steps []Step) *Phase {
+	col := func(f func(Step) int64) Stat {
+		v := make([]int64, len(steps))
+		for i, st := range steps {
+			v[i] = f(st)
+		}
+		return statOf(v)
+	}
+	return &Phase{
+		Steps:       len(steps),
+		Span:        col(func(s Step) int64 { return s.SpanNs }),
+		Busy:        col(func(s Step) int64 { return s.BusyNs }),
+		KernelTime:  col(func(s Step) int64 { return s.KernelNs }),
+		Kernels:     col(func(s Step) int64 { return int64(s.Kernels) }),
+		Memcpys:     col(func(s Step) int64 { return int64(s.Memcpys) }),
+		MemcpyBytes: col(func(s Step) int64 { return s.MemcpyBytes }),
+		DtoH:        col(func(s Step) int64 { return int64(s.DtoH) }),
+		Syncs:       col(func(s Step) int64 { return int64(s.Syncs) }),
+		Samples:     steps,
+	}
+}
+
+// mergeKernels sums kernels by name, ordered as the parser orders them:
+// most time first, then by name.
+func mergeKernels(ranks []*Summary) []Kernel {
+	byName := map[string]*Kernel{}
+	var order []string
+	var total int64
+	for _, r := range ranks {
+		for _, k := range r.Kernels {
+			total += k.TotalNs
+			acc := byName[k.Name]
+			if acc == nil {
+				c := k
+				c.P50Ns *= float64(k.Count)
+				c.P90Ns *= float64(k.Count)
+				byName[k.Name] = &c
+				order = append(order, k.Name)
+				continue
+			}
+			acc.Count += k.Count
+			acc.TotalNs += k.TotalNs
+			acc.P50Ns += k.P50Ns * float64(k.Count)
+			acc.P90Ns += k.P90Ns * float64(k.Count)
+			acc.MinNs = min(acc.MinNs, k.MinNs)
+			acc.MaxNs = max(acc.MaxNs, k.MaxNs)
+			acc.PerDecodeStep += k.PerDecodeStep
+			acc.PerPrefillStep += k.PerPrefillStep
+			acc.InGraph += k.InGraph
+		}
+	}
+	out := make([]Kernel, 0, len(order))
+	for _, name := range order {
+		k := *byName[name]
+		if k.Count > 0 {
+			k.AvgNs = float64(k.TotalNs) / float64(k.Count)
+			k.P50Ns /= float64(k.Count)
+			k.P90Ns /= float64(k.Count)
+		}
+		k.Share = ratio(float64(k.TotalNs), float64(total))
+		out = append(out, k)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].TotalNs != out[j].TotalNs {
+			return out[i].TotalNs > out[j].TotalNs
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// mergeComponents sums component time per phase, phases in the order the
+// ranks list them, components most time first.
+func mergeComponents(ranks []*Summary) []PhaseComponents {
+	var phases []string
+	byPhase := map[string]map[string]*ComponentTime{}
+	for _, r := range ranks {
+		for _, pc := range r.Components {
+			comps := byPhase[pc.Phase]
+			if comps == nil {
+				comps = map[string]*ComponentTime{}
+				byPhase[pc.Phase] = comps
+				phases = append(phases, pc.Phase)
+			}
+			for _, c := range pc.Components {
+				acc := comps[c.Name]
+				if acc == nil {
+					acc = &ComponentTime{Name: c.Name}
+					comps[c.Name] = acc
+				}
+				acc.TimeNs += c.TimeNs
+				acc.Kernels += c.Kernels
+			}
+		}
+	}
+	out := []PhaseComponents{}
+	for _, ph := range phases {
+		var total int64
+		var comps []ComponentTime
+		for _, name := range keysSorted(byPhase[ph]) {
+			c := byPhase[ph][name]
+			total += c.TimeNs
+			comps = append(comps, *c)
+		}
+		for i := range comps {
+			comps[i].Share = ratio(float64(comps[i].TimeNs), float64(total))
+		}
+		sort.SliceStable(comps, func(i, j int) bool { return comps[i].TimeNs > comps[j].TimeNs })
+		out = append(out, PhaseComponents{Phase: ph, Components: comps})
+	}
+	return out
+}
+
+// mergeGraphs sums CUDA-graph counts and recomputes coverage as the parser
+// does for the trace mode.
+func mergeGraphs(ranks []*Summary) Graphs {
+	g := Graphs{Mode: ranks[0].CUDAGraphs.Mode}
+	for _, r := range ranks {
+		c := r.CUDAGraphs
+		g.Replays += c.Replays
+		g.KernelsInGraphs += c.KernelsInGraphs
+		g.KernelsOutside += c.KernelsOutside
+		g.TimeInGraphsNs += c.TimeInGraphsNs
+		g.TimeOutsideNs += c.TimeOutsideNs
+	}
+	if g.Mode == TraceGraph {
+		g.CoverageCount = 100 * ratio(float64(g.Replays), float64(g.Replays+g.KernelsOutside))
+	} else {
+		g.CoverageCount = 100 * ratio(float64(g.KernelsInGraphs), float64(g.KernelsInGraphs+g.KernelsOutside))
+	}
+	g.CoverageTime = 100 * ratio(float64(g.TimeInGraphsNs), float64(g.TimeInGraphsNs+g.TimeOutsideNs))
+	return g
+}
+
+// mergeMemory sums memory operations by kind and direction.
+func mergeMemory(ranks []*Summary) Memory {
+	out := Memory{PeakBandwidth: ranks[0].Memory.PeakBandwidth, Ops: []MemoryOp{}}
+	byKey := map[[2]string]int{}
+	for _, r := range ranks {
+		for _, op := range r.Memory.Ops {
+			key := [2]string{op.Kind, op.Direction}
+			i, ok := byKey[key]
+			if !ok {
+				byKey[key] = len(out.Ops)
+				out.Ops = append(out.Ops, MemoryOp{Kind: op.Kind, Direction: op.Direction})
+				i = len(out.Ops) - 1
+			}
+			out.Ops[i].Count += op.Count
+			out.Ops[i].Bytes += op.Bytes
+			out.Ops[i].TimeNs += op.TimeNs
+		}
+	}
+	for i := range out.Ops {
+		out.Ops[i].GBps = ratio(float64(out.Ops[i].Bytes), float64(out.Ops[i].TimeNs)) // bytes/ns = GB/s
+	}
+	sort.Slice(out.Ops, func(i, j int) bool {
+		if out.Ops[i].Kind != out.Ops[j].Kind {
+			return out.Ops[i].Kind < out.Ops[j].Kind
+		}
+		return out.Ops[i].Direction < out.Ops[j].Direction
+	})
+	return out
+}
+
+// mergeGPUTime adds the ranks' windows and busy time; the gaps are the
+// longest of all ranks, as many as the rank that kept the most.
+func mergeGPUTime(ranks []*Summary) GPUTime {
+	var t GPUTime
+	var gaps []Gap
+	keep := 0
+	for _, r := range ranks {
+		t.WindowNs += r.GPUTime.WindowNs
+		t.BusyNs += r.GPUTime.BusyNs
+		t.IdleNs += r.GPUTime.IdleNs
+		gaps = append(gaps, r.GPUTime.Gaps...)
+		keep = max(keep, len(r.GPUTime.Gaps))
+	}
+	t.BusyPct = 100 * ratio(float64(t.BusyNs), float64(t.WindowNs))
+	t.IdlePct = 100 * ratio(float64(t.IdleNs), float64(t.WindowNs))
+	if len(gaps) > 0 {
+		t.Gaps = longestGaps(gaps, keep)
+	}
+	return t
+}
+
+// rankCollectives is a rank's collectives: as its summary has them, else
+// from its kernel names.
+func rankCollectives(r *Summary) []Collective {
+	if r.Communication != nil {
+		return r.Communication.Collectives
+	}
+	return Collectives(r.Kernels)
+}
+
+// mergeCommunication sums collectives and exposed time; shares are of the
+// merged kernel time, imbalance is over the merged devices.
+func mergeCommunication(m *Summary, ranks []*Summary) *Communication {
+	c := &Communication{}
+	byName := map[string]*Collective{}
+	found := false
+	var samples []int64
+	for i, r := range ranks {
+		colls := rankCollectives(r)
+		if r.Communication != nil {
+			found = true
+			c.ExposedNs += r.Communication.ExposedNs
+			for _, v := range r.Communication.ExposedSamples {
+				samples = append(samples, int64(v))
+			}
+		} else if len(colls) > 0 {
+			m.Warnings = append(m.Warnings, Warning{Code: WarnRankNoExposure, Message: fmt.Sprintf(
+				"rank %d (%s) has communication kernels but no exposed-communication figure; the merged exposed time leaves it out", i, r.Source.File)})
+		}
+		for _, k := range colls {
+			found = true
+			acc := byName[k.Name]
+			if acc == nil {
+				acc = &Collective{Name: k.Name}
+				byName[k.Name] = acc
+			}
+			acc.Count += k.Count
+			acc.TimeNs += k.TimeNs
+		}
+	}
+	if !found {
+		return nil
+	}
+	var kernelNs int64
+	for _, k := range m.Kernels {
+		kernelNs += k.TotalNs
+	}
+	c.Collectives = []Collective{}
+	for _, name := range keysSorted(byName) {
+		k := *byName[name]
+		k.Share = ratio(float64(k.TimeNs), float64(kernelNs))
+		c.TimeNs += k.TimeNs
+		c.Collectives = append(c.Collectives, k)
+	}
+	sortCollectives(c.Collectives)
+	c.ExposedPct = exposedPct(c.ExposedNs, c.TimeNs)
+	busy := make([]int64, len(m.Devices))
+	for i, d := range m.Devices {
+		busy[i] = d.BusyNs
+	}
+	c.Imbalance = Imbalance(busy)
+	if len(samples) > 0 {
+		c.ExposedSteps = statOf(samples)
+		c.ExposedSamples = make([]float64, len(samples))
+		for i, v := range samples {
+			c.ExposedSamples[i] = float64(v)
+		}
+	}
+	return c
+}
+
+// mergeExtra keeps each extra metric once, from the first rank that has it.
+func mergeExtra(ranks []*Summary) []ExtraMetric {
+	var out []ExtraMetric
+	seen := map[string]bool{}
+	for _, r := range ranks {
+		for _, e := range r.Extra {
+			if !seen[e.Name] {
+				seen[e.Name] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// keysSorted returns the keys of m in order.
+func keysSorted[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
