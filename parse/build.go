@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"regexp"
 	"sort"
 )
 
@@ -53,7 +52,7 @@ func (p *profile) summary() *Summary {
 	kernels := map[int32]*kernelAgg{}
 	compTime := map[string]map[string]*ComponentTime{} // phase -> component
 	compOf := map[int32]string{}                       // demangled id -> component
-	devices := map[int32]*devWork{}
+	var devOps []DeviceOp
 	var all []interval
 	var g Graphs
 	graphKeys := map[uint64]bool{}
@@ -67,12 +66,7 @@ func (p *profile) summary() *Summary {
 		iv := interval{op.start, op.end}
 		all = append(all, iv)
 		dur := op.end - op.start
-		d := devices[op.device]
-		if d == nil {
-			d = &devWork{}
-			devices[op.device] = d
-		}
-		d.all = append(d.all, iv)
+		class := OpMemory
 		var w *stepWork
 		phase := ""
 		if st := p.opStep[i]; st >= 0 {
@@ -103,13 +97,9 @@ func (p *profile) summary() *Summary {
 			if phase != "" {
 				addComp(compTime, phase, comp, dur)
 			}
-			d.kernelNs += dur
-			d.kernels++
+			class = OpCompute
 			if comp == CompCommunication {
-				d.comm = append(d.comm, iv)
-				d.commNs += dur
-			} else {
-				d.compute = append(d.compute, iv)
+				class = OpComm
 			}
 			if op.inGraph {
 				k.inGraph++
@@ -133,7 +123,7 @@ func (p *profile) summary() *Summary {
 		case opGraph:
 			g.Replays++
 			g.TimeInGraphsNs += dur
-			d.compute = append(d.compute, iv)
+			class = OpCompute
 			if w != nil {
 				w.kernelNs += dur
 			}
@@ -158,6 +148,7 @@ func (p *profile) summary() *Summary {
 				}
 			}
 		}
+		devOps = append(devOps, DeviceOp{Device: int(op.device), StartNs: op.start, EndNs: op.end, Class: class})
 	}
 
 	p.fillPhases(s, work)
@@ -166,8 +157,7 @@ func (p *profile) summary() *Summary {
 	s.CUDAGraphs = graphs(g, p.mode, int64(len(graphKeys)))
 	s.Memory = memoryList(mem, p.gpu.PeakBandwidth)
 	s.GPUTime = gpuTime(all, lo, hi)
-	s.GPU.Devices = len(devices)
-	s.Devices, s.Communication = deviceList(devices, lo, hi, p.strs, kernels, s.Kernels)
+	s.GPU.Devices, s.Devices, s.Communication = p.devices(devOps, work, lo, hi, s.Kernels)
 	p.warnSummary(s, work)
 	s.Warnings = append(s.Warnings, p.warn...)
 	sort.SliceStable(s.Warnings, func(i, j int) bool { return s.Warnings[i].Code < s.Warnings[j].Code })
@@ -414,78 +404,35 @@ func gpuTime(all []interval, lo, hi int64) GPUTime {
 	return t
 }
 
-// devWork accumulates one device's GPU work.
-type devWork struct {
-	all, compute, comm []interval
-	kernelNs, commNs   int64
-	kernels            int64
-}
-
-// collective names an NCCL kernel's collective.
-var collective = regexp.MustCompile(`(?i)(AllReduce|AllGather|ReduceScatter|Broadcast|SendRecv|AllToAll|Reduce|Send|Recv)`)
-
-// deviceList fills per-device detail and NCCL communication when the profile
-// has more than one device or any communication kernel.
-func deviceList(devs map[int32]*devWork, lo, hi int64, strs map[int64]string, kernels map[int32]*kernelAgg, rows []Kernel) ([]Device, *Communication) {
-	ids := make([]int32, 0, len(devs))
-	for id := range devs {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	var out []Device
-	var comm Communication
-	var busyMin, busyMax int64 = -1, 0
-	var totalKernel int64
-	for _, id := range ids {
-		d := devs[id]
-		busy := unionLength(d.all, lo, hi, nil)
-		out = append(out, Device{
-			ID: int(id), BusyNs: busy, BusyPct: 100 * ratio(float64(busy), float64(hi-lo)),
-			KernelNs: d.kernelNs, Kernels: d.kernels, CommNs: d.commNs,
-		})
-		totalKernel += d.kernelNs
-		comm.TimeNs += d.commNs
-		if len(d.comm) > 0 {
-			// Exposed communication: time when NCCL runs and nothing else does.
-			both := append(append([]interval(nil), d.comm...), d.compute...)
-			comm.ExposedNs += unionLength(both, lo, hi, nil) - unionLength(d.compute, lo, hi, nil)
+// devices accounts busy, communication and exposed time per device (the
+// DeviceAccumulator of multigpu.go) over the window and each step's span.
+// Per-device rows are kept only for multi-device profiles.
+func (p *profile) devices(ops []DeviceOp, work []stepWork, lo, hi int64, kernels []Kernel) (int, []Device, *Communication) {
+	var windows []StepWindow
+	for i, st := range p.steps {
+		r := &p.ranges[st.rng]
+		if r.spanStart >= 0 {
+			windows = append(windows, StepWindow{Device: int(work[i].device), StartNs: r.spanStart, EndNs: r.spanEnd})
 		}
-		if busyMin < 0 || busy < busyMin {
-			busyMin = busy
-		}
-		busyMax = max(busyMax, busy)
 	}
-	if len(ids) < 2 {
+	acc, err := NewDeviceAccumulator(lo, hi, windows)
+	if err != nil {
+		p.warnf("devices", "per-device accounting skipped: %v", err)
+		return 0, nil, nil
+	}
+	SortOps(ops)
+	for _, op := range ops {
+		if err := acc.Add(op); err != nil {
+			p.warnf("devices", "per-device accounting skipped: %v", err)
+			return 0, nil, nil
+		}
+	}
+	devs := acc.Devices()
+	out, comm := BuildDevices(devs, acc.Steps(), kernels, p.gpu.Name)
+	if len(devs) < 2 {
 		out = nil
 	}
-	if comm.TimeNs == 0 {
-		return out, nil
-	}
-	byName := map[string]*Collective{}
-	for _, k := range rows {
-		if k.Component != CompCommunication {
-			continue
-		}
-		name := "Other"
-		if m := collective.FindString(k.Name + " " + k.Demangled); m != "" {
-			name = m
-		}
-		c := byName[name]
-		if c == nil {
-			c = &Collective{Name: name}
-			byName[name] = c
-		}
-		c.Count += k.Count
-		c.TimeNs += k.TotalNs
-	}
-	for _, name := range sortedKeys(byName) {
-		c := byName[name]
-		c.Share = ratio(float64(c.TimeNs), float64(totalKernel))
-		comm.Collectives = append(comm.Collectives, *c)
-	}
-	comm.ExposedPct = 100 * ratio(float64(comm.ExposedNs), float64(comm.TimeNs))
-	comm.Imbalance = ratio(float64(busyMax-busyMin), float64(busyMax))
-	return out, &comm
+	return len(devs), out, comm
 }
 
 // warnSummary adds the warnings that need the finished numbers.
