@@ -1,0 +1,87 @@
+#!/bin/bash
+# Profiles the tensor-parallel workload (tp_workload.py) on a machine with 2 GPUs, once as is
+# and once with one extra all-reduce per layer, keeps the exports as fixtures and runs the
+# gate on the pair. For the device machine 'nvidia-h200-x2', from the repository root, with
+# the profiling recipe (../shared/device: nsys-setup.sh, libs/) copied to .gpu/ and a gate
+# binary built for it at .gpu/gate:
+#
+#   bash testdata/gpu/tp.sh            # writes under $OUT (default /tmp/tp-out)
+#
+# The machine sets NCCL_NVLS_ENABLE=0 and the other NVLink-multicast-off variables; this
+# script keeps the environment as it is and only records it (env.txt). One profile takes
+# about a minute (torch import, NCCL init, weights drawn on the CPU, nsys export).
+#
+# BASE_B=1 also profiles the base a second time (tp_base_b), for a noise check.
+# PER_RANK=1 also profiles the base case one process per rank (nsys inside torchrun), the
+# input of parse.MergeRanks: tp_base.rank0.sqlite, tp_base.rank1.sqlite.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/tp-out}
+mkdir -p "$OUT"
+
+NSYS=$(bash .gpu/nsys-setup.sh | tail -1)
+"$NSYS" --version | tee "$OUT/nsys-version.txt"
+nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv | tee "$OUT/gpus.txt"
+nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
+env | grep -E '^(NCCL|CUDA|TORCH|NVIDIA)_' | sort > "$OUT/env.txt" || true
+python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())' | tee "$OUT/torch.txt"
+
+run() { python3 -m torch.distributed.run --standalone --nproc-per-node 2 "$@"; }
+
+profile() { # name, workload args...
+  local name=$1; shift
+  local t0=$SECONDS
+  "$NSYS" profile --trace=cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node \
+    --export=sqlite -f true -o "$OUT/$name" \
+    python3 -m torch.distributed.run --standalone --nproc-per-node 2 \
+    "$here/tp_workload.py" --json "$OUT/$name.workload.json" "$@" 2>&1 | tail -20
+  echo "$name: $((SECONDS - t0)) s"
+}
+
+profile tp_base
+profile tp_extra_allreduce --regress extra-allreduce
+# BASE_B=1: a second run of the base, to check that the gate passes on noise.
+if [ "${BASE_B:-0}" = 1 ]; then profile tp_base_b; fi
+
+if [ "${PER_RANK:-0}" = 1 ]; then
+  # nsys replaces %q{RANK} by the rank torchrun gives each process.
+  run --no-python "$NSYS" profile --trace=cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node \
+    --export=sqlite -f true -o "$OUT/tp_base.rank%q{RANK}" \
+    python3 "$here/tp_workload.py" 2>&1 | tail -20
+fi
+
+# What NCCL launched, per device and kernel, as a check that does not need the gate.
+for f in "$OUT"/tp_base.sqlite "$OUT"/tp_extra_allreduce.sqlite; do
+  echo "== $(basename "$f")"
+  python3 - "$f" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = """SELECT k.deviceId, s.value, COUNT(*), SUM(k.end - k.start)
+       FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName
+       WHERE s.value LIKE '%nccl%' GROUP BY 1, 2 ORDER BY 1, 2"""
+for dev, name, n, ns in db.execute(q):
+    print(f"device {dev}: {name}: {n} kernels, {ns / 1e6:.3f} ms")
+EOF
+done | tee "$OUT/nccl-kernels.txt"
+
+# The gate on the pair: it must fail (exit 1) and name the collective.
+set +e
+.gpu/gate compare "$OUT/tp_base.sqlite" "$OUT/tp_extra_allreduce.sqlite" > "$OUT/tp_compare.md" 2> "$OUT/tp_compare.err"
+echo "gate compare exit status: $?" | tee "$OUT/tp_compare.exit"
+if [ -f "$OUT/tp_base_b.sqlite" ]; then
+  .gpu/gate compare "$OUT/tp_base.sqlite" "$OUT/tp_base_b.sqlite" > "$OUT/tp_noise.md" 2>&1
+  echo "gate compare base with base_b exit status: $?" | tee -a "$OUT/tp_compare.exit"
+fi
+set -e
+
+# Fixtures: the SQLite exports, xz-compressed (at most 16 MiB each); only these come back.
+for f in "$OUT"/tp_*.sqlite; do
+  if command -v xz >/dev/null; then z="$f.xz"; xz -9 -T0 -f -k "$f"; else z="$f.gz"; gzip -9 -f -k "$f"; fi
+  size=$(stat -c %s "$z")
+  echo "$(basename "$z"): $size bytes"
+  if [ "$size" -gt $((16 << 20)) ]; then echo "WARNING: $z is over 16 MiB" >&2; fi
+done
+rm -f "$OUT"/*.nsys-rep "$OUT"/tp_*.sqlite
+
+head -60 "$OUT/tp_compare.md"
+ls -la "$OUT"
