@@ -150,17 +150,17 @@ func kernelSetEntries(d KernelDiff, base, head *parse.Summary, share float64, is
 
 // judgeAll pairs base and head entries by name and judges each.
 func judgeAll(bs, hs []entry, rules ruleSet, share float64) []Metric {
-	bm := map[string]*entry{}
+	bm := make(map[string]*entry, len(bs))
 	for i := range bs {
 		bm[bs[i].name] = &bs[i]
 	}
-	hm := map[string]*entry{}
+	hm := make(map[string]*entry, len(hs))
 	for i := range hs {
 		hm[hs[i].name] = &hs[i]
 	}
 	type key struct{ group, name string }
-	var keys []key
-	seen := map[string]bool{}
+	keys := make([]key, 0, len(hs))
+	seen := make(map[string]bool, len(hs))
 	for _, list := range [][]entry{bs, hs} {
 		for _, e := range list {
 			if !seen[e.name] {
@@ -279,19 +279,19 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 	noise := rule.floor != nil && !rule.floor.exceeds(m.Base, math.Abs(m.Delta))
 
 	switch {
-	case noise:
-		m.Verdict = Pass
-		if beyondWarn {
-			notes = append(notes, "change below the floor "+rule.floor.Text)
-		}
 	case st != nil && len(st.tooFew) > 0:
 		// Too few samples for the U test: never pass or fail silently.
-		if beyondWarn {
+		if beyondWarn && !noise {
 			m.Verdict = Warn
 			notes = append(notes, fmt.Sprintf("too few samples (%d vs %d) to judge a change beyond the threshold: %s", m.NBase, m.NHead, st.tooFewNote()))
 		} else {
 			m.Verdict = Pass
 			notes = append(notes, fmt.Sprintf("too few samples (%d vs %d) for a significance test: %s", m.NBase, m.NHead, st.tooFewNote()))
+		}
+	case noise:
+		m.Verdict = Pass
+		if beyondWarn {
+			notes = append(notes, "change below the floor "+rule.floor.Text)
 		}
 	case st != nil && st.p >= Alpha:
 		m.Verdict = Pass

@@ -27,13 +27,34 @@ type entry struct {
 	share float64
 }
 
-// groupOrder is the order of metric groups in a Result.
-var groupOrder = map[string]int{
-	"phase": 0, "graph": 1, "gpu_time": 2, "memory": 3, "kernel": 4, "component": 5,
-	"bandwidth": 6, "device": 7, "communication": 8, "extra": 9,
+// groupRank is the order of metric groups in a Result.
+func groupRank(g string) int {
+	switch g {
+	case "phase":
+		return 0
+	case "graph":
+		return 1
+	case "gpu_time":
+		return 2
+	case "memory":
+		return 3
+	case "kernel":
+		return 4
+	case "component":
+		return 5
+	case "bandwidth":
+		return 6
+	case "device":
+		return 7
+	case "communication":
+		return 8
+	case "extra":
+		return 9
+	}
+	return 10
 }
 
-// phaseOrder lists the known phases first; others follow by name.
+// phaseNames lists the known phases first; others follow by name.
 func phaseNames(ph map[string]*parse.Phase) []string {
 	rank := map[string]int{parse.PhasePrefill: 0, parse.PhaseDecode: 1, parse.PhaseMixed: 2}
 	names := make([]string, 0, len(ph))
@@ -73,8 +94,23 @@ func flatten(s *parse.Summary) []entry {
 	if s == nil {
 		return nil
 	}
-	var out []entry
+	n := 16*len(s.Phases) + 3 + 3*len(s.Memory.Ops) + 3*len(s.Kernels) + len(s.Devices) + 2*len(s.Extra)
+	for _, pc := range s.Components {
+		n += 2 * len(pc.Components)
+	}
+	if s.Bandwidth != nil {
+		n += 2 * len(s.Bandwidth.Kernels)
+	}
+	if s.Communication != nil {
+		n += 2 + len(s.Communication.Collectives)
+	}
+	out := make([]entry, 0, n)
 	add := func(e entry) {
+		// A legacy summary.json lacks most metrics; they decode as zero,
+		// which must not be read as a measurement.
+		if s.Source.Legacy && e.value == 0 && len(e.samples) == 0 {
+			return
+		}
 		if e.share == 0 && e.group != "kernel" {
 			e.share = -1
 		}
@@ -214,21 +250,32 @@ func flatten(s *parse.Summary) []entry {
 		add(e)
 	}
 
-	sort.SliceStable(out, func(i, j int) bool { return lessMetric(out[i].group, out[i].name, out[j].group, out[j].name) })
-	// Drop duplicate names (two profile strings escaping alike), keeping the first.
-	dedup := out[:0]
-	for i, e := range out {
-		if i > 0 && e.name == dedup[len(dedup)-1].name {
+	// Sort an index (entries are large) by group, name, then position, so
+	// that the first of two equal names is kept.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		ea, eb := &out[idx[a]], &out[idx[b]]
+		if ea.name != eb.name {
+			return lessMetric(ea.group, ea.name, eb.group, eb.name)
+		}
+		return idx[a] < idx[b]
+	})
+	sorted := make([]entry, 0, len(out))
+	for _, i := range idx {
+		if len(sorted) > 0 && out[i].name == sorted[len(sorted)-1].name {
 			continue
 		}
-		dedup = append(dedup, e)
+		sorted = append(sorted, out[i])
 	}
-	return dedup
+	return sorted
 }
 
 func lessMetric(gi, ni, gj, nj string) bool {
-	if groupOrder[gi] != groupOrder[gj] {
-		return groupOrder[gi] < groupOrder[gj]
+	if ri, rj := groupRank(gi), groupRank(gj); ri != rj {
+		return ri < rj
 	}
 	return ni < nj
 }

@@ -14,8 +14,8 @@ import (
 // rule "kernels.*.total" matches every kernel, and "kernels.nvjet_*.total"
 // the nvjet GEMMs, whatever odd characters the names contain.
 
-// Segment escapes s for use as one segment of a metric name: '%', '.', the
-// glob characters '*', '?', '[', ']', '\\', spaces and control bytes are
+// Segment escapes s for use as one segment of a metric name: '%', '.', '/'
+// (which path.Match's '*' does not cross), the glob characters '*', '?', '[', ']', '\\', spaces and control bytes are
 // written as %XX (upper-case hex). An empty s becomes "_", so that no
 // segment is empty.
 func Segment(s string) string {
@@ -26,7 +26,7 @@ func Segment(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '%' || c == '.' || c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c <= ' ' || c == 0x7f:
+		case c == '%' || c == '.' || c == '/' || c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c <= ' ' || c == 0x7f:
 			fmt.Fprintf(&b, "%%%02X", c)
 		default:
 			b.WriteByte(c)
@@ -90,6 +90,7 @@ type compiledRule struct {
 	Rule
 	warn, fail, floor *Threshold
 	user              bool
+	segs              []string // Metric split at dots
 }
 
 // ValidateRule checks one rule; errors name the field.
@@ -116,7 +117,7 @@ func fieldError(field string, err error) error {
 }
 
 func compileRule(r Rule) (compiledRule, error) {
-	c := compiledRule{Rule: r}
+	c := compiledRule{Rule: r, segs: strings.Split(r.Metric, ".")}
 	if err := validPattern(r.Metric); err != nil {
 		return c, fieldError("metric", err)
 	}
@@ -182,8 +183,9 @@ func newRuleSet(user []Rule) (ruleSet, []string) {
 
 // find returns the first rule matching name, or nil.
 func (rs ruleSet) find(name string) *compiledRule {
+	segs := strings.Split(name, ".")
 	for i := range rs {
-		if Match(rs[i].Metric, name) {
+		if matchSegs(rs[i].segs, segs) {
 			return &rs[i]
 		}
 	}
