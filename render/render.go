@@ -1,36 +1,105 @@
-// Package render writes a compare.Result (or a parse.Summary) to an io.Writer
-// as markdown for a PR comment, a standalone HTML page, plain text or JSON.
-// It does no I/O of its own.
+// Package render writes a compare.Result as markdown for a PR comment, a
+// standalone HTML page, plain text for terminals or JSON. It does no I/O of
+// its own: every function writes to the io.Writer it is given.
+//
+// All four formats show the same things in the same order: the verdict with
+// its counts, the regressions, the prefill/decode table, GPU time and
+// CUDA-graph metrics, bandwidth, serving metrics, devices and
+// communication, the kernel diff, the components (with a chart) and the
+// details (fingerprints, method, rules, warnings). Every string that comes
+// from a profile is treated as hostile and escaped for the format at hand.
+// Output is deterministic: no map order, no clocks.
 package render
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/nsys-gate/gate/compare"
 )
 
+// CommentBudget is GitHub's limit on an issue or PR comment body, in
+// characters, and the default Options.Budget.
+const CommentBudget = 65536
+
+// StepSummaryBudget keeps a report within the runner's 1 MiB limit on a job
+// summary ($GITHUB_STEP_SUMMARY): the budget counts UTF-16 code units and a
+// code unit takes at most 3 bytes of UTF-8.
+const StepSummaryBudget = (1 << 20) / 3
+
 // Options tune a report.
 type Options struct {
-	// Budget is the most characters a markdown report may have; 0 means 65,536
-	// (GitHub's comment limit).
+	// Budget is the most characters a markdown report may have; 0 means
+	// CommentBudget (65,536, GitHub's comment limit). Characters are counted
+	// as GitHub does, in UTF-16 code units. Sections are dropped, least
+	// important first, until the report fits; the report then says what was
+	// left out and links FullReportURL.
 	Budget int
 	// FullReportURL, when set, is linked where sections had to be dropped.
+	// Only http(s) URLs are linked.
 	FullReportURL string
 	// BaselineCommit names the commit the baseline came from, where known.
 	BaselineCommit string
 }
 
-// Markdown writes the report as GitHub-flavoured markdown, with the hidden
-// marker line that identifies gate's sticky comment for r.ConfigID.
-func Markdown(w io.Writer, r *compare.Result, opts Options) error {
-	_, err := io.WriteString(w, "gate: "+string(r.Verdict)+"\n")
-	return err
+var errNil = errors.New("render: no result")
+
+// Marker is the hidden first line of gate's PR comment for a configuration
+// id. The action finds its previous comment by this line and edits it in
+// place. The id is reduced to letters, digits and _./: so that it can never
+// end the HTML comment early.
+func Marker(id string) string {
+	return "<!-- gate:report id=" + markerID(id) + " -->"
 }
 
-// JSON writes the result as indented, stable JSON.
+// Markdown writes the report as GitHub-flavoured markdown, with the hidden
+// marker line that identifies gate's sticky comment for r.ConfigID. It never
+// writes more than opts.Budget characters.
+func Markdown(w io.Writer, r *compare.Result, opts Options) error {
+	if r == nil {
+		return errNil
+	}
+	_, err := io.WriteString(w, markdown(r, opts))
+	if err != nil {
+		return fmt.Errorf("render: markdown: %w", err)
+	}
+	return nil
+}
+
+// JSON writes the result as indented, stable JSON: fields in declaration
+// order, lists as [] rather than null, the schema set.
 func JSON(w io.Writer, r *compare.Result) error {
+	if r == nil {
+		return errNil
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err := enc.Encode(normalized(r)); err != nil {
+		return fmt.Errorf("render: json: %w", err)
+	}
+	return nil
+}
+
+// normalized returns a shallow copy of r whose lists are never nil and whose
+// schema is set, so that the JSON shape does not depend on how r was built.
+func normalized(r *compare.Result) *compare.Result {
+	c := *r
+	if c.Schema == "" {
+		c.Schema = compare.ResultSchema
+	}
+	if c.Metrics == nil {
+		c.Metrics = []compare.Metric{}
+	}
+	if c.Rules == nil {
+		c.Rules = []compare.Rule{}
+	}
+	k := &c.Kernels
+	for _, l := range []*[]compare.KernelChange{&k.Added, &k.Removed, &k.Variant, &k.TopTime, &k.TopCount} {
+		if *l == nil {
+			*l = []compare.KernelChange{}
+		}
+	}
+	return &c
 }

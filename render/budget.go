@@ -1,0 +1,116 @@
+package render
+
+import (
+	"strings"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// cuts are the ways a report is shortened to fit its budget, least important
+// first. Each is applied on top of the ones before it.
+var cuts = []struct {
+	what  string
+	apply func(*plan)
+}{
+	{"the components chart", func(p *plan) { p.chart = false }},
+	{"kernel detail rows", func(p *plan) { p.kernelRows = 3 }},
+	{"the rules and parse warnings", func(p *plan) { p.detailsFull = false }},
+	{"rows of long tables", func(p *plan) { p.tableRows = 5 }},
+	{"the details", func(p *plan) { p.drop["details"] = true }},
+	{"the components", func(p *plan) { p.drop["components"] = true }},
+	{"the kernel diff", func(p *plan) { p.drop["kernels"] = true }},
+	{"other metrics", func(p *plan) { p.drop["other"] = true }},
+	{"devices and communication", func(p *plan) { p.drop["devices"] = true }},
+	{"serving metrics", func(p *plan) { p.drop["serving"] = true }},
+	{"bandwidth", func(p *plan) { p.drop["bandwidth"] = true }},
+	{"GPU time and CUDA graphs", func(p *plan) { p.drop["gpu"] = true }},
+	{"the prefill/decode table", func(p *plan) { p.drop["phases"] = true }},
+	{"the fingerprints", func(p *plan) { p.drop["fingerprint"] = true }},
+	{"regression rows", func(p *plan) { p.regressRows = 5 }},
+}
+
+// markdown renders r for GitHub within opts.Budget.
+func markdown(r *compare.Result, opts Options) string {
+	budget := opts.Budget
+	if budget <= 0 {
+		budget = CommentBudget
+	}
+	p := fullPlan()
+	out := mdString(r, opts, p, nil)
+	if length(out) <= budget {
+		return out
+	}
+	var cut []string
+	for _, c := range cuts {
+		c.apply(&p)
+		shorter := mdString(r, opts, p, nil)
+		if shorter == out {
+			continue // nothing of that kind in this report
+		}
+		out = shorter
+		cut = append(cut, c.what)
+		if full := mdString(r, opts, p, cut); length(full) <= budget {
+			return full
+		}
+	}
+	return truncate(mdString(r, opts, p, cut), budget, opts)
+}
+
+// mdString is the comment under plan p, with a note on what was cut.
+func mdString(r *compare.Result, opts Options, p plan, cut []string) string {
+	w := &mdWriter{to: forGitHub}
+	w.b.WriteString(Marker(r.ConfigID) + "\n")
+	rep := build(r, opts, p)
+	w.report(rep)
+	if len(cut) > 0 {
+		w.b.WriteString(cutNote(cut, opts) + "\n")
+	}
+	return w.b.String()
+}
+
+// cutNote says what was left out to fit and where the rest is.
+func cutNote(cut []string, opts Options) string {
+	s := "✂️ Shortened to fit GitHub's comment size limit; left out: " + strings.Join(cut, ", ") + "."
+	if u := safeURL(opts.FullReportURL); u != "" {
+		s += " See the [full report](<" + u + ">)."
+	} else {
+		s += " The full report is in the job's artifacts."
+	}
+	return s
+}
+
+// truncate is the last resort when even the shortest plan is over budget
+// (huge reasons or names): cut at a line boundary and say so.
+func truncate(s string, budget int, opts Options) string {
+	note := "\n\n" + cutNote([]string{"the end of the report"}, opts) + "\n"
+	limit := budget - length(note)
+	if limit <= 0 {
+		return prefix(s, budget)
+	}
+	s = prefix(s, limit)
+	if i := strings.LastIndexByte(s, '\n'); i > 0 {
+		s = s[:i]
+	}
+	// Close what a cut could leave open, so the note renders as text.
+	if strings.Count(s, "<details>") > strings.Count(s, "</details>") && length(s)+len("\n</details>") <= limit {
+		s += "\n</details>"
+	}
+	return s + note
+}
+
+// prefix returns the longest prefix of s of at most n UTF-16 code units,
+// cut on a rune boundary.
+func prefix(s string, n int) string {
+	used := 0
+	for i, r := range s {
+		l := 1
+		if r > 0xFFFF {
+			l = 2
+		}
+		if used+l > n {
+			return s[:i]
+		}
+		used += l
+	}
+	return s
+}

@@ -1,0 +1,200 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
+)
+
+// fingerprintSection puts the two profiles' fingerprints side by side,
+// marking with ≠ the fields that decide comparability. It is open for a
+// not-comparable or no-baseline report (it is the reason) and otherwise
+// part of the details.
+func fingerprintSection(r *compare.Result) *section {
+	return &section{key: "fingerprint", title: "Fingerprints", blocks: []block{fingerprintTable(r)}}
+}
+
+func fingerprintTable(r *compare.Result) table {
+	b, h := r.Base, r.Head
+	t := table{head: []string{"", "Base", "Head"}}
+	row := func(label string, bv, hv string, decisive bool) {
+		if bv == "" && hv == "" {
+			return
+		}
+		if decisive && bv != hv {
+			label = "≠ " + label
+		}
+		t.rows = append(t.rows, []line{cell(label), cell(clip(bv, 80)), cell(clip(hv, 80))})
+	}
+	nameRow := func(label string, bv, hv string) {
+		if bv == "" && hv == "" {
+			return
+		}
+		cellOf := func(v string) line {
+			if v == "" {
+				return cell("")
+			}
+			return line{name(v)}
+		}
+		t.rows = append(t.rows, []line{cell(label), cellOf(bv), cellOf(hv)})
+	}
+	nameRow("File", baseName(b.Source.File), baseName(h.Source.File))
+	row("GPU", b.GPU.Name, h.GPU.Name, true)
+	row("Chip", b.GPU.Chip, h.GPU.Chip, false)
+	row("SMs", nonzero(b.GPU.SMs), nonzero(h.GPU.SMs), false)
+	row("Memory", bytesOrEmpty(b.GPU.MemoryBytes), bytesOrEmpty(h.GPU.MemoryBytes), false)
+	row("Peak DRAM bandwidth", bpsOrEmpty(b.GPU.PeakBandwidth), bpsOrEmpty(h.GPU.PeakBandwidth), false)
+	row("Devices", nonzero(b.GPU.Devices), nonzero(h.GPU.Devices), true)
+	row("Driver", b.GPU.Driver, h.GPU.Driver, false)
+	row("CUDA", b.GPU.CUDA, h.GPU.CUDA, false)
+	row("Nsight Systems", b.Source.NsysVersion, h.Source.NsysVersion, true)
+	row("Export schema", b.Source.ExportSchema, h.Source.ExportSchema, false)
+	row("CUDA graph trace", b.Source.TraceMode, h.Source.TraceMode, true)
+	row("Scope", scope(b.Source), scope(h.Source), true)
+	row("Window", window(b.Source), window(h.Source), false)
+	nameRow("Commit", b.Source.Commit, h.Source.Commit)
+	row("gate version", b.Source.GateVersion, h.Source.GateVersion, false)
+	row("Legacy summary", yes(b.Source.Legacy), yes(h.Source.Legacy), false)
+	row("Clocks (SM / memory)", clocks(b.GPU.NVML), clocks(h.GPU.NVML), false)
+	row("Throttle reasons", throttle(b.GPU.NVML), throttle(h.GPU.NVML), false)
+	return t
+}
+
+func nonzero(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+func bytesOrEmpty(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	// GPU memory is quoted in binary units (nvidia-smi: MiB; "141 GiB").
+	return sig3(float64(n)/(1<<30)) + " GiB"
+}
+
+func bpsOrEmpty(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return fmtValue(v, "bps")
+}
+
+func scope(s parse.Source) string {
+	if s.Scope == "" && s.File == "" && s.TraceMode == "" {
+		return ""
+	}
+	if s.Scope == "" {
+		return "whole capture"
+	}
+	return s.Scope
+}
+
+func window(s parse.Source) string {
+	if s.WindowEndNs <= s.WindowStartNs {
+		return ""
+	}
+	return fmtValue(float64(s.WindowEndNs-s.WindowStartNs), "ns")
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes (no samples: times compared as values)"
+	}
+	return ""
+}
+
+func clocks(n *parse.NVML) string {
+	if n == nil || !n.Available || (n.SMClockMHz == 0 && n.MemClockMHz == 0) {
+		return ""
+	}
+	return fmt.Sprintf("%d / %d MHz", n.SMClockMHz, n.MemClockMHz)
+}
+
+func throttle(n *parse.NVML) string {
+	if n == nil || !n.Available {
+		return ""
+	}
+	if len(n.ThrottleReasons) == 0 {
+		return "none"
+	}
+	return strings.Join(n.ThrottleReasons, ", ")
+}
+
+// howMeasured explains the statistics in a few sentences, for reviewers who
+// wonder whether a red mark is noise.
+var howMeasured = line{plain("How measured: times are per-step samples (one per NVTX step range, projected onto the GPU). " +
+	"Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. " +
+	"A time regresses only when the change is significant and larger than its threshold. " +
+	"Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. " +
+	"Single kernels are gated only above a share of step time; smaller ones are listed, not gated.")}
+
+// detailsSection folds away what a reviewer reads only when in doubt:
+// fingerprints, baseline commit, the method, the rules and parse warnings.
+func detailsSection(r *compare.Result, opts Options, p plan, withFingerprint bool) *section {
+	s := &section{key: "details", title: "Details: fingerprints, method, rules, warnings", collapsed: true}
+	if withFingerprint {
+		s.blocks = append(s.blocks, fingerprintTable(r))
+	}
+	if c := baselineCommit(r, opts); c != "" {
+		s.blocks = append(s.blocks, para{l: line{plain("Baseline commit: "), name(clip(c, 80))}})
+	}
+	s.blocks = append(s.blocks, para{l: howMeasured})
+	if r.ConfigID != "" {
+		s.blocks = append(s.blocks, para{l: line{plain("Configuration: "), name(clip(r.ConfigID, 100))}})
+	}
+	if !p.detailsFull {
+		return s
+	}
+	if len(r.Rules) > 0 {
+		t := table{head: []string{"Rule", "Kind", "Better", "Warn", "Fail", "Floor"}}
+		for i, ru := range r.Rules {
+			if i == maxRules {
+				t.more = len(r.Rules) - i
+				break
+			}
+			rule := line{name(ru.Metric)}
+			if ru.Ignore {
+				rule = append(rule, plain(" (ignored)"))
+			}
+			t.rows = append(t.rows, []line{rule, cell(string(ru.Kind)), cell(ru.Better), cell(ru.Warn), cell(ru.Fail), cell(ru.Floor)})
+		}
+		s.blocks = append(s.blocks, para{l: line{bold("Rules")}, small: false}, t)
+	}
+	var ws []line
+	addW := func(who string, code, msg string) {
+		l := line{plain(who + ": ")}
+		if code != "" {
+			l = append(l, name(clip(code, 60)), plain(" "))
+		}
+		ws = append(ws, append(l, text(clip(msg, maxText))))
+	}
+	for _, w := range r.Base.Warnings {
+		addW("base", w.Code, w.Message)
+	}
+	for _, w := range r.Head.Warnings {
+		addW("head", w.Code, w.Message)
+	}
+	for _, w := range r.Warnings {
+		addW("compare", "", w)
+	}
+	if len(ws) > 0 {
+		more := 0
+		if len(ws) > maxWarnings {
+			more = len(ws) - maxWarnings
+			ws = ws[:maxWarnings]
+		}
+		if more > 0 {
+			ws = append(ws, line{plain(fmt.Sprintf("and %d more", more))})
+		}
+		s.blocks = append(s.blocks, para{l: line{bold("Warnings")}}, list{items: ws})
+	}
+	return s
+}
+
+// maxRules bounds the rules table.
+const maxRules = 40

@@ -1,0 +1,230 @@
+package render
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
+)
+
+func TestMdCode(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"plain", "`plain`"},
+		{"a`b", "`` a`b ``"},
+		{"``x", "``` ``x ```"},
+		{"a|b", "`a\\|b`"},
+		{"a\nb", "`a b`"},
+		{"", "*(empty)*"},
+		{" x ", "`  x  `"},
+	} {
+		if got := mdCode(c.in, true); got != c.want {
+			t.Errorf("mdCode(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := mdCode("a|b", false); got != "`a|b`" {
+		t.Errorf("mdCode outside a table escaped the pipe: %q", got)
+	}
+}
+
+func TestMdText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"decode step", "decode step"},
+		{"a|b", `a\|b`},
+		{`a\|b`, `a\\\|b`},
+		{"<script>", "&lt;script&gt;"},
+		{"@org/team", "@" + zwj + "org/team"},
+		{"see #12", `see \#` + zwj + "12"},
+		{"[x](y)", `\[x\](y)`},
+		{"- item", `\- item`},
+		{"-4.1%", "-4.1%"},
+		{"1. first", `1\. first`},
+		{"1.5 ms", "1.5 ms"},
+		{"two\nlines", "two lines"},
+		{"*em* _em_ ~s~ $m$", `\*em\* \_em\_ \~s\~ \$m\$`},
+		{"\x1b[31m", " \\[31m"},
+	} {
+		if got := mdText(c.in); got != c.want {
+			t.Errorf("mdText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMarker(t *testing.T) {
+	for _, c := range []struct{ id, want string }{
+		{"default", "<!-- gate:report id=default -->"},
+		{"llama-8b/h200", "<!-- gate:report id=llama_8b/h200 -->"},
+		{"x --> <script>", "<!-- gate:report id=x______script_ -->"},
+		{"", "<!-- gate:report id=default -->"},
+	} {
+		if got := Marker(c.id); got != c.want {
+			t.Errorf("Marker(%q) = %q, want %q", c.id, got, c.want)
+		}
+	}
+}
+
+// githubHTML renders markdown roughly as GitHub does (GFM, raw HTML kept),
+// to check what a reader of the comment would get.
+func githubHTML(t testing.TB, md string) string {
+	t.Helper()
+	var b bytes.Buffer
+	g := goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithUnsafe()))
+	if err := g.Convert([]byte(md), &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+var (
+	codeElem = regexp.MustCompile(`(?s)<code>.*?</code>`)
+	mention  = regexp.MustCompile(`@[A-Za-z0-9]`)
+	issueRef = regexp.MustCompile(`#[0-9]`)
+)
+
+// checkInert asserts that a markdown report and its HTML carry the hostile
+// names as text only.
+func checkInert(t testing.TB, md string) {
+	t.Helper()
+	h := githubHTML(t, md)
+	low := strings.ToLower(h)
+	for _, bad := range []string{"<script", "<a ", "<img", "<b>", "<details open", "\x1b", "\u202e"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("rendered HTML contains %q", bad)
+		}
+	}
+	if n := strings.Count(h, "<!--"); n != 1 {
+		t.Errorf("rendered HTML has %d HTML comments, want only the marker", n)
+	}
+	if !strings.HasPrefix(md, "<!-- gate:report id=") {
+		t.Errorf("markdown does not start with the marker: %.80q", md)
+	}
+	if strings.Count(h, "<details>") != strings.Count(h, "</details>") {
+		t.Errorf("unbalanced <details>: %d open, %d closed", strings.Count(h, "<details>"), strings.Count(h, "</details>"))
+	}
+	text := codeElem.ReplaceAllString(h, "")
+	if m := mention.FindString(text); m != "" {
+		t.Errorf("rendered HTML outside code has a mention %q", m)
+	}
+	if m := issueRef.FindString(text); m != "" {
+		t.Errorf("rendered HTML outside code has an issue reference %q", m)
+	}
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "line2") || strings.HasPrefix(l, "line3") {
+			t.Errorf("a newline in a name started a new line: %q", l)
+		}
+	}
+	checkTables(t, md)
+}
+
+// checkTables asserts that every row of every markdown table has as many
+// cells as its header: an unescaped pipe in a name would add one.
+func checkTables(t testing.TB, md string) {
+	t.Helper()
+	want := -1
+	for _, l := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(l, "|") {
+			want = -1
+			continue
+		}
+		n := pipes(l)
+		if want < 0 {
+			want = n
+			continue
+		}
+		if n != want {
+			t.Errorf("table row has %d cell separators, header %d: %q", n, want, l)
+		}
+	}
+}
+
+// pipes counts the pipes of a table row that are not backslash-escaped.
+func pipes(l string) int {
+	n, bs := 0, 0
+	for i := 0; i < len(l); i++ {
+		switch l[i] {
+		case '\\':
+			bs++
+			continue
+		case '|':
+			if bs%2 == 0 {
+				n++
+			}
+		}
+		bs = 0
+	}
+	return n
+}
+
+func TestHostileMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, hostile(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkInert(t, b.String())
+}
+
+func TestHostileHTML(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, hostile(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	low := strings.ToLower(b.String())
+	for _, bad := range []string{"<script", "<!--", "<a ", "<img", "<b>", "<details open", "\x1b", "\u202e"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("HTML page contains %q", bad)
+		}
+	}
+	if strings.Contains(codeElem.ReplaceAllString(low, ""), "https://evil") {
+		t.Error("HTML page has a URL from a name outside code, where a browser could link it")
+	}
+	if !strings.Contains(low, "&lt;script&gt;") {
+		t.Error("HTML page lost the hostile name instead of showing it escaped")
+	}
+}
+
+func TestHostileText(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, hostile(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if i := strings.IndexAny(b.String(), "\x1b\r\u202e"); i >= 0 {
+		t.Errorf("text output has a control character at %d: %q", i, b.String()[max(0, i-20):i+5])
+	}
+}
+
+// FuzzMarkdown puts one arbitrary string everywhere a profile string can go
+// and checks that the comment stays well-formed and inert.
+func FuzzMarkdown(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	f.Add(sdpa)
+	f.Add("void at::native::elementwise_kernel<(int)128, (int)4>")
+	f.Fuzz(func(t *testing.T, s string) {
+		r := pass()
+		r.Head.Source.File = s
+		r.Head.GPU.Name = s
+		r.Reasons = []string{s}
+		r.Warnings = []string{s}
+		r.Head.Warnings = []parse.Warning{{Code: s, Message: s}}
+		r.Metrics = append(r.Metrics,
+			compare.Metric{Name: "kernels." + compare.Segment(s) + ".total", Group: "kernel", Unit: "ns", HasBase: true, HasHead: true, Base: 1, Head: 3, DeltaPct: 200, Verdict: compare.Fail, Note: s, Threshold: s},
+			compare.Metric{Name: "extra." + compare.Segment(s), Group: "extra", Unit: s, HasBase: true, HasHead: true, Base: 1, Head: 2, Verdict: compare.Warn},
+			compare.Metric{Name: "components.decode." + compare.Segment(s) + ".time", Group: "component", Unit: "ns", HasBase: true, HasHead: true, Base: 1, Head: 2, Verdict: compare.Info})
+		r.Kernels.Added = []compare.KernelChange{{Head: s, Component: s}}
+		r.Kernels.Variant = []compare.KernelChange{{Base: s, Head: s + "x", Match: s, Component: s}}
+		r.Rules = append(r.Rules, compare.Rule{Metric: s, Warn: s})
+		counted(r)
+		var b bytes.Buffer
+		if err := Markdown(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkInert(t, b.String())
+	})
+}

@@ -1,0 +1,70 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// HTML writes the full report (no budget) as a standalone HTML page: the
+// same markdown converted by goldmark with GFM tables, the charts as inline
+// SVG, a small inline stylesheet, no script and nothing fetched from the
+// network (a Content-Security-Policy says so to the browser too).
+//
+// goldmark is allowed to pass raw HTML through because the markdown is
+// gate's own: every untrusted string in it was escaped or put in a code
+// span before it got there, exactly as for a GitHub comment.
+func HTML(w io.Writer, r *compare.Result, opts Options) error {
+	if r == nil {
+		return errNil
+	}
+	mw := &mdWriter{to: forHTML}
+	mw.report(build(r, opts, fullPlan()))
+	md := goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithRendererOptions(html.WithUnsafe()),
+	)
+	var body bytes.Buffer
+	if err := md.Convert([]byte(mw.b.String()), &body); err != nil {
+		return fmt.Errorf("render: html: %w", err)
+	}
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	b.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n")
+	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	b.WriteString("<title>gate: " + htmlEscape(string(r.Verdict)) + "</title>\n")
+	b.WriteString("<style>\n" + stylesheet + "</style>\n</head>\n<body>\n<main>\n")
+	b.Write(body.Bytes())
+	b.WriteString("</main>\n</body>\n</html>\n")
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("render: html: %w", err)
+	}
+	return nil
+}
+
+// stylesheet is GitHub-like and small; it honours a dark colour scheme.
+const stylesheet = `:root { color-scheme: light dark; --fg: #1f2328; --bg: #fff; --muted: #656d76; --line: #d0d7de; --alt: #f6f8fa; --base: #8c959f; --head: #0969da; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --line: #30363d; --alt: #161b22; --base: #6e7681; --head: #4493f8; } }
+body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px; }
+h3 { border-bottom: 1px solid var(--line); padding-bottom: 4px; margin-top: 28px; }
+table { border-collapse: collapse; margin: 8px 0 16px; display: block; overflow-x: auto; }
+th, td { border: 1px solid var(--line); padding: 4px 10px; vertical-align: top; }
+th { background: var(--alt); }
+tr:nth-child(2n) td { background: var(--alt); }
+td[style*="right"], th[style*="right"] { font-variant-numeric: tabular-nums; white-space: nowrap; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--alt); padding: 1px 4px; border-radius: 4px; word-break: break-all; }
+sub { color: var(--muted); }
+details { margin: 12px 0; }
+summary { cursor: pointer; font-weight: 600; }
+figure.chart { margin: 12px 0; overflow-x: auto; }
+figure.chart text { fill: var(--fg); }
+figure.chart .base { fill: var(--base); }
+figure.chart .head { fill: var(--head); }
+`

@@ -1,0 +1,93 @@
+package render
+
+import (
+	"github.com/nsys-gate/gate/compare"
+)
+
+// kernelSection shows how the set of kernels changed: the largest changes in
+// time and in launches per step first (what a reviewer asks "why?" about),
+// then kernels added, removed and swapped for another variant.
+func kernelSection(r *compare.Result, p plan) *section {
+	k := r.Kernels
+	if len(k.Added)+len(k.Removed)+len(k.Variant)+len(k.TopTime)+len(k.TopCount) == 0 {
+		return nil
+	}
+	s := &section{key: "kernels", title: "Kernels"}
+	s.blocks = append(s.blocks, para{l: line{plain(itoa(len(k.Added)) + " added, " +
+		itoa(len(k.Removed)) + " removed, " + itoa(len(k.Variant)) + " changed variant.")}})
+	if len(k.TopTime) > 0 {
+		t := table{head: []string{"Kernel", "Component", "Time (base → head)", "Δ", "Per step (base → head)"}, right: []bool{false, false, true, true, true}}
+		t.rows, t.more = kernelRows(k.TopTime, p.kernelRows, func(c compare.KernelChange) []line {
+			return []line{kernelName(c), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs)), cell(relChange(float64(c.BaseNs), float64(c.HeadNs))), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep))}
+		})
+		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in time")}}, t)
+	}
+	if len(k.TopCount) > 0 {
+		t := table{head: []string{"Kernel", "Component", "Per step (base → head)", "Δ", "Launches (base → head)"}, right: []bool{false, false, true, true, true}}
+		t.rows, t.more = kernelRows(k.TopCount, p.kernelRows, func(c compare.KernelChange) []line {
+			return []line{kernelName(c), cell(c.Component), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep)), cell(relChange(c.BasePerStep, c.HeadPerStep)), cell(fmtCount(float64(c.BaseCount)) + " → " + fmtCount(float64(c.HeadCount)))}
+		})
+		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in launches per step")}}, t)
+	}
+	if len(k.Added) > 0 {
+		t := table{head: []string{"Added kernel", "Component", "Time", "Per step", "Launches"}, right: []bool{false, false, true, true, true}}
+		t.rows, t.more = kernelRows(k.Added, p.kernelRows, func(c compare.KernelChange) []line {
+			return []line{{name(c.Head)}, cell(c.Component), cell(fmtNs(c.HeadNs)), cell(fmtCount(c.HeadPerStep)), cell(fmtCount(float64(c.HeadCount)))}
+		})
+		s.blocks = append(s.blocks, t)
+	}
+	if len(k.Removed) > 0 {
+		t := table{head: []string{"Removed kernel", "Component", "Time", "Per step", "Launches"}, right: []bool{false, false, true, true, true}}
+		t.rows, t.more = kernelRows(k.Removed, p.kernelRows, func(c compare.KernelChange) []line {
+			return []line{{name(c.Base)}, cell(c.Component), cell(fmtNs(c.BaseNs)), cell(fmtCount(c.BasePerStep)), cell(fmtCount(float64(c.BaseCount)))}
+		})
+		s.blocks = append(s.blocks, t)
+	}
+	if len(k.Variant) > 0 {
+		t := table{head: []string{"Base kernel", "Head kernel", "Matched by", "Component", "Time (base → head)"}, right: []bool{false, false, false, false, true}}
+		t.rows, t.more = kernelRows(k.Variant, p.kernelRows, func(c compare.KernelChange) []line {
+			return []line{{name(c.Base)}, {name(c.Head)}, cell(c.Match), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs))}
+		})
+		s.blocks = append(s.blocks, t)
+	}
+	return s
+}
+
+// kernelRows makes at most n rows and says how many were left out.
+func kernelRows(cs []compare.KernelChange, n int, row func(compare.KernelChange) []line) ([][]line, int) {
+	var rows [][]line
+	for i, c := range cs {
+		if i == n {
+			return rows, len(cs) - n
+		}
+		rows = append(rows, row(c))
+	}
+	return rows, 0
+}
+
+// kernelName names a matched pair: the head name, and the base name too
+// when matching had to look past the exact name.
+func kernelName(c compare.KernelChange) line {
+	switch {
+	case c.Head == "":
+		return line{name(c.Base)}
+	case c.Base == "" || c.Base == c.Head:
+		return line{name(c.Head)}
+	}
+	return line{name(c.Head), plain(" (was "), name(c.Base), plain(")")}
+}
+
+func fmtNs(ns int64) string { return fmtValue(float64(ns), "ns") }
+
+func itoa(n int) string { return fmtCount(float64(n)) }
+
+// relChange formats the relative change from b to h; "new" when b is 0.
+func relChange(b, h float64) string {
+	switch {
+	case b == h:
+		return "0.0%"
+	case b == 0:
+		return "new"
+	}
+	return fmtPct((h - b) / b * 100)
+}

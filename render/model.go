@@ -1,0 +1,83 @@
+package render
+
+// A report is built once as a small document model (sections of paragraphs,
+// lists, tables and charts whose text is typed as trusted or untrusted) and
+// then written as markdown or text. Keeping the untrusted/trusted split in
+// the model means escaping happens in one place per format, not at every
+// call site.
+
+// spanKind says how a piece of inline text is written.
+type spanKind int
+
+const (
+	lit    spanKind = iota // gate's own text, written as is
+	txt                    // untrusted text, escaped
+	code                   // untrusted name, written as a code span
+	strong                 // gate's own text, in bold
+)
+
+type span struct {
+	kind spanKind
+	s    string
+}
+
+// line is inline content: one paragraph, list item or table cell.
+type line []span
+
+// plain is gate's own text; text untrusted text; name an untrusted name
+// (kernel, step, metric), clipped to maxName runes; bold gate's own emphasis.
+func plain(s string) span { return span{lit, s} }
+func text(s string) span  { return span{txt, s} }
+func name(s string) span  { return span{code, clip(s, maxName)} }
+func bold(s string) span  { return span{strong, s} }
+
+// cell is a table cell of untrusted (or formatted) text.
+func cell(s string) line { return line{text(s)} }
+
+// block is one of para, list, table, chart.
+type block interface{ isBlock() }
+
+type para struct {
+	l     line
+	small bool // a footnote: <sub> in markdown
+}
+
+type list struct{ items []line }
+
+type table struct {
+	head  []string // gate's own text
+	right []bool   // right-align column i (numbers)
+	rows  [][]line
+	more  int // rows left out, said below the table
+}
+
+// chart compares base and head per category (components' time).
+type chart struct {
+	title  string
+	unit   string
+	labels []string // untrusted, passed through chartLabel
+	base   []float64
+	head   []float64
+}
+
+func (para) isBlock()  {}
+func (list) isBlock()  {}
+func (table) isBlock() {}
+func (chart) isBlock() {}
+
+// section is one titled part of the report. Collapsed sections go inside
+// <details> in markdown.
+type section struct {
+	key       string // stable id, used by the budget
+	title     string
+	collapsed bool
+	blocks    []block
+}
+
+// fold is a collapsible part inside a section (<details> in markdown).
+type fold struct {
+	summary string // gate's own text
+	blocks  []block
+}
+
+func (fold) isBlock() {}

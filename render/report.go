@@ -1,0 +1,283 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// plan says how much of each section a report shows. The full plan is what
+// the HTML page and the terminal get; Markdown trims it step by step (see
+// budget.go) until the comment fits.
+type plan struct {
+	chart       bool // components chart
+	kernelRows  int  // rows per kernel-diff table
+	regressRows int  // rows of the regressions table
+	tableRows   int  // rows of the other metric tables
+	detailsFull bool // rules and parse warnings inside the details
+	drop        map[string]bool
+}
+
+func fullPlan() plan {
+	return plan{chart: true, kernelRows: 10, regressRows: 25, tableRows: 20, detailsFull: true, drop: map[string]bool{}}
+}
+
+// report is a Result laid out as a document.
+type report struct {
+	verdict  line   // the one-line verdict
+	context  []line // what was compared, reasons, warnings hint
+	sections []section
+}
+
+// build lays out r under plan p.
+func build(r *compare.Result, opts Options, p plan) report {
+	rep := report{verdict: verdictLine(r)}
+	rep.context = contextLines(r, opts)
+	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline
+	add := func(s *section) {
+		if s != nil && len(s.blocks) > 0 && !p.drop[s.key] {
+			rep.sections = append(rep.sections, *s)
+		}
+	}
+	if neutral {
+		add(fingerprintSection(r))
+	}
+	add(regressionSection(r, p))
+	add(phaseSection(r))
+	add(metricSection("gpu", "GPU time and CUDA graphs", inGroups(r.Metrics, "graph", "gpu_time"), p, nil))
+	add(bandwidthSection(r, p))
+	add(metricSection("serving", "Serving metrics", inGroups(r.Metrics, "extra"), p, nil))
+	add(metricSection("devices", "Devices and communication", inGroups(r.Metrics, "device", "communication"), p, nil))
+	add(metricSection("other", "Other metrics", otherGroups(r.Metrics), p, nil))
+	add(kernelSection(r, p))
+	add(componentSection(r, p))
+	add(detailsSection(r, opts, p, !neutral))
+	return rep
+}
+
+// verdictLine is the headline: "❌ **gate: fail** — 3 regressions, 1 warning, 40 passed".
+func verdictLine(r *compare.Result) line {
+	c := r.Counts
+	var parts []string
+	switch r.Verdict {
+	case compare.NotComparable:
+		return line{plain("⚪ "), bold("gate: not comparable"), plain(" — not gated: the two profiles were not measured the same way")}
+	case compare.NoBaseline:
+		return line{plain("⚪ "), bold("gate: no baseline"), plain(" — not gated: there is no baseline to compare with")}
+	}
+	if c.Fail > 0 {
+		parts = append(parts, plural(c.Fail, "regression", "regressions"))
+	}
+	if c.Warn > 0 {
+		parts = append(parts, plural(c.Warn, "warning", "warnings"))
+	}
+	parts = append(parts, group(fmt.Sprint(c.Pass))+" passed")
+	if c.Info > 0 {
+		parts = append(parts, group(fmt.Sprint(c.Info))+" not gated")
+	}
+	emoji := strings.Fields(verdictMark(r.Verdict))[0]
+	return line{plain(emoji + " "), bold("gate: " + string(r.Verdict)), plain(" — " + strings.Join(parts, ", "))}
+}
+
+// maxReasons and maxWarnings bound lists of untrusted text in the header
+// and the details.
+const (
+	maxReasons  = 10
+	maxWarnings = 20
+	maxText     = 500 // runes of one reason or warning
+)
+
+func contextLines(r *compare.Result, opts Options) []line {
+	var out []line
+	l := line{plain("Head ")}
+	l = append(l, fileName(r.Head)...)
+	l = append(l, plain(" vs base "))
+	l = append(l, fileName(r.Base)...)
+	if g := r.Head.GPU.Name; g != "" {
+		l = append(l, plain(" on "), text(clip(g, 80)))
+	} else if g := r.Base.GPU.Name; g != "" {
+		l = append(l, plain(" on "), text(clip(g, 80)))
+	}
+	if c := baselineCommit(r, opts); c != "" {
+		l = append(l, plain(" · baseline commit "), name(clip(c, 40)))
+	}
+	out = append(out, l)
+	for i, reason := range r.Reasons {
+		if i == maxReasons {
+			out = append(out, line{plain(fmt.Sprintf("- and %d more reasons", len(r.Reasons)-maxReasons))})
+			break
+		}
+		out = append(out, line{plain("- "), text(clip(reason, maxText))})
+	}
+	if n := len(r.Warnings) + len(r.Base.Warnings) + len(r.Head.Warnings); n > 0 {
+		out = append(out, line{plain("⚠️ " + plural(n, "warning", "warnings") + " from parsing or comparing; see the details below.")})
+	}
+	return out
+}
+
+func fileName(s compare.Side) line {
+	if s.Source.File == "" {
+		return line{plain("(unnamed)")}
+	}
+	return line{name(baseName(s.Source.File))}
+}
+
+// baseName is the last element of a slash- or backslash-separated path.
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 && i < len(p)-1 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func baselineCommit(r *compare.Result, opts Options) string {
+	if opts.BaselineCommit != "" {
+		return opts.BaselineCommit
+	}
+	return r.Base.Source.Commit
+}
+
+// regressionSection lists failing then warning metrics, largest change first.
+func regressionSection(r *compare.Result, p plan) *section {
+	var ms []compare.Metric
+	nf := 0
+	for _, m := range r.Metrics {
+		if m.Verdict == compare.Fail || m.Verdict == compare.Warn {
+			ms = append(ms, m)
+		}
+		if m.Verdict == compare.Fail {
+			nf++
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if severity(a.Verdict) != severity(b.Verdict) {
+			return severity(a.Verdict) < severity(b.Verdict)
+		}
+		return size(a) > size(b)
+	})
+	title := "Regressions"
+	switch {
+	case nf == 0:
+		title = "Warnings"
+	case nf < len(ms):
+		title = "Regressions and warnings"
+	}
+	t := table{head: []string{"Metric", "Base", "Head", "Δ", "CI", "Threshold", "Verdict"}, right: []bool{false, true, true, true, false, false, false}}
+	for i, m := range ms {
+		if i == p.regressRows {
+			t.more = len(ms) - i
+			break
+		}
+		b, h := "—", "—"
+		if m.HasBase {
+			b = fmtValue(m.Base, m.Unit)
+		}
+		if m.HasHead {
+			h = fmtValue(m.Head, m.Unit)
+		}
+		v := line{plain(verdictMark(m.Verdict))}
+		if m.Note != "" {
+			v = append(v, plain(" — "), text(clip(m.Note, 200)))
+		}
+		t.rows = append(t.rows, []line{{name(m.Name)}, cell(b), cell(h), line{bold(fmtDelta(m))}, cell(fmtCI(m)), cell(m.Threshold), v})
+	}
+	return &section{key: "regressions", title: title, blocks: []block{t}}
+}
+
+// size is how large a change is, for ordering: relative where possible.
+func size(m compare.Metric) float64 {
+	var v float64
+	switch {
+	case m.Unit == "pct":
+		v = m.Delta
+	case m.Base != 0:
+		v = m.DeltaPct
+	default:
+		v = m.Delta
+	}
+	if math.IsNaN(v) {
+		return 0
+	}
+	return math.Abs(v)
+}
+
+// metricSection is a plain table of metrics: name, base → head, Δ, verdict.
+// extra, when set, adds a column computed from each metric.
+func metricSection(key, title string, ms []compare.Metric, p plan, extra *column) *section {
+	if len(ms) == 0 {
+		return nil
+	}
+	t := table{head: []string{"Metric", "Base → Head", "Δ", "Verdict"}, right: []bool{false, true, true, false}}
+	if extra != nil {
+		t.head = []string{"Metric", "Base → Head", "Δ", extra.head, "Verdict"}
+		t.right = []bool{false, true, true, true, false}
+	}
+	for i, m := range ms {
+		if i == p.tableRows {
+			t.more = len(ms) - i
+			break
+		}
+		row := []line{{name(m.Name)}, cell(fmtChange(m)), cell(fmtDelta(m))}
+		if extra != nil {
+			row = append(row, cell(extra.value(m)))
+		}
+		v := line{plain(verdictMark(m.Verdict))}
+		if m.Note != "" {
+			v = append(v, plain(" — "), text(clip(m.Note, 200)))
+		}
+		row = append(row, v)
+		t.rows = append(t.rows, row)
+	}
+	return &section{key: key, title: title, blocks: []block{t}}
+}
+
+// column is an extra column of a metric table.
+type column struct {
+	head  string
+	value func(compare.Metric) string
+}
+
+// bandwidthSection shows memory traffic and per-kernel DRAM bandwidth, with
+// rates as a share of the GPU's peak DRAM bandwidth.
+func bandwidthSection(r *compare.Result, p plan) *section {
+	ms := inGroups(r.Metrics, "memory", "bandwidth")
+	if len(ms) == 0 {
+		return nil
+	}
+	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
+	pct := &column{head: "% of peak", value: func(m compare.Metric) string {
+		if m.Unit != "bps" {
+			return ""
+		}
+		b, h := "—", "—"
+		if m.HasBase && peakB > 0 {
+			b = sig3(m.Base/peakB*100) + "%"
+		}
+		if m.HasHead && peakH > 0 {
+			h = sig3(m.Head/peakH*100) + "%"
+		}
+		if b == "—" && h == "—" {
+			return ""
+		}
+		return b + " → " + h
+	}}
+	s := metricSection("bandwidth", "Bandwidth", ms, p, pct)
+	var l line
+	switch {
+	case peakB > 0 && peakH > 0 && peakB != peakH:
+		l = line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head).")}
+	case peakH > 0 || peakB > 0:
+		l = line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + ".")}
+	default:
+		l = line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}
+	}
+	s.blocks = append([]block{para{l: l}}, s.blocks...)
+	return s
+}
