@@ -26,10 +26,18 @@ const (
 // Export reads an Nsight Systems SQLite export (nsys export --type sqlite)
 // into a Summary. Errors name the file and what is wrong with it.
 func Export(path string, opts Options) (*Summary, error) {
+	return ExportAs(path, path, opts)
+}
+
+// ExportAs is Export for a file that the user knows by another name (a
+// decompressed or converted temporary copy): errors and Source.File use
+// name.
+func ExportAs(path, name string, opts Options) (*Summary, error) {
 	p, err := load(context.Background(), path, opts, groupShort)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	p.file = filepath.Base(name)
 	return p.summary(), nil
 }
 

@@ -1,0 +1,118 @@
+package gate
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nsys-gate/gate/parse"
+)
+
+// LoadSummary reads a profile in any form gate accepts and returns its
+// Summary:
+//
+//   - an Nsight Systems SQLite export (.sqlite), read in place;
+//   - a gzipped export (.sqlite.gz), decompressed to a temporary file that
+//     is removed afterwards;
+//   - an Nsight Systems report (.nsys-rep), exported with `nsys export
+//     --type sqlite` (nsys from the PATH) to a temporary file;
+//   - a summary JSON written by gate (or the seed's legacy summary.json),
+//     gzipped or not.
+//
+// The content decides, not the name, except for .nsys-rep. Errors are one
+// line naming path.
+func LoadSummary(path string, opts parse.Options) (*parse.Summary, error) {
+	return loadSummary(context.Background(), path, opts, defaultExporter())
+}
+
+func loadSummary(ctx context.Context, path string, opts parse.Options, nsys nsysExporter) (*parse.Summary, error) {
+	if strings.HasSuffix(strings.ToLower(path), ".nsys-rep") {
+		if _, err := os.Stat(path); err != nil {
+			return nil, oneLine(err)
+		}
+		dir, err := os.MkdirTemp("", "gate-nsys-export-")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer os.RemoveAll(dir)
+		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+".sqlite")
+		if err := nsys.export(ctx, path, out); err != nil {
+			return nil, err
+		}
+		return parse.ExportAs(out, path, opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, oneLine(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a profile", path)
+	}
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(16)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return loadGzip(br, path, opts)
+	case looksJSON(head):
+		s, err := parse.DecodeSummary(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return s, nil
+	}
+	f.Close()
+	return parse.Export(path, opts)
+}
+
+// loadGzip decompresses a gzipped export to a temporary file (SQLite needs
+// a file) or decodes a gzipped summary JSON in memory.
+func loadGzip(r io.Reader, path string, opts parse.Options) (*parse.Summary, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad gzip stream: %w", path, err)
+	}
+	br := bufio.NewReader(zr)
+	head, _ := br.Peek(16)
+	if looksJSON(head) {
+		s, err := parse.DecodeSummary(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return s, nil
+	}
+	tmp, err := os.CreateTemp("", "gate-export-*.sqlite")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, br); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("%s: decompressing: %v", path, oneLine(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return parse.ExportAs(tmp.Name(), path, opts)
+}
+
+// looksJSON reports whether a file starts like a JSON object.
+func looksJSON(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// oneLine flattens an error to its first line.
+func oneLine(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return fmt.Errorf("%s", msg[:i])
+	}
+	return err
+}
