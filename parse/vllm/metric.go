@@ -18,10 +18,10 @@ const (
 
 // Warning codes produced by this package.
 const (
-	WarnUnrecognised = "vllm-unrecognised"  // the input is not a format this package knows
-	WarnIncomplete   = "vllm-incomplete"    // a known format with missing or odd fields
-	WarnIdle         = "vllm-idle-lines"    // log lines dropped from medians because the engine was idle
-	WarnHistogram    = "vllm-histogram-inf" // a quantile fell in the +Inf bucket
+	WarnUnrecognised = "vllm-unrecognised"         // the input is not a format this package knows
+	WarnIncomplete   = "vllm-incomplete"           // a known format with missing or odd fields
+	WarnIdle         = "vllm-idle-lines"           // log lines dropped from medians because the engine was idle
+	WarnHistogram    = "vllm-histogram-resolution" // a quantile the buckets cannot resolve
 )
 
 func metric(name, unit, better string, v float64, source string) parse.ExtraMetric {
