@@ -189,7 +189,7 @@ func detailsSection(r *compare.Result, opts Options, p plan, withFingerprint boo
 			ws = ws[:maxWarnings]
 		}
 		if more > 0 {
-			ws = append(ws, line{plain(fmt.Sprintf("and %d more", more))})
+			ws = append(ws, line{plain("and " + itoa(more) + " more")})
 		}
 		s.blocks = append(s.blocks, para{l: line{bold("Warnings")}}, list{items: ws})
 	}

@@ -93,6 +93,8 @@ func checkInert(t testing.TB, md string) {
 	t.Helper()
 	h := githubHTML(t, md)
 	low := strings.ToLower(h)
+	// The only link is gate's own, to the full report.
+	low = strings.ReplaceAll(low, `<a href="https://example.com/`, "")
 	for _, bad := range []string{"<script", "<a ", "<img", "<b>", "<details open", "\x1b", "\u202e"} {
 		if strings.Contains(low, bad) {
 			t.Errorf("rendered HTML contains %q", bad)

@@ -128,6 +128,6 @@ func (w *mdWriter) table(t table) {
 	}
 	w.b.WriteString("\n")
 	if t.more > 0 {
-		w.b.WriteString("<sub>… and " + strconv.Itoa(t.more) + " more</sub>\n\n")
+		w.b.WriteString("<sub>… and " + group(strconv.Itoa(t.more)) + " more</sub>\n\n")
 	}
 }

@@ -64,12 +64,12 @@ func severity(v compare.Verdict) int {
 
 // inGroups returns the metrics of the given groups, worst verdict first and
 // otherwise in the Result's order.
-func inGroups(ms []compare.Metric, groups ...string) []compare.Metric {
-	var out []compare.Metric
-	for _, m := range ms {
+func inGroups(ms []compare.Metric, groups ...string) []*compare.Metric {
+	var out []*compare.Metric
+	for i := range ms {
 		for _, g := range groups {
-			if m.Group == g {
-				out = append(out, m)
+			if ms[i].Group == g {
+				out = append(out, &ms[i])
 				break
 			}
 		}
@@ -85,11 +85,11 @@ var known = map[string]bool{
 }
 
 // otherGroups returns the metrics whose group has no section of its own.
-func otherGroups(ms []compare.Metric) []compare.Metric {
-	var out []compare.Metric
-	for _, m := range ms {
-		if !known[m.Group] {
-			out = append(out, m)
+func otherGroups(ms []compare.Metric) []*compare.Metric {
+	var out []*compare.Metric
+	for i := range ms {
+		if !known[ms[i].Group] {
+			out = append(out, &ms[i])
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return severity(out[i].Verdict) < severity(out[j].Verdict) })

@@ -107,7 +107,7 @@ func contextLines(r *compare.Result, opts Options) []line {
 	out = append(out, l)
 	for i, reason := range r.Reasons {
 		if i == maxReasons {
-			out = append(out, line{plain(fmt.Sprintf("- and %d more reasons", len(r.Reasons)-maxReasons))})
+			out = append(out, line{plain("- and " + itoa(len(r.Reasons)-maxReasons) + " more reasons")})
 			break
 		}
 		out = append(out, line{plain("- "), text(clip(reason, maxText))})
@@ -142,9 +142,10 @@ func baselineCommit(r *compare.Result, opts Options) string {
 
 // regressionSection lists failing then warning metrics, largest change first.
 func regressionSection(r *compare.Result, p plan) *section {
-	var ms []compare.Metric
+	var ms []*compare.Metric
 	nf := 0
-	for _, m := range r.Metrics {
+	for i := range r.Metrics {
+		m := &r.Metrics[i]
 		if m.Verdict == compare.Fail || m.Verdict == compare.Warn {
 			ms = append(ms, m)
 		}
@@ -186,13 +187,13 @@ func regressionSection(r *compare.Result, p plan) *section {
 		if m.Note != "" {
 			v = append(v, plain(" — "), text(clip(m.Note, 200)))
 		}
-		t.rows = append(t.rows, []line{{name(m.Name)}, cell(b), cell(h), line{bold(fmtDelta(m))}, cell(fmtCI(m)), cell(m.Threshold), v})
+		t.rows = append(t.rows, []line{{name(m.Name)}, cell(b), cell(h), line{bold(fmtDelta(*m))}, cell(fmtCI(*m)), cell(m.Threshold), v})
 	}
 	return &section{key: "regressions", title: title, blocks: []block{t}}
 }
 
 // size is how large a change is, for ordering: relative where possible.
-func size(m compare.Metric) float64 {
+func size(m *compare.Metric) float64 {
 	var v float64
 	switch {
 	case m.Unit == "pct":
@@ -210,7 +211,7 @@ func size(m compare.Metric) float64 {
 
 // metricSection is a plain table of metrics: name, base → head, Δ, verdict.
 // extra, when set, adds a column computed from each metric.
-func metricSection(key, title string, ms []compare.Metric, p plan, extra *column) *section {
+func metricSection(key, title string, ms []*compare.Metric, p plan, extra *column) *section {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -224,7 +225,7 @@ func metricSection(key, title string, ms []compare.Metric, p plan, extra *column
 			t.more = len(ms) - i
 			break
 		}
-		row := []line{{name(m.Name)}, cell(fmtChange(m)), cell(fmtDelta(m))}
+		row := []line{{name(m.Name)}, cell(fmtChange(*m)), cell(fmtDelta(*m))}
 		if extra != nil {
 			row = append(row, cell(extra.value(m)))
 		}
@@ -241,7 +242,7 @@ func metricSection(key, title string, ms []compare.Metric, p plan, extra *column
 // column is an extra column of a metric table.
 type column struct {
 	head  string
-	value func(compare.Metric) string
+	value func(*compare.Metric) string
 }
 
 // bandwidthSection shows memory traffic and per-kernel DRAM bandwidth, with
@@ -252,7 +253,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 		return nil
 	}
 	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
-	pct := &column{head: "% of peak", value: func(m compare.Metric) string {
+	pct := &column{head: "% of peak", value: func(m *compare.Metric) string {
 		if m.Unit != "bps" {
 			return ""
 		}

@@ -1,0 +1,115 @@
+package render
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBudget10000Kernels is the issue's must-hold: a result with 10,000
+// distinct kernel names still renders under GitHub's 65,536 characters.
+func TestBudget10000Kernels(t *testing.T) {
+	r := manyKernels(10000)
+	var b bytes.Buffer
+	if err := Markdown(&b, r, Options{FullReportURL: "https://example.com/run/1/report.html"}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	if n := length(md); n > CommentBudget {
+		t.Fatalf("report is %d characters, over the %d budget", n, CommentBudget)
+	}
+	for _, want := range []string{Marker("default"), "❌ **gate: fail** — 10,007 regressions", "### Regressions", "<sub>… and 19,984 more</sub>"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	checkInert(t, md)
+}
+
+// TestBudgetCuts shrinks the budget and checks that sections go least
+// important first, that the report says what was cut, and that it fits.
+func TestBudgetCuts(t *testing.T) {
+	full := mdString(regressDoubleAttn(), Options{}, fullPlan(), nil)
+	prev := len(full) + 1
+	for _, budget := range []int{length(full), 6000, 5000, 4000, 3000, 2000, 1000, 500, 200, 50, 1} {
+		var b bytes.Buffer
+		opts := Options{Budget: budget, FullReportURL: "https://example.com/r.html"}
+		if err := Markdown(&b, regressDoubleAttn(), opts); err != nil {
+			t.Fatal(err)
+		}
+		md := b.String()
+		if n := length(md); n > budget {
+			t.Errorf("budget %d: report is %d characters", budget, n)
+		}
+		if len(md) > prev {
+			t.Errorf("budget %d: report grew to %d bytes from %d", budget, len(md), prev)
+		}
+		prev = len(md)
+		if budget == length(full) {
+			if md != full {
+				t.Errorf("budget %d: a report that fits was changed", budget)
+			}
+			continue
+		}
+		if budget >= 500 {
+			if !strings.HasPrefix(md, Marker("default")+"\n❌ **gate: fail**") {
+				t.Errorf("budget %d: marker or verdict lost: %.100q", budget, md)
+			}
+			if !strings.Contains(md, "✂️ Shortened") || !strings.Contains(md, "(<https://example.com/r.html>)") {
+				t.Errorf("budget %d: no note on what was cut with the full report link:\n%s", budget, md)
+			}
+			checkInert(t, md)
+		}
+	}
+	// 5000 characters drop the chart and details first but keep the
+	// regressions and the prefill/decode table.
+	var b bytes.Buffer
+	if err := Markdown(&b, regressDoubleAttn(), Options{Budget: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{"### Regressions", "### Prefill and decode", "left out: the components chart"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("budget 5000: lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "```mermaid") {
+		t.Error("budget 5000: the chart, first to go, is still there")
+	}
+}
+
+func TestLengthCountsUTF16(t *testing.T) {
+	for _, c := range []struct {
+		s string
+		n int
+	}{{"abc", 3}, {"µs", 2}, {"❌", 1}, {"✂️", 2}, {"😀", 2}} {
+		if got := length(c.s); got != c.n {
+			t.Errorf("length(%q) = %d, want %d", c.s, got, c.n)
+		}
+	}
+	if got := prefix("a😀b", 2); got != "a" {
+		t.Errorf("prefix split a surrogate pair: %q", got)
+	}
+}
+
+func BenchmarkMarkdown10000Kernels(b *testing.B) {
+	r := manyKernels(10000)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Markdown(&buf, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarkdown(b *testing.B) {
+	r := regressDoubleAttn()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Markdown(&buf, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
