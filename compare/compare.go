@@ -83,6 +83,16 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	bs = append(bs, kernelSetEntries(diff, base, head, share, false)...)
 	hs = append(hs, kernelSetEntries(diff, base, head, share, true)...)
 	r.Metrics = judgeAll(bs, hs, rules, share)
+	if base.Source.Legacy || head.Source.Legacy {
+		// A legacy summary lists only its top kernels: the rest would look
+		// added or removed.
+		for i := range r.Metrics {
+			if strings.HasPrefix(r.Metrics[i].Name, "kernel_set.") {
+				r.Metrics[i].Verdict = Info
+				r.Metrics[i].Note = "legacy summary.json lists only its top kernels: the kernel set is not judged"
+			}
+		}
+	}
 
 	for _, m := range r.Metrics {
 		if strings.HasPrefix(m.Note, "rule threshold") {

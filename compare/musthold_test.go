@@ -1,8 +1,12 @@
 package compare
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/parse"
 )
 
 // The must-holds, on the real H200 fixtures.
@@ -171,4 +175,29 @@ func TestDebugDump(t *testing.T) {
 		r := compareFixtures(t, pair[0], pair[1])
 		t.Logf("%s vs %s: %s failing %v", pair[0], pair[1], r.Verdict, failing(r))
 	}
+}
+
+// A baseline stored in the seed's older summary.json layout still gates a
+// fresh export: same code passes, double attention fails on decode time.
+func TestLegacyBaselineGatesExports(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "testdata", "legacy", "base_a.summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	base, err := parse.DecodeSummary(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Compare(base, fixtureSummary(t, "base_b"), Options{})
+	dumpResult(t, r)
+	if r.Verdict == Fail || r.Verdict == NotComparable {
+		t.Errorf("legacy base_a vs base_b: %s, failing %v, reasons %v", r.Verdict, failing(r), r.Reasons)
+	}
+	if m := metricVerdicts(r)["phases.decode.span.p50"]; !m.HasBase || !strings.Contains(m.Note, "no per-step samples") {
+		t.Errorf("decode span vs legacy: %+v", m)
+	}
+	r = Compare(base, fixtureSummary(t, "regress_double_attn"), Options{})
+	dumpResult(t, r)
+	requireFail(t, r, "phases.decode.span.p50", "components.window.attention.time")
 }
