@@ -66,7 +66,8 @@ func exposedPct(exposed, total int64) float64 {
 	return min(100, 100*ratio(float64(exposed), float64(total)))
 }
 
-// Collectives groups the communication kernels among kernels by collective:
+// Collectives groups the communication kernels among kernels (by name, or
+// by the communication component) by collective:
 // count, summed time and share of all kernel time. Sorted by time, longest
 // first, then by name.
 func Collectives(kernels []Kernel) []Collective {
@@ -77,6 +78,9 @@ func Collectives(kernels []Kernel) []Collective {
 		name := CollectiveOf(k.Name)
 		if name == "" && k.Demangled != "" {
 			name = CollectiveOf(k.Demangled)
+		}
+		if name == "" && k.Component == CompCommunication {
+			name = CollOther // a user's component rule says communication
 		}
 		if name == "" {
 			continue

@@ -20,7 +20,8 @@ const WarnRankNoExposure = "rank_exposure_unknown"
 // devices:
 //
 //   - devices are renumbered by rank: rank 0's devices first, then rank 1's;
-//     a rank without per-device detail counts as one device with its totals;
+//     a rank without per-device detail counts as one device with its totals
+//     (its step spans are those of its decode steps, as FillDevices measures);
 //   - each phase keeps, per step index, the step of the slowest rank (the
 //     longest span): a synchronous collective makes every rank wait for it;
 //     Step.Device says which device that was;
@@ -150,10 +151,8 @@ func mergeDevices(m *Summary, ranks []*Summary) []map[int]int {
 			d.CommNs += c.TimeNs
 		}
 		var spans []int64
-		for _, name := range keysSorted(r.Phases) {
-			for _, st := range r.Phases[name].Samples {
-				spans = append(spans, st.SpanNs)
-			}
+		for _, st := range stepSamples(r) {
+			spans = append(spans, st.SpanNs)
 		}
 		d.Steps = statOf(spans)
 		// Every step of a single-device rank ran on it, whatever id the

@@ -1,0 +1,296 @@
+package parse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Names given to two of the probe's kernels to make them NCCL kernels: a
+// GEMM that runs twice per layer and cuBLAS' split-K reduction.
+var tpRenames = map[string]string{
+	"nvjet_sm90_tst_64x16_64x16_4x1_v_bz_NNT": "ncclDevKernel_AllReduce_Sum_bf16_RING_LL",
+	"splitKreduce_kernel":                     "ncclDevKernel_SendRecv",
+}
+
+// pidOffset moves a copied rank to another process id (bits 24..47 of
+// globalPid/globalTid).
+const pidOffset = int64(1000) << 24
+
+// mgAssembleTP builds, in a temp dir, an export from the probe fixture: its
+// kernels renamed by tpRenames, and with ranks > 1 a copy of every GPU op,
+// runtime call and NVTX range per extra rank, as another process on another
+// device: what nsys writes for a tensor-parallel job launched by torchrun.
+func mgAssembleTP(t testing.TB, ranks int) string {
+	t.Helper()
+	src := mgUnzip(t, "nsys/probe.sqlite")
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("tp%d.sqlite", ranks))
+	mgCopyFile(t, src, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for from, to := range tpRenames {
+		exec(`UPDATE StringIds SET value = ? WHERE value = ?`, to, from)
+		// Demangled names, where they are not the short name's string.
+		exec(`UPDATE StringIds SET value = ? WHERE id IN (SELECT demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName WHERE s.value = ? AND k.demangledName != k.shortName)`, to+"(ncclDevKernelArgsStorage<4096ul>)", to)
+	}
+	for r := 1; r < ranks; r++ {
+		for table, shift := range map[string]map[string]string{
+			tKernel:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
+			tMemcpy:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
+			tMemset:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
+			tRuntime:    {"globalTid": fmt.Sprintf("globalTid + %d", int64(r)*pidOffset)},
+			tNVTX:       {"globalTid": fmt.Sprintf("globalTid + %d", int64(r)*pidOffset), "endGlobalTid": fmt.Sprintf("endGlobalTid + %d", int64(r)*pidOffset)},
+			tGraphTrace: {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
+		} {
+			cols, err := tableColumns(context.Background(), db, table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cols) == 0 {
+				continue
+			}
+			names := make([]string, 0, len(cols))
+			for c := range cols {
+				names = append(names, c)
+			}
+			sort.Strings(names)
+			exprs := make([]string, len(names))
+			for i, c := range names {
+				exprs[i] = `"` + c + `"`
+				if e, ok := shift[c]; ok {
+					exprs[i] = e
+				}
+			}
+			quoted := `"` + strings.Join(names, `", "`) + `"`
+			// Copy the rows of rank 0 only (those of the original process).
+			where := ""
+			if c, ok := shift["globalPid"]; ok && cols["globalPid"] {
+				_ = c
+				where = fmt.Sprintf(` WHERE globalPid < %d`, 281537136295936+pidOffset/2)
+			} else if cols["globalTid"] {
+				where = fmt.Sprintf(` WHERE globalTid < %d`, 281537136295936+pidOffset/2)
+			}
+			exec(fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s%s`, table, quoted, strings.Join(exprs, ", "), table, where))
+		}
+	}
+	return path
+}
+
+func mgCopyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mgExportAndFill parses an export and fills its per-device detail.
+func mgExportAndFill(t testing.TB, path string, opts Options) (parsed, filled *Summary) {
+	t.Helper()
+	s, err := Export(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := *s
+	before.Devices = append([]Device(nil), s.Devices...)
+	if s.Communication != nil {
+		c := *s.Communication
+		before.Communication = &c
+	}
+	if err := FillDevicesFile(context.Background(), s, path); err != nil {
+		t.Fatal(err)
+	}
+	return &before, s
+}
+
+// TestFillDevicesTwoRanks reads an export of two processes on two devices
+// (the probe twice, with NCCL kernels) and checks the per-device figures
+// against the parser's own per-device sums, computed another way.
+func TestFillDevicesTwoRanks(t *testing.T) {
+	path := mgAssembleTP(t, 2)
+	parsed, s := mgExportAndFill(t, path, Options{})
+	if len(s.Devices) != 2 || s.GPU.Devices != 2 {
+		t.Fatalf("%d devices (gpu.devices %d), want 2", len(s.Devices), s.GPU.Devices)
+	}
+	if len(parsed.Devices) != 2 {
+		t.Fatalf("the parser found %d devices", len(parsed.Devices))
+	}
+	for i, d := range s.Devices {
+		p := parsed.Devices[i]
+		if d.ID != i || d.BusyNs != p.BusyNs || d.KernelNs != p.KernelNs || d.Kernels != p.Kernels || d.CommNs != p.CommNs || d.Name != s.GPU.Name {
+			t.Errorf("device %d: got %+v\nparser says %+v", i, d, p)
+		}
+		if d.CommNs == 0 || d.CommNs >= d.KernelNs {
+			t.Errorf("device %d: %d ns of communication in %d ns of kernels", i, d.CommNs, d.KernelNs)
+		}
+	}
+	if s.Devices[0].BusyNs != s.Devices[1].BusyNs {
+		t.Errorf("twin ranks busy %d and %d ns", s.Devices[0].BusyNs, s.Devices[1].BusyNs)
+	}
+	c := s.Communication
+	if c == nil || parsed.Communication == nil {
+		t.Fatalf("communication %+v, parser's %+v", c, parsed.Communication)
+	}
+	t.Logf("devices %+v\ncommunication %+v", s.Devices, *c)
+	if c == nil || parsed.Communication == nil {
+		t.Fatalf("communication %+v, parser's %+v", c, parsed.Communication)
+	}
+	if c.ExposedNs != parsed.Communication.ExposedNs || c.TimeNs != parsed.Communication.TimeNs {
+		t.Errorf("exposed %d of %d ns; the parser says %d of %d", c.ExposedNs, c.TimeNs, parsed.Communication.ExposedNs, parsed.Communication.TimeNs)
+	}
+	if c.ExposedNs <= 0 || c.ExposedPct <= 0 || c.ExposedPct > 100 || c.Imbalance != 0 {
+		t.Errorf("exposed %d ns (%.1f%%), imbalance %v", c.ExposedNs, c.ExposedPct, c.Imbalance)
+	}
+	names := map[string]Collective{}
+	for _, k := range c.Collectives {
+		names[k.Name] = k
+	}
+	for from, to := range tpRenames {
+		coll := CollectiveOf(to)
+		var want Kernel
+		for _, k := range s.Kernels {
+			if k.Name == to {
+				want = k
+			}
+		}
+		if got := names[coll]; got.Count != want.Count || got.TimeNs != want.TotalNs || want.Count == 0 {
+			t.Errorf("%s (was %s): %+v, want %d kernels in %d ns", coll, from, got, want.Count, want.TotalNs)
+		}
+	}
+	if len(c.Collectives) != len(tpRenames) {
+		t.Errorf("collectives %+v", c.Collectives)
+	}
+
+	// Per step: one sample per decode step of each rank, on its device.
+	dec := s.Phases[PhaseDecode]
+	if dec == nil || len(c.ExposedSamples) != dec.Steps || dec.Steps != 8 {
+		t.Fatalf("%d exposed samples for %+v decode steps, want 8 (4 per rank)", len(c.ExposedSamples), dec)
+	}
+	var perStep float64
+	onDevice := map[int][]int64{}
+	for i, st := range dec.Samples {
+		perStep += c.ExposedSamples[i]
+		onDevice[st.Device] = append(onDevice[st.Device], st.SpanNs)
+		if c.ExposedSamples[i] <= 0 || c.ExposedSamples[i] > float64(st.SpanNs) {
+			t.Errorf("decode step %d: %v ns exposed in a %d ns span", i, c.ExposedSamples[i], st.SpanNs)
+		}
+	}
+	if perStep > float64(c.ExposedNs) {
+		t.Errorf("per-step exposure adds up to %v ns, more than the window's %d", perStep, c.ExposedNs)
+	}
+	for i, d := range s.Devices {
+		if len(onDevice[i]) != 4 || d.Steps != statOf(onDevice[i]) {
+			t.Errorf("device %d step spans %+v, want those of its 4 decode steps %v", i, d.Steps, onDevice[i])
+		}
+	}
+}
+
+// TestFillDevicesMatchesMergedRanks checks that one export of two processes
+// and two per-rank exports merged tell the same story.
+func TestFillDevicesMatchesMergedRanks(t *testing.T) {
+	_, both := mgExportAndFill(t, mgAssembleTP(t, 2), Options{})
+	one := mgAssembleTP(t, 1)
+	_, r0 := mgExportAndFill(t, one, Options{})
+	_, r1 := mgExportAndFill(t, one, Options{})
+	if r0.Devices != nil || r0.Communication == nil || len(r0.Communication.ExposedSamples) != 4 {
+		t.Fatalf("single rank: devices %+v, communication %+v", r0.Devices, r0.Communication)
+	}
+	m, err := MergeRanks([]*Summary{r0, r1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range m.Warnings {
+		if w.Code == WarnRankNoExposure || w.Code == WarnRankSteps {
+			t.Errorf("warning %+v", w)
+		}
+	}
+	for i := range both.Devices {
+		a, b := both.Devices[i], m.Devices[i]
+		if a.BusyNs != b.BusyNs || a.KernelNs != b.KernelNs || a.Kernels != b.Kernels || a.CommNs != b.CommNs || a.Steps != b.Steps {
+			t.Errorf("device %d: one export %+v\nmerged ranks %+v", i, a, b)
+		}
+	}
+	a, b := both.Communication, m.Communication
+	if !reflect.DeepEqual(a.Collectives, b.Collectives) || a.ExposedNs != b.ExposedNs || a.TimeNs != b.TimeNs || a.ExposedPct != b.ExposedPct {
+		t.Errorf("communication: one export %+v\nmerged ranks %+v", a, b)
+	}
+	if a.ExposedSteps != b.ExposedSteps {
+		t.Errorf("exposed per step: one export %+v, merged ranks %+v", a.ExposedSteps, b.ExposedSteps)
+	}
+}
+
+// TestFillDevicesThirdParty reads a real two-H100 capture by a newer Nsight
+// Systems: two devices, no communication kernels, no steps.
+func TestFillDevicesThirdParty(t *testing.T) {
+	parsed, s := mgExportAndFill(t, mgUnzip(t, "third-party/h100_2gpu_1s.sqlite"), Options{})
+	if len(s.Devices) != 2 {
+		t.Fatalf("%d devices, want 2", len(s.Devices))
+	}
+	for i, d := range s.Devices {
+		p := parsed.Devices[i]
+		if d.BusyNs != p.BusyNs || d.Kernels != p.Kernels || d.KernelNs != p.KernelNs || d.BusyNs <= 0 {
+			t.Errorf("device %d: got %+v, parser says %+v", i, d, p)
+		}
+	}
+	// Both devices ran 1721 kernels (sqlite3: SELECT deviceId, COUNT(*) ... GROUP BY deviceId).
+	if s.Devices[0].Kernels != 1721 || s.Devices[1].Kernels != 1721 {
+		t.Errorf("kernels per device %d, %d; want 1721 each", s.Devices[0].Kernels, s.Devices[1].Kernels)
+	}
+	if s.Communication != nil {
+		t.Errorf("communication %+v in a capture without NCCL kernels", s.Communication)
+	}
+}
+
+// TestFillDevicesSingleGPU leaves a single-GPU profile without
+// communication alone, without opening anything.
+func TestFillDevicesSingleGPU(t *testing.T) {
+	s := mgExport(t, "nsys/probe.sqlite", Options{})
+	before := *s
+	if err := FillDevicesFile(context.Background(), s, filepath.Join(t.TempDir(), "absent.sqlite")); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*s, before) {
+		t.Error("FillDevicesFile changed a single-GPU summary")
+	}
+}
+
+func BenchmarkFillDevices(b *testing.B) {
+	path := mgAssembleTP(b, 2)
+	s, err := Export(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := FillDevicesFile(context.Background(), s, path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
