@@ -1,6 +1,7 @@
 package render
 
 import (
+	"math"
 	"sort"
 
 	"github.com/nsys-gate/gate/compare"
@@ -11,9 +12,45 @@ import (
 // chart of time per component, base against head.
 func componentSection(r *compare.Result, p plan) *section {
 	ms := inGroups(r.Metrics, "component")
-	s := metricSection("components", "Components", ms, p, nil)
-	if s == nil {
+	if len(ms) == 0 {
 		return nil
+	}
+	rows, rest := pivotMetrics(ms, 2)
+	time := func(r *pivotRow) float64 {
+		if m := r.fields["time"]; m != nil {
+			return math.Max(finite(m.Base), finite(m.Head))
+		}
+		return 0
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if x, y := severity(a.worst), severity(b.worst); x != y {
+			return x < y
+		}
+		if x, y := phaseRank(a.parts[0]), phaseRank(b.parts[0]); x != y {
+			return x < y
+		}
+		if a.parts[0] != b.parts[0] {
+			return a.parts[0] < b.parts[0]
+		}
+		return time(a) > time(b)
+	})
+	s := &section{key: "components", title: "Components"}
+	if len(rows) > 0 {
+		t := table{head: []string{"Phase", "Component", "Time (base → head)", "Δ", "Share (base → head)", "Δ share", "Verdict"},
+			right: []bool{false, false, true, true, true, true, false}}
+		for i, row := range rows {
+			if i == p.tableRows {
+				t.more = len(rows) - i
+				break
+			}
+			t.rows = append(t.rows, []line{cell(row.parts[0]), cell(row.parts[1]), cell(row.change("time")), row.delta("time"),
+				cell(row.change("share")), row.delta("share"), row.verdict("time", "share")})
+		}
+		s.blocks = append(s.blocks, t)
+	}
+	if o := metricSection("", "", rest, p, nil); o != nil {
+		s.blocks = append(s.blocks, o.blocks...)
 	}
 	if p.chart {
 		if charts := componentCharts(r.Metrics); len(charts) > 0 {

@@ -163,7 +163,7 @@ func fmtDelta(m compare.Metric) string {
 	case !m.HasBase || !m.HasHead:
 		return "—"
 	case m.Unit == "pct":
-		return signed(m.Delta, sig3(m.Delta)) + " pp"
+		return fmtPoints(m.Delta)
 	case m.Base != 0:
 		return fmtPct(m.DeltaPct)
 	case m.Delta == 0:
@@ -240,4 +240,16 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return group(strconv.Itoa(n)) + " " + many
+}
+
+// fmtPoints formats a change of a percentage in points: "+10.8 pp".
+func fmtPoints(d float64) string {
+	if s, bad := special(d); bad {
+		return s
+	}
+	s := strconv.FormatFloat(d, 'f', 1, 64)
+	if s == "-0.0" {
+		s = "0.0"
+	}
+	return signed(d, s) + " pp"
 }

@@ -245,40 +245,116 @@ type column struct {
 	value func(*compare.Metric) string
 }
 
-// bandwidthSection shows memory traffic and per-kernel DRAM bandwidth, with
-// rates as a share of the GPU's peak DRAM bandwidth.
+// bandwidthSection shows memory traffic per operation and direction and,
+// when Nsight Compute measured it, DRAM bandwidth per kernel, with rates as
+// a share of the GPU's peak DRAM bandwidth.
 func bandwidthSection(r *compare.Result, p plan) *section {
-	ms := inGroups(r.Metrics, "memory", "bandwidth")
-	if len(ms) == 0 {
+	mem, bw := inGroups(r.Metrics, "memory"), inGroups(r.Metrics, "bandwidth")
+	if len(mem)+len(bw) == 0 {
 		return nil
 	}
 	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
-	pct := &column{head: "% of peak", value: func(m *compare.Metric) string {
-		if m.Unit != "bps" {
-			return ""
-		}
-		b, h := "—", "—"
-		if m.HasBase && peakB > 0 {
-			b = sig3(m.Base/peakB*100) + "%"
-		}
-		if m.HasHead && peakH > 0 {
-			h = sig3(m.Head/peakH*100) + "%"
-		}
-		if b == "—" && h == "—" {
-			return ""
-		}
-		return b + " → " + h
-	}}
-	s := metricSection("bandwidth", "Bandwidth", ms, p, pct)
-	var l line
+	s := &section{key: "bandwidth", title: "Bandwidth"}
 	switch {
 	case peakB > 0 && peakH > 0 && peakB != peakH:
-		l = line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head).")}
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head).")}})
 	case peakH > 0 || peakB > 0:
-		l = line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + ".")}
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + ".")}})
 	default:
-		l = line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}})
 	}
-	s.blocks = append([]block{para{l: l}}, s.blocks...)
+	var rest []*compare.Metric
+	if len(mem) > 0 {
+		rows, other := pivotMetrics(mem, 2)
+		rest = append(rest, other...)
+		sort.SliceStable(rows, func(i, j int) bool {
+			a, b := rows[i], rows[j]
+			if x, y := severity(a.worst), severity(b.worst); x != y {
+				return x < y
+			}
+			if a.parts[0] != b.parts[0] {
+				return a.parts[0] < b.parts[0] // memcpy before memset
+			}
+			return dirRank(a.parts[1]) < dirRank(b.parts[1])
+		})
+		t := table{head: []string{"Operation", "Count (base → head)", "Bytes (base → head)", "Rate (base → head)", "Δ rate", "% of peak", "Verdict"},
+			right: []bool{false, true, true, true, true, true, false}}
+		for i, row := range rows {
+			if i == p.tableRows {
+				t.more = len(rows) - i
+				break
+			}
+			op := row.parts[0]
+			if d := row.parts[1]; d != "" && d != "_" {
+				op += " " + d
+			}
+			t.rows = append(t.rows, []line{cell(op), cell(row.change("count")), cell(row.change("bytes")), cell(row.change("gbps")),
+				row.delta("gbps"), cell(ofPeak(row.fields["gbps"], peakB, peakH)), row.verdict("gbps", "count", "bytes")})
+		}
+		s.blocks = append(s.blocks, t)
+	}
+	if len(bw) > 0 {
+		rows, other := pivotMetrics(bw, 1)
+		rest = append(rest, other...)
+		sort.SliceStable(rows, func(i, j int) bool {
+			a, b := rows[i], rows[j]
+			if x, y := severity(a.worst), severity(b.worst); x != y {
+				return x < y
+			}
+			return headOf(a.fields["gbps"]) > headOf(b.fields["gbps"])
+		})
+		t := table{head: []string{"Kernel (Nsight Compute)", "DRAM rate (base → head)", "Δ", "% of peak", "Verdict"},
+			right: []bool{false, true, true, true, false}}
+		for i, row := range rows {
+			if i == p.tableRows {
+				t.more = len(rows) - i
+				break
+			}
+			pct := row.change("pct_peak")
+			if pct == "" {
+				pct = ofPeak(row.fields["gbps"], peakB, peakH)
+			}
+			t.rows = append(t.rows, []line{{name(row.parts[0])}, cell(row.change("gbps")), row.delta("gbps"), cell(pct), row.verdict("gbps", "pct_peak")})
+		}
+		s.blocks = append(s.blocks, t)
+	}
+	if o := metricSection("", "", rest, p, nil); o != nil {
+		s.blocks = append(s.blocks, o.blocks...)
+	}
 	return s
+}
+
+// ofPeak is a rate as a share of peak DRAM bandwidth, base → head.
+func ofPeak(m *compare.Metric, peakB, peakH float64) string {
+	if m == nil || m.Unit != "bps" {
+		return ""
+	}
+	b, h := "—", "—"
+	if m.HasBase && peakB > 0 {
+		b = sig3(m.Base/peakB*100) + "%"
+	}
+	if m.HasHead && peakH > 0 {
+		h = sig3(m.Head/peakH*100) + "%"
+	}
+	if b == "—" && h == "—" {
+		return ""
+	}
+	return b + " → " + h
+}
+
+// dirRank orders copy directions as Nsight Systems lists them.
+func dirRank(d string) int {
+	for i, k := range []string{"HtoD", "DtoH", "DtoD", "HtoH", "PtoP"} {
+		if d == k {
+			return i
+		}
+	}
+	return 99
+}
+
+func headOf(m *compare.Metric) float64 {
+	if m == nil || math.IsNaN(m.Head) {
+		return 0
+	}
+	return m.Head
 }
