@@ -65,21 +65,20 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	defer rows.Close()
 	intern := map[string]int32{}
 	var g [6]int64
+	// One destination list for all rows: Scan copies into the same locals.
+	var start, end, dev, corr, pid, name, dem, inGraph int64
+	dest := []any{&start, &end, &dev, &corr, &pid, &name, &dem, &inGraph}
+	if by == groupDemangledGridBlock {
+		dest = append(dest, &g[0], &g[1], &g[2], &g[3], &g[4], &g[5])
+	}
 	for rows.Next() {
-		var op gpuOp
-		var corr, pid, name, dem int64
-		var dev int64
-		dest := []any{&op.start, &op.end, &dev, &corr, &pid, &name, &dem, &op.inGraph}
-		if by == groupDemangledGridBlock {
-			dest = append(dest, &g[0], &g[1], &g[2], &g[3], &g[4], &g[5])
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
 		}
-		op.kind = opKernel
-		op.key = opKey(pid, corr)
-		op.device = int32(dev)
-		op.name, op.demangled = int32(name), int32(dem)
+		op := gpuOp{
+			start: start, end: end, key: opKey(pid, corr), kind: opKernel, device: int32(dev),
+			name: int32(name), demangled: int32(dem), inGraph: inGraph != 0,
+		}
 		if by == groupDemangledGridBlock {
 			k := fmt.Sprintf("%d|%d %d %d|%d %d %d", dem, g[0], g[1], g[2], g[3], g[4], g[5])
 			id, ok := intern[k]
@@ -210,9 +209,10 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 	defer rows.Close()
 	var lastTid int64 = -1
 	var tr *threadRanges
+	var start, end, tid, corr, nameID int64
+	dest := []any{&start, &end, &tid, &corr, &nameID}
 	for rows.Next() {
-		var start, end, tid, corr, nameID int64
-		if err := rows.Scan(&start, &end, &tid, &corr, &nameID); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
 		}
 		if tid != lastTid {
