@@ -1,0 +1,119 @@
+package render
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
+)
+
+// The real H200 fixtures, parsed and compared as `gate compare` does, then
+// rendered. These goldens change when parse or compare change what they
+// find; rewrite them with -update after checking the diff reads right.
+
+var (
+	realMu   sync.Mutex
+	realSums = map[string]*parse.Summary{}
+)
+
+// realSummary decompresses ../testdata/nsys/<name>.sqlite.gz into a temp dir
+// and parses it, once per test binary.
+func realSummary(t *testing.T, name string) *parse.Summary {
+	t.Helper()
+	realMu.Lock()
+	defer realMu.Unlock()
+	if s, ok := realSums[name]; ok {
+		return s
+	}
+	in, err := os.Open(filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name+".sqlite")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, zr); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := parse.Export(path, parse.Options{})
+	if err != nil {
+		t.Fatalf("parse.Export(%s): %v", name, err)
+	}
+	// The summary names the temp file; name the fixture, for stable goldens.
+	s.Source.File = name + ".sqlite.gz"
+	realSums[name] = s
+	return s
+}
+
+var realCases = []struct {
+	base, head string
+	verdicts   []compare.Verdict // acceptable verdicts
+	// want are strings the markdown must hold: what a reviewer must see.
+	want []string
+	all  bool // golden files in every format, not just markdown
+}{
+	{"base_a", "base_b", []compare.Verdict{compare.Pass, compare.Warn}, []string{"**gate: pass**"}, false},
+	{"base_a", "regress_double_attn", []compare.Verdict{compare.Fail},
+		[]string{"**gate: fail**", "`phases.decode.span.p50`", "| decode | attention |", "sdpa"}, true},
+	{"base_a", "regress_no_graphs", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`cuda_graphs.coverage_count`"}, false},
+	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`phases.decode.dtoh`", "DtoH copies/step"}, false},
+	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node | graph |"}, false},
+	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step span p50 |"}, false},
+}
+
+func TestRealFixtures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses the real exports")
+	}
+	for _, c := range realCases {
+		t.Run(c.base+"_vs_"+c.head, func(t *testing.T) {
+			r := compare.Compare(realSummary(t, c.base), realSummary(t, c.head), compare.Options{ConfigID: "default"})
+			ok := false
+			for _, v := range c.verdicts {
+				ok = ok || r.Verdict == v
+			}
+			if !ok {
+				t.Errorf("verdict %s, want one of %v", r.Verdict, c.verdicts)
+			}
+			var md bytes.Buffer
+			if err := Markdown(&md, r, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(md.String(), w) {
+					t.Errorf("markdown lacks %q", w)
+				}
+			}
+			checkInert(t, md.String())
+			stem := "real_" + c.base + "_vs_" + c.head
+			golden(t, stem+".md", md.Bytes())
+			if !c.all {
+				return
+			}
+			for _, f := range formats[1:] {
+				var b bytes.Buffer
+				if err := f.write(&b, r); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, stem+"."+f.ext, b.Bytes())
+			}
+		})
+	}
+}
