@@ -38,58 +38,80 @@ func mgAssembleTP(t testing.TB, ranks int) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	for from, to := range tpRenames {
-		exec(`UPDATE StringIds SET value = ? WHERE value = ?`, to, from)
+	for _, from := range mgSortedKeys(tpRenames) {
+		to := tpRenames[from]
+		mgExec(t, db, `UPDATE StringIds SET value = ? WHERE value = ?`, to, from)
 		// Demangled names, where they are not the short name's string.
-		exec(`UPDATE StringIds SET value = ? WHERE id IN (SELECT demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName WHERE s.value = ? AND k.demangledName != k.shortName)`, to+"(ncclDevKernelArgsStorage<4096ul>)", to)
+		mgExec(t, db, `UPDATE StringIds SET value = ? WHERE id IN (SELECT demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName WHERE s.value = ? AND k.demangledName != k.shortName)`, to+"(ncclDevKernelArgsStorage<4096ul>)", to)
 	}
-	for r := 1; r < ranks; r++ {
-		for table, shift := range map[string]map[string]string{
-			tKernel:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
-			tMemcpy:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
-			tMemset:     {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
-			tRuntime:    {"globalTid": fmt.Sprintf("globalTid + %d", int64(r)*pidOffset)},
-			tNVTX:       {"globalTid": fmt.Sprintf("globalTid + %d", int64(r)*pidOffset), "endGlobalTid": fmt.Sprintf("endGlobalTid + %d", int64(r)*pidOffset)},
-			tGraphTrace: {"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", int64(r)*pidOffset)},
-		} {
-			cols, err := tableColumns(context.Background(), db, table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(cols) == 0 {
-				continue
-			}
-			names := make([]string, 0, len(cols))
-			for c := range cols {
-				names = append(names, c)
-			}
-			sort.Strings(names)
-			exprs := make([]string, len(names))
-			for i, c := range names {
-				exprs[i] = `"` + c + `"`
-				if e, ok := shift[c]; ok {
-					exprs[i] = e
-				}
-			}
-			quoted := `"` + strings.Join(names, `", "`) + `"`
-			// Copy the rows of rank 0 only (those of the original process).
-			where := ""
-			if c, ok := shift["globalPid"]; ok && cols["globalPid"] {
-				_ = c
-				where = fmt.Sprintf(` WHERE globalPid < %d`, 281537136295936+pidOffset/2)
-			} else if cols["globalTid"] {
-				where = fmt.Sprintf(` WHERE globalTid < %d`, 281537136295936+pidOffset/2)
-			}
-			exec(fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s%s`, table, quoted, strings.Join(exprs, ", "), table, where))
+	var pid int64 // the profiled process: rank 0
+	if err := db.QueryRow(`SELECT DISTINCT globalPid FROM CUPTI_ACTIVITY_KIND_KERNEL`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	for r := int64(1); r < int64(ranks); r++ {
+		gpu := map[string]string{"deviceId": fmt.Sprint(r), "globalPid": fmt.Sprintf("globalPid + %d", r*pidOffset)}
+		cpu := map[string]string{"globalTid": fmt.Sprintf("globalTid + %d", r*pidOffset), "endGlobalTid": fmt.Sprintf("endGlobalTid + %d", r*pidOffset)}
+		for _, table := range []string{tKernel, tMemcpy, tMemset, tGraphTrace} {
+			mgCopyRows(t, db, table, gpu, fmt.Sprintf("globalPid = %d", pid))
+		}
+		for _, table := range []string{tRuntime, tNVTX} {
+			mgCopyRows(t, db, table, cpu, fmt.Sprintf("globalTid >> 24 = %d", pid>>24))
 		}
 	}
 	return path
+}
+
+// mgExtraCollective adds after every kernel of the given name a copy of it,
+// back to back (same correlation id, so in the same step): one more
+// collective of that kind wherever there was one.
+func mgExtraCollective(t testing.TB, path, name string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mgCopyRows(t, db, tKernel, map[string]string{"start": "end", "end": "2 * end - start"},
+		fmt.Sprintf("shortName IN (SELECT id FROM StringIds WHERE value = '%s')", name))
+}
+
+// mgCopyRows inserts a copy of the rows of table that match where, with the
+// columns in set replaced by expressions. A table the export lacks is skipped.
+func mgCopyRows(t testing.TB, db *sql.DB, table string, set map[string]string, where string) {
+	t.Helper()
+	cols, err := tableColumns(context.Background(), db, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) == 0 {
+		return
+	}
+	names := mgSortedKeys(cols)
+	exprs := make([]string, len(names))
+	for i, c := range names {
+		exprs[i] = `"` + c + `"`
+		if e, ok := set[c]; ok {
+			exprs[i] = e
+		}
+	}
+	mgExec(t, db, fmt.Sprintf(`INSERT INTO %s ("%s") SELECT %s FROM %s WHERE %s`,
+		table, strings.Join(names, `", "`), strings.Join(exprs, ", "), table, where))
+}
+
+func mgExec(t testing.TB, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func mgSortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func mgCopyFile(t testing.TB, src, dst string) {
@@ -294,3 +316,10 @@ func BenchmarkFillDevices(b *testing.B) {
 		}
 	}
 }
+
+// For the gate test in package parse_test (multigpu_gate_test.go).
+var (
+	MgAssembleTP      = mgAssembleTP
+	MgExtraCollective = mgExtraCollective
+	MgTPRenames       = tpRenames
+)
