@@ -1,0 +1,832 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run `gate action` in-process, as the runner would:
+// INPUT_* variables, a real event payload file, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing at fakeGitHub, an
+// httptest server that answers with GitHub's REST shapes.
+
+const (
+	testRepo  = "nsys-gate/demo"
+	testToken = "ghs_testtoken0123456789"
+	botLogin  = "github-actions[bot]"
+)
+
+// fakeGitHub serves the REST endpoints the action uses. Lists are paged by
+// pageSize whatever per_page asks, so that pagination is exercised.
+type fakeGitHub struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	pageSize  int
+	artifacts []fakeArtifact
+	comments  map[int][]fakeComment // by issue number
+	prs       []fakePR              // by commit, for /commits/{sha}/pulls
+	checkRuns []map[string]any
+	nextID    int64
+	// Forbid answers 403 "Resource not accessible by integration" to writes,
+	// as GitHub does for a fork's read-only token.
+	forbidWrites bool
+	requests     []string // "METHOD path" of every write
+}
+
+type fakeArtifact struct {
+	ID         int64
+	Name       string
+	Expired    bool
+	Created    time.Time
+	RunID      int64
+	HeadBranch string
+	HeadSHA    string
+	Zip        []byte
+}
+
+type fakeComment struct {
+	ID   int64
+	Body string
+	User string
+	Type string
+}
+
+type fakePR struct {
+	Number   int
+	SHA      string
+	HeadRepo string
+	State    string
+}
+
+func newFakeGitHub(t *testing.T) *fakeGitHub {
+	f := &fakeGitHub{t: t, pageSize: 2, comments: map[int][]fakeComment{}, nextID: 1000}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+var (
+	reArtifacts    = regexp.MustCompile(`^/repos/` + testRepo + `/actions/artifacts$`)
+	reRunArtifacts = regexp.MustCompile(`^/repos/` + testRepo + `/actions/runs/(\d+)/artifacts$`)
+	reArtifactZip  = regexp.MustCompile(`^/repos/` + testRepo + `/actions/artifacts/(\d+)/zip$`)
+	reBlob         = regexp.MustCompile(`^/blob/(\d+)$`)
+	reComments     = regexp.MustCompile(`^/repos/` + testRepo + `/issues/(\d+)/comments$`)
+	reComment      = regexp.MustCompile(`^/repos/` + testRepo + `/issues/comments/(\d+)$`)
+	rePulls        = regexp.MustCompile(`^/repos/` + testRepo + `/commits/([0-9a-f]+)/pulls$`)
+	reCheckRuns    = regexp.MustCompile(`^/repos/` + testRepo + `/check-runs$`)
+)
+
+func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := r.URL.Path
+	// The signed blob URL is another host in real life: it must never see
+	// the token.
+	if m := reBlob.FindStringSubmatch(p); m != nil {
+		if r.Header.Get("Authorization") != "" {
+			f.t.Errorf("artifact blob fetched with an Authorization header")
+			http.Error(w, "<Error><Code>InvalidAuthenticationInfo</Code></Error>", http.StatusBadRequest)
+			return
+		}
+		id, _ := strconv.ParseInt(m[1], 10, 64)
+		for _, a := range f.artifacts {
+			if a.ID == id && r.URL.Query().Get("sig") == "signed" {
+				w.Header().Set("Content-Type", "application/zip")
+				w.Write(a.Zip)
+				return
+			}
+		}
+		http.NotFound(w, r)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+testToken {
+		f.t.Errorf("%s %s: Authorization %q", r.Method, p, r.Header.Get("Authorization"))
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials"})
+		return
+	}
+	if r.Method != http.MethodGet {
+		f.requests = append(f.requests, r.Method+" "+p)
+	}
+	switch {
+	case r.Method == http.MethodGet && reArtifacts.MatchString(p):
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			f.t.Errorf("artifacts listed without a name filter")
+		}
+		var list []map[string]any
+		for _, a := range f.artifacts {
+			if a.Name == name {
+				list = append(list, f.artifactJSON(a))
+			}
+		}
+		f.page(w, r, list, "artifacts")
+	case r.Method == http.MethodGet && reRunArtifacts.MatchString(p):
+		run, _ := strconv.ParseInt(reRunArtifacts.FindStringSubmatch(p)[1], 10, 64)
+		var list []map[string]any
+		for _, a := range f.artifacts {
+			if a.RunID == run {
+				list = append(list, f.artifactJSON(a))
+			}
+		}
+		f.page(w, r, list, "artifacts")
+	case r.Method == http.MethodGet && reArtifactZip.MatchString(p):
+		id := reArtifactZip.FindStringSubmatch(p)[1]
+		w.Header().Set("Location", f.srv.URL+"/blob/"+id+"?sig=signed")
+		w.WriteHeader(http.StatusFound)
+	case r.Method == http.MethodGet && reComments.MatchString(p):
+		n, _ := strconv.Atoi(reComments.FindStringSubmatch(p)[1])
+		var list []map[string]any
+		for _, c := range f.comments[n] {
+			list = append(list, f.commentJSON(n, c))
+		}
+		f.page(w, r, list, "")
+	case r.Method == http.MethodPost && reComments.MatchString(p):
+		if f.forbidWrites {
+			forbidden(w)
+			return
+		}
+		n, _ := strconv.Atoi(reComments.FindStringSubmatch(p)[1])
+		body := readBody(f.t, r)
+		f.nextID++
+		c := fakeComment{ID: f.nextID, Body: body, User: botLogin, Type: "Bot"}
+		f.comments[n] = append(f.comments[n], c)
+		writeJSON(w, http.StatusCreated, f.commentJSON(n, c))
+	case r.Method == http.MethodPatch && reComment.MatchString(p):
+		if f.forbidWrites {
+			forbidden(w)
+			return
+		}
+		id, _ := strconv.ParseInt(reComment.FindStringSubmatch(p)[1], 10, 64)
+		body := readBody(f.t, r)
+		for n, cs := range f.comments {
+			for i := range cs {
+				if cs[i].ID == id {
+					cs[i].Body = body
+					writeJSON(w, http.StatusOK, f.commentJSON(n, cs[i]))
+					return
+				}
+			}
+		}
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+	case r.Method == http.MethodGet && rePulls.MatchString(p):
+		sha := rePulls.FindStringSubmatch(p)[1]
+		var list []map[string]any
+		for _, pr := range f.prs {
+			if pr.SHA == sha {
+				list = append(list, map[string]any{
+					"number": pr.Number, "state": pr.State,
+					"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", testRepo, pr.Number),
+					"head":     map[string]any{"sha": pr.SHA, "ref": "feature", "repo": map[string]any{"full_name": pr.HeadRepo}},
+					"base":     map[string]any{"ref": "main", "repo": map[string]any{"full_name": testRepo}},
+				})
+			}
+		}
+		f.page(w, r, list, "")
+	case r.Method == http.MethodPost && reCheckRuns.MatchString(p):
+		if f.forbidWrites {
+			forbidden(w)
+			return
+		}
+		var run map[string]any
+		json.Unmarshal([]byte(readBody(f.t, r)), &run)
+		f.checkRuns = append(f.checkRuns, run)
+		writeJSON(w, http.StatusCreated, map[string]any{"id": 1, "name": run["name"], "head_sha": run["head_sha"], "status": "completed", "conclusion": run["conclusion"]})
+	default:
+		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+	}
+}
+
+// page writes one page of list with GitHub's Link header. key wraps the page
+// in an object ({"total_count": n, key: [...]}), as the artifacts API does.
+func (f *fakeGitHub) page(w http.ResponseWriter, r *http.Request, list []map[string]any, key string) {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if page < 1 {
+		page = 1
+	}
+	size := f.pageSize
+	if pp, _ := strconv.Atoi(r.URL.Query().Get("per_page")); pp > 0 && pp < size {
+		size = pp
+	}
+	last := (len(list) + size - 1) / size
+	lo, hi := min((page-1)*size, len(list)), min(page*size, len(list))
+	if last > page {
+		link := func(n int, rel string) string {
+			u := *r.URL
+			q := u.Query()
+			q.Set("page", strconv.Itoa(n))
+			u.RawQuery = q.Encode()
+			return fmt.Sprintf("<%s%s>; rel=%q", f.srv.URL, u.RequestURI(), rel)
+		}
+		w.Header().Set("Link", link(page+1, "next")+", "+link(last, "last"))
+	}
+	items := list[lo:hi]
+	if items == nil {
+		items = []map[string]any{}
+	}
+	if key == "" {
+		writeJSON(w, http.StatusOK, items)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), key: items})
+}
+
+func (f *fakeGitHub) artifactJSON(a fakeArtifact) map[string]any {
+	return map[string]any{
+		"id": a.ID, "node_id": fmt.Sprintf("MDg6QXJ0aWZhY3Q%d", a.ID), "name": a.Name,
+		"size_in_bytes":        len(a.Zip),
+		"url":                  fmt.Sprintf("%s/repos/%s/actions/artifacts/%d", f.srv.URL, testRepo, a.ID),
+		"archive_download_url": fmt.Sprintf("%s/repos/%s/actions/artifacts/%d/zip", f.srv.URL, testRepo, a.ID),
+		"expired":              a.Expired,
+		"created_at":           a.Created.Format(time.RFC3339),
+		"expires_at":           a.Created.Add(90 * 24 * time.Hour).Format(time.RFC3339),
+		"updated_at":           a.Created.Format(time.RFC3339),
+		"workflow_run": map[string]any{
+			"id": a.RunID, "repository_id": 820000001, "head_repository_id": 820000001,
+			"head_branch": a.HeadBranch, "head_sha": a.HeadSHA,
+		},
+	}
+}
+
+func (f *fakeGitHub) commentJSON(n int, c fakeComment) map[string]any {
+	return map[string]any{
+		"id": c.ID, "node_id": fmt.Sprintf("IC_kwDO%d", c.ID), "body": c.Body,
+		"html_url":           fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", testRepo, n, c.ID),
+		"issue_url":          fmt.Sprintf("%s/repos/%s/issues/%d", f.srv.URL, testRepo, n),
+		"user":               map[string]any{"login": c.User, "id": 41898282, "type": c.Type},
+		"author_association": "NONE",
+	}
+}
+
+func forbidden(w http.ResponseWriter) {
+	writeJSON(w, http.StatusForbidden, map[string]any{
+		"message":           "Resource not accessible by integration",
+		"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+		"status":            "403",
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readBody(t *testing.T, r *http.Request) string {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Error(err)
+	}
+	var v struct {
+		Body string `json:"body"`
+	}
+	if json.Unmarshal(b, &v) == nil && v.Body != "" {
+		return v.Body
+	}
+	return string(b)
+}
+
+// writes returns the write requests seen so far and forgets them.
+func (f *fakeGitHub) writes() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.requests
+	f.requests = nil
+	return w
+}
+
+func (f *fakeGitHub) issueComments(n int) []fakeComment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeComment(nil), f.comments[n]...)
+}
+
+// summaryJSON is the gate summary of a fixture export, made once per test
+// binary.
+var summaryJSON = struct {
+	sync.Mutex
+	m map[string][]byte
+}{m: map[string][]byte{}}
+
+func fixtureSummary(t *testing.T, name string) []byte {
+	t.Helper()
+	summaryJSON.Lock()
+	defer summaryJSON.Unlock()
+	if b, ok := summaryJSON.m[name]; ok {
+		return b
+	}
+	s, err := LoadSummary(filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), ParseOptions(&Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteSummaryJSON(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	summaryJSON.m[name] = b.Bytes()
+	return b.Bytes()
+}
+
+// actionEnv is the environment of one `gate action` step.
+type actionEnv struct {
+	dir    string
+	vars   map[string]string
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+}
+
+func newActionEnv(t *testing.T, gh *fakeGitHub, event string, inputs map[string]string) *actionEnv {
+	dir := t.TempDir()
+	e := &actionEnv{dir: dir, vars: map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_EVENT_NAME":   event,
+		"GITHUB_EVENT_PATH":   filepath.Join("..", "testdata", "github", event+".json"),
+		"GITHUB_REPOSITORY":   testRepo,
+		"GITHUB_SERVER_URL":   "https://github.com",
+		"GITHUB_RUN_ID":       "12000000099",
+		"GITHUB_RUN_ATTEMPT":  "1",
+		"GITHUB_SHA":          "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d",
+		"GITHUB_WORKSPACE":    dir,
+		"GITHUB_OUTPUT":       filepath.Join(dir, "github_output"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "step_summary"),
+		"INPUT_GITHUB-TOKEN":  testToken,
+		"INPUT_OUTPUT-DIR":    filepath.Join(dir, "gate-report"),
+	}}
+	if gh != nil {
+		e.vars["GITHUB_API_URL"] = gh.srv.URL
+	}
+	for k, v := range inputs {
+		e.vars["INPUT_"+strings.ToUpper(k)] = v
+	}
+	return e
+}
+
+func (e *actionEnv) run() int {
+	e.stdout.Reset()
+	e.stderr.Reset()
+	os.Remove(e.vars["GITHUB_OUTPUT"])
+	os.Remove(e.vars["GITHUB_STEP_SUMMARY"])
+	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }}
+	return c.Main([]string{"gate", "action"})
+}
+
+// outputs parses GITHUB_OUTPUT as the runner does (name<<DELIM ... DELIM).
+func (e *actionEnv) outputs(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(e.vars["GITHUB_OUTPUT"])
+	if err != nil {
+		t.Fatalf("GITHUB_OUTPUT: %v", err)
+	}
+	out := map[string]string{}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == "" {
+			continue
+		}
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			t.Fatalf("GITHUB_OUTPUT line %q is not a heredoc", lines[i])
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		if i == len(lines) {
+			t.Fatalf("GITHUB_OUTPUT: %s: unterminated", name)
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func (e *actionEnv) summary(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(e.vars["GITHUB_STEP_SUMMARY"])
+	if err != nil {
+		t.Fatalf("GITHUB_STEP_SUMMARY: %v", err)
+	}
+	if len(b) > 1<<20 {
+		t.Errorf("job summary is %d bytes, over the runner's 1 MiB", len(b))
+	}
+	return string(b)
+}
+
+func (e *actionEnv) logf(t *testing.T) {
+	t.Logf("stdout:\n%s\nstderr:\n%s", e.stdout.String(), e.stderr.String())
+}
+
+// baselineZip is an artifact zip as actions/upload-artifact makes it.
+func baselineZip(t *testing.T, entries ...zipEntry) []byte { return makeZip(t, entries...) }
+
+const mainSHA = "0d3a7e9c1b5f2a4e6c8b0d2f4a6c8e0b2d4f6a8c"
+
+// withBaselines gives gh the baseline artifacts of a busy repository: the
+// right one among older, expired and other-branch ones, over several pages.
+func withBaselines(t *testing.T, gh *fakeGitHub) {
+	base := fixtureSummary(t, "base_a")
+	old := fixtureSummary(t, "regress_double_attn")
+	day := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	gh.artifacts = []fakeArtifact{
+		{ID: 501, Name: "gate-baseline", Created: day, RunID: 901, HeadBranch: "main", HeadSHA: "1111111111111111111111111111111111111111", Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(old)})},
+		{ID: 502, Name: "gate-baseline", Created: day.Add(48 * time.Hour), RunID: 902, HeadBranch: "main", HeadSHA: mainSHA, Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(base)})},
+		{ID: 503, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 903, HeadBranch: "fuse-attn", HeadSHA: "3333333333333333333333333333333333333333", Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(old)})},
+		{ID: 504, Name: "gate-baseline", Created: day.Add(96 * time.Hour), RunID: 904, HeadBranch: "main", HeadSHA: "4444444444444444444444444444444444444444", Expired: true},
+		{ID: 505, Name: "other-artifact", Created: day.Add(120 * time.Hour), RunID: 904, HeadBranch: "main", HeadSHA: "4444444444444444444444444444444444444444"},
+	}
+}
+
+// withChatter puts other people's comments on PR 7, more than a page of them,
+// one of which quotes gate's marker inline (it must not be taken for gate's).
+func withChatter(gh *fakeGitHub) {
+	gh.comments[7] = []fakeComment{
+		{ID: 11, Body: "LGTM once the benchmark passes", User: "reviewer", Type: "User"},
+		{ID: 12, Body: "Why does `<!-- gate:report id=default -->` show up?", User: "octodev", Type: "User"},
+		{ID: 13, Body: "Deployed to staging", User: "deploy-bot[bot]", Type: "Bot"},
+	}
+}
+
+func fixture(name string) string { return filepath.Join("..", "testdata", "nsys", name+".sqlite.gz") }
+
+func TestActionStickyComment(t *testing.T) {
+	gh := newFakeGitHub(t)
+	withBaselines(t, gh)
+	withChatter(gh)
+	e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": fixture("regress_double_attn")})
+
+	// First run: a regression. One comment is created, red.
+	if code := e.run(); code != ExitFail {
+		e.logf(t)
+		t.Fatalf("regressed run: exit %d, want %d", code, ExitFail)
+	}
+	if w := gh.writes(); strings.Join(w, ";") != "POST /repos/"+testRepo+"/issues/7/comments;POST /repos/"+testRepo+"/check-runs" {
+		t.Errorf("writes = %q, want one comment and one check run", w)
+	}
+	cs := gh.issueComments(7)
+	if len(cs) != 4 {
+		t.Fatalf("%d comments, want the 3 others and gate's", len(cs))
+	}
+	first := cs[3]
+	if !strings.HasPrefix(first.Body, "<!-- gate:report id=default -->\n") || !strings.Contains(first.Body, "gate: fail") {
+		t.Errorf("comment does not start with the marker and say fail:\n%.300s", first.Body)
+	}
+	if !strings.Contains(first.Body, short(mainSHA)) {
+		t.Errorf("comment does not name the baseline commit %s", short(mainSHA))
+	}
+	out := e.outputs(t)
+	wantURL := fmt.Sprintf("https://github.com/%s/pull/7#issuecomment-%d", testRepo, first.ID)
+	if out["verdict"] != "fail" || out["regressions"] == "0" || out["comment-url"] != wantURL {
+		t.Errorf("outputs = %v", out)
+	}
+	if out["summary-path"] != "gate-report/summary.json" || out["report-path"] != "gate-report/report.md" {
+		t.Errorf("paths not relative to the workspace: %v", out)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, out["summary-path"])); err != nil {
+		t.Errorf("summary-path: %v", err)
+	}
+	if s := e.summary(t); !strings.Contains(s, "gate: fail") {
+		t.Errorf("job summary lacks the verdict:\n%.300s", s)
+	}
+	if !strings.Contains(e.stdout.String(), "::error title=gate%3A regression::") {
+		t.Errorf("no error annotation for the regression")
+	}
+	if !strings.Contains(e.stdout.String(), "::add-mask::"+testToken) {
+		t.Errorf("token not masked")
+	}
+	if len(gh.checkRuns) != 1 || gh.checkRuns[0]["conclusion"] != "failure" || gh.checkRuns[0]["head_sha"] != "6c1f0b9e2d4a7c3b8e5f1a0d9c2b4e6f8a1c3d5e" {
+		t.Errorf("check runs = %v", gh.checkRuns)
+	}
+
+	// Second run: another regression. The same comment is edited.
+	e.vars["INPUT_PROFILE"] = fixture("regress_host_sync")
+	code := e.run()
+	if w := gh.writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
+		e.logf(t)
+		t.Fatalf("second run writes = %q, want an edit of comment %d", w, first.ID)
+	}
+	if cs := gh.issueComments(7); len(cs) != 4 || cs[3].Body == first.Body {
+		t.Errorf("second run: %d comments, body changed %v", len(cs), cs[3].Body != first.Body)
+	}
+	t.Logf("host-sync regression: exit %d", code)
+
+	// Third run: the regression is fixed. The same comment turns green.
+	e.vars["INPUT_PROFILE"] = fixture("base_b")
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("fixed run: exit %d, want 0", code)
+	}
+	if w := gh.writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
+		t.Fatalf("fixed run writes = %q, want an edit of comment %d", w, first.ID)
+	}
+	cs = gh.issueComments(7)
+	if len(cs) != 4 || !strings.Contains(cs[3].Body, "gate: pass") || strings.Contains(cs[3].Body, "gate: fail") {
+		t.Errorf("fixed run: comment not green:\n%.300s", cs[3].Body)
+	}
+	if out := e.outputs(t); out["verdict"] != "pass" || out["regressions"] != "0" {
+		t.Errorf("fixed run outputs = %v", out)
+	}
+
+	// Fourth run, on-change: same verdicts, so the comment is left alone,
+	// although the timings differ from run to run.
+	e.vars["INPUT_COMMENT"] = "on-change"
+	e.vars["INPUT_PROFILE"] = fixture("base_a")
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("on-change run: exit %d", code)
+	}
+	for _, w := range gh.writes() {
+		if strings.Contains(w, "/comments") {
+			t.Errorf("on-change with unchanged verdicts wrote %s", w)
+		}
+	}
+	if out := e.outputs(t); out["comment-url"] != wantURL {
+		t.Errorf("on-change: comment-url %q, want the existing %q", out["comment-url"], wantURL)
+	}
+}
+
+func TestActionForbiddenFallsBack(t *testing.T) {
+	for _, tt := range []struct {
+		failOn string
+		want   int
+	}{{"fail", ExitFail}, {"never", ExitOK}} {
+		t.Run(tt.failOn, func(t *testing.T) {
+			gh := newFakeGitHub(t)
+			withBaselines(t, gh)
+			gh.forbidWrites = true
+			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "fail-on": tt.failOn})
+			if code := e.run(); code != tt.want {
+				e.logf(t)
+				t.Fatalf("exit %d, want %d: a 403 must not change the exit code", code, tt.want)
+			}
+			if len(gh.issueComments(7)) != 0 {
+				t.Error("a comment was stored despite the 403")
+			}
+			log := e.stdout.String()
+			if !strings.Contains(log, "::warning::gate: could not comment") || !strings.Contains(log, "::warning::gate: no check run") {
+				t.Errorf("no warnings for the refused comment and check run:\n%s", log)
+			}
+			if s := e.summary(t); !strings.Contains(s, "gate: fail") || !strings.Contains(s, "No PR comment was posted") {
+				t.Errorf("job summary lacks the report or the note:\n%.400s", s)
+			}
+			if out := e.outputs(t); out["verdict"] != "fail" || out["comment-url"] != "" {
+				t.Errorf("outputs = %v", out)
+			}
+		})
+	}
+}
+
+func TestActionNoBaseline(t *testing.T) {
+	gh := newFakeGitHub(t)
+	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
+	if code := e.run(); code != ExitNotComparable {
+		e.logf(t)
+		t.Fatalf("exit %d, want %d: no baseline is never a pass", code, ExitNotComparable)
+	}
+	out := e.outputs(t)
+	if out["verdict"] != "no_baseline" {
+		t.Errorf("verdict %q", out["verdict"])
+	}
+	cs := gh.issueComments(7)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, `"gate-baseline"`) {
+		t.Errorf("comment does not say which baseline is missing: %+v", cs)
+	}
+	if !strings.Contains(e.stdout.String(), "::warning title=gate%3A no baseline::") {
+		t.Errorf("no warning annotation")
+	}
+	if !strings.Contains(e.summary(t), "gate-baseline") {
+		t.Errorf("job summary does not say which baseline is missing")
+	}
+
+	// gate.yml may make it exit 0, still saying no_baseline.
+	cfg := filepath.Join(e.dir, "gate.yml")
+	os.WriteFile(cfg, []byte("exit:\n  no-baseline: 0\n"), 0o644)
+	e.vars["INPUT_CONFIG"] = cfg
+	if code := e.run(); code != ExitOK {
+		t.Errorf("with exit.no-baseline 0: exit %d", code)
+	}
+	if out := e.outputs(t); out["verdict"] != "no_baseline" {
+		t.Errorf("verdict %q", out["verdict"])
+	}
+}
+
+func TestActionRefusesUnsafeBaseline(t *testing.T) {
+	saved := defaultUnzipLimits
+	defer func() { defaultUnzipLimits = saved }()
+	defaultUnzipLimits.Entry = 1 << 20
+
+	base := string(fixtureSummary(t, "base_a"))
+	for _, tt := range []struct {
+		name  string
+		entry []zipEntry
+		want  string
+	}{
+		{"parent path", []zipEntry{{Name: "../../summary.json", Data: base}}, "path leaves the archive"},
+		{"oversized entry", []zipEntry{{Name: "summary.json", Data: strings.Repeat(" ", 1<<20+1)}}, "allowed per file"},
+		{"symlink", []zipEntry{{Name: "summary.json", Data: "/etc/passwd", Mode: 0o777 | os.ModeSymlink}}, "not a regular file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := newFakeGitHub(t)
+			gh.artifacts = []fakeArtifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: makeZip(t, tt.entry...)}}
+			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
+			if code := e.run(); code != ExitNotComparable {
+				e.logf(t)
+				t.Fatalf("exit %d, want %d", code, ExitNotComparable)
+			}
+			if out := e.outputs(t); out["verdict"] != "no_baseline" {
+				t.Errorf("verdict %q", out["verdict"])
+			}
+			log := e.stdout.String()
+			if !strings.Contains(log, "::error::gate: baseline") || !strings.Contains(log, "unsafe zip") || !strings.Contains(log, tt.want) {
+				t.Errorf("no error annotation naming the refusal (%s):\n%s", tt.want, log)
+			}
+		})
+	}
+}
+
+func TestActionCommentMode(t *testing.T) {
+	// The pull_request job of a fork wrote its report; gate re-renders the
+	// result.json from its artifact and comments on the PR found by commit.
+	gh := newFakeGitHub(t)
+	pr := newActionEnv(t, nil, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "baseline": fixture("base_a"), "github-token": ""})
+	delete(pr.vars, "GITHUB_API_URL")
+	if code := pr.run(); code != ExitFail {
+		pr.logf(t)
+		t.Fatalf("pull_request job: exit %d", code)
+	}
+	result, err := os.ReadFile(filepath.Join(pr.dir, "gate-report", "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const forkSHA = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6"
+	gh.artifacts = []fakeArtifact{{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
+		Zip: makeZip(t, zipEntry{Name: "result.json", Data: string(result)}, zipEntry{Name: "report.md", Data: "@everyone this text is never posted"})}}
+	gh.prs = []fakePR{
+		{Number: 3, SHA: forkSHA, HeadRepo: "someone-else/demo", State: "open"}, // same commit pushed to another fork
+		{Number: 9, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open"},
+	}
+	e := newActionEnv(t, gh, "workflow_run", map[string]string{"mode": "comment"})
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("comment mode: exit %d", code)
+	}
+	if len(gh.issueComments(3)) != 0 {
+		t.Error("commented on the PR from another head repository")
+	}
+	cs := gh.issueComments(9)
+	if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- gate:report id=default -->") || !strings.Contains(cs[0].Body, "gate: fail") {
+		t.Fatalf("comments on #9: %+v", cs)
+	}
+	if strings.Contains(cs[0].Body, "@everyone") {
+		t.Error("the artifact's report.md was posted")
+	}
+	if !strings.Contains(cs[0].Body, "/actions/runs/12000000042") && !strings.Contains(e.summary(t), "gate: fail") {
+		t.Error("neither the comment nor the summary carries the report")
+	}
+	if out := e.outputs(t); out["verdict"] != "fail" || !strings.HasSuffix(out["comment-url"], fmt.Sprintf("#issuecomment-%d", cs[0].ID)) {
+		t.Errorf("outputs = %v", out)
+	}
+
+	// A tampered result.json is refused, and nothing is posted.
+	bad := strings.Replace(string(result), `"verdict": "fail"`, `"verdict": "approved"`, 1)
+	gh.artifacts[0].Zip = makeZip(t, zipEntry{Name: "gate/result.json", Data: bad})
+	gh.writes()
+	if code := e.run(); code != ExitOK {
+		t.Fatalf("tampered: exit %d", code)
+	}
+	if w := gh.writes(); len(w) != 0 {
+		t.Errorf("tampered artifact led to writes %v", w)
+	}
+	if !strings.Contains(e.stdout.String(), "::warning::gate: run 12000000042") {
+		t.Errorf("no warning for the tampered artifact:\n%s", e.stdout.String())
+	}
+}
+
+// fakeProfiler stands in for nsys: it prints like a workload and returns a
+// fixture export.
+type fakeProfiler struct {
+	export string
+	got    *profileRequest
+}
+
+func (p fakeProfiler) Profile(_ context.Context, req profileRequest) (string, error) {
+	*p.got = req
+	fmt.Fprintln(req.Stdout, "::set-output name=verdict::pass")
+	return p.export, nil
+}
+
+func TestActionProfileMode(t *testing.T) {
+	var got profileRequest
+	saved := newActionProfiler
+	defer func() { newActionProfiler = saved }()
+	newActionProfiler = func() profiler { return fakeProfiler{export: fixture("base_b"), got: &got} }
+
+	e := newActionEnv(t, nil, "pull_request", map[string]string{
+		"command": "python bench.py --steps 48", "nsys-args": "-t cuda,nvtx --cuda-graph-trace=graph",
+		"baseline": fixture("base_a"), "github-token": "", "comment": "never",
+	})
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("exit %d", code)
+	}
+	if got.Command != "python bench.py --steps 48" || strings.Join(got.NsysArgs, " ") != "-t cuda,nvtx --cuda-graph-trace=graph" || got.Workdir != e.dir {
+		t.Errorf("profiler got %+v", got)
+	}
+	// The workload's output is fenced by stop-commands.
+	log := e.stdout.String()
+	m := regexp.MustCompile(`::stop-commands::(\S+)`).FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("no stop-commands around the workload:\n%s", log)
+	}
+	i, j, k := strings.Index(log, m[0]), strings.Index(log, "::set-output"), strings.Index(log, "::"+m[1]+"::")
+	if !(i < j && j < k) {
+		t.Errorf("workload output not between stop-commands and resume:\n%s", log)
+	}
+	if out := e.outputs(t); out["verdict"] != "pass" {
+		t.Errorf("outputs = %v", out)
+	}
+}
+
+func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
+	// Outside a runner there are no env files and no token: nothing may
+	// panic, outputs are printed, and the exit code is still the verdict's.
+	dir := t.TempDir()
+	vars := map[string]string{
+		"INPUT_PROFILE":    fixture("regress_double_attn"),
+		"INPUT_BASELINE":   fixture("base_a"),
+		"INPUT_OUTPUT-DIR": filepath.Join(dir, "out"),
+	}
+	var stdout, stderr bytes.Buffer
+	c := &Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }}
+	if code := c.Main([]string{"gate", "action"}); code != ExitFail {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitFail, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "output verdict=fail") {
+		t.Errorf("outputs not printed:\n%s", stdout.String())
+	}
+	for _, f := range []string{reportSummaryFile, reportResultFile, reportMarkdownFile, reportHTMLFile} {
+		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestActionBadInputs(t *testing.T) {
+	for _, tt := range []struct {
+		inputs map[string]string
+		want   string
+	}{
+		{map[string]string{"mode": "deploy"}, "input mode"},
+		{map[string]string{"mode": "compare"}, "input profile: required"},
+		{map[string]string{"mode": "profile"}, "input command: required"},
+		{map[string]string{"profile": "x", "fail-on": "sometimes"}, "input fail-on"},
+		{map[string]string{"profile": "x", "comment": "yes"}, "input comment"},
+		{map[string]string{"profile": "x", "check-run": "yes please"}, "input check-run"},
+		{map[string]string{"profile": filepath.Join("..", "testdata", "github", "missing.sqlite")}, "input profile"},
+	} {
+		e := newActionEnv(t, nil, "pull_request", tt.inputs)
+		if code := e.run(); code != ExitError {
+			t.Errorf("%v: exit %d, want %d", tt.inputs, code, ExitError)
+		}
+		if !strings.Contains(e.stdout.String(), "::error::") || !strings.Contains(e.stdout.String(), tt.want) {
+			t.Errorf("%v: no error annotation with %q:\n%s", tt.inputs, tt.want, e.stdout.String())
+		}
+	}
+}
+
+func TestPickBaseline(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	arts := []artifact{
+		{ID: 1, Name: "b", CreatedAt: day, HeadBranch: "main"},
+		{ID: 2, Name: "b", CreatedAt: day.Add(time.Hour), HeadBranch: "main", RepoID: 1, HeadRepoID: 2},
+		{ID: 3, Name: "b", CreatedAt: day.Add(2 * time.Hour), HeadBranch: "main", Expired: true},
+		{ID: 4, Name: "b", CreatedAt: day.Add(3 * time.Hour), HeadBranch: "dev"},
+		{ID: 5, Name: "c", CreatedAt: day.Add(4 * time.Hour), HeadBranch: "main"},
+		{ID: 6, Name: "b", CreatedAt: day.Add(-time.Hour), HeadBranch: "main"},
+	}
+	a, skipped, ok := pickBaseline(arts, "b", "main")
+	if !ok || a.ID != 1 {
+		t.Errorf("picked %d %v, want 1", a.ID, ok)
+	}
+	sort.Strings(skipped)
+	if len(skipped) != 3 {
+		t.Errorf("skipped = %q, want the fork, the expired and the dev one", skipped)
+	}
+	if _, _, ok := pickBaseline(arts, "b", "release"); ok {
+		t.Error("picked a baseline for a branch that has none")
+	}
+}
