@@ -28,7 +28,8 @@ func HTML(w io.Writer, r *compare.Result, opts Options) error {
 	mw.report(build(r, opts, fullPlan()))
 	md := goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
-		goldmark.WithRendererOptions(html.WithUnsafe()),
+		// GitHub comments break lines where the markdown does.
+		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()),
 	)
 	var body bytes.Buffer
 	if err := md.Convert([]byte(mw.b.String()), &body); err != nil {
@@ -53,6 +54,7 @@ const stylesheet = `:root { color-scheme: light dark; --fg: #1f2328; --bg: #fff;
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #8d96a0; --line: #30363d; --alt: #161b22; --base: #6e7681; --head: #4493f8; } }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px; }
+main > p:first-child { font-size: 1.4em; margin-top: 0; }
 h3 { border-bottom: 1px solid var(--line); padding-bottom: 4px; margin-top: 28px; }
 table { border-collapse: collapse; margin: 8px 0 16px; display: block; overflow-x: auto; }
 th, td { border: 1px solid var(--line); padding: 4px 10px; vertical-align: top; }

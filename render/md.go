@@ -38,13 +38,16 @@ func (w *mdWriter) line(l line, inCell bool) {
 }
 
 func (w *mdWriter) report(rep report) {
-	w.line(rep.verdict, false)
-	w.b.WriteString("\n\n")
+	w.blocks([]block{para{l: rep.verdict}})
 	for _, l := range rep.context {
-		w.line(l, false)
-		w.b.WriteString("\n")
+		w.blocks([]block{para{l: l}})
 	}
-	w.b.WriteString("\n")
+	if len(rep.reasons) > 0 {
+		w.blocks([]block{list{items: rep.reasons}})
+	}
+	for _, l := range rep.hint {
+		w.blocks([]block{para{l: l}})
+	}
 	for _, s := range rep.sections {
 		w.section(s)
 	}

@@ -28,14 +28,16 @@ func fullPlan() plan {
 // report is a Result laid out as a document.
 type report struct {
 	verdict  line   // the one-line verdict
-	context  []line // what was compared, reasons, warnings hint
+	context  []line // what was compared
+	reasons  []line // why not comparable or no baseline, a list
+	hint     []line // where to look for warnings
 	sections []section
 }
 
 // build lays out r under plan p.
 func build(r *compare.Result, opts Options, p plan) report {
 	rep := report{verdict: verdictLine(r)}
-	rep.context = contextLines(r, opts)
+	rep.context, rep.reasons, rep.hint = contextLines(r, opts)
 	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline
 	add := func(s *section) {
 		if s != nil && len(s.blocks) > 0 && !p.drop[s.key] {
@@ -90,8 +92,7 @@ const (
 	maxText     = 500 // runes of one reason or warning
 )
 
-func contextLines(r *compare.Result, opts Options) []line {
-	var out []line
+func contextLines(r *compare.Result, opts Options) (context, reasons, hint []line) {
 	l := line{plain("Head ")}
 	l = append(l, fileName(r.Head)...)
 	l = append(l, plain(" vs base "))
@@ -104,18 +105,18 @@ func contextLines(r *compare.Result, opts Options) []line {
 	if c := baselineCommit(r, opts); c != "" {
 		l = append(l, plain(" · baseline commit "), name(clip(c, 40)))
 	}
-	out = append(out, l)
+	context = append(context, l)
 	for i, reason := range r.Reasons {
 		if i == maxReasons {
-			out = append(out, line{plain("- and " + itoa(len(r.Reasons)-maxReasons) + " more reasons")})
+			reasons = append(reasons, line{plain("and " + itoa(len(r.Reasons)-maxReasons) + " more reasons")})
 			break
 		}
-		out = append(out, line{plain("- "), text(clip(reason, maxText))})
+		reasons = append(reasons, line{text(clip(reason, maxText))})
 	}
 	if n := len(r.Warnings) + len(r.Base.Warnings) + len(r.Head.Warnings); n > 0 {
-		out = append(out, line{plain("⚠️ " + plural(n, "warning", "warnings") + " from parsing or comparing; see the details below.")})
+		hint = append(hint, line{plain("⚠️ " + plural(n, "warning", "warnings") + " from parsing or comparing; see the details below.")})
 	}
-	return out
+	return context, reasons, hint
 }
 
 func fileName(s compare.Side) line {

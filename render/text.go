@@ -22,6 +22,12 @@ func Text(w io.Writer, r *compare.Result, opts Options) error {
 	for _, l := range rep.context {
 		b.WriteString(textLine(l) + "\n")
 	}
+	for _, l := range rep.reasons {
+		b.WriteString("  - " + textLine(l) + "\n")
+	}
+	for _, l := range rep.hint {
+		b.WriteString(textLine(l) + "\n")
+	}
 	for _, s := range rep.sections {
 		b.WriteString("\n" + s.title + "\n" + strings.Repeat("-", len([]rune(s.title))) + "\n")
 		textBlocks(&b, s.blocks)
@@ -45,7 +51,10 @@ func textLine(l line) string {
 }
 
 func textBlocks(b *strings.Builder, bs []block) {
-	for _, bl := range bs {
+	for i, bl := range bs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
 		switch bl := bl.(type) {
 		case para:
 			b.WriteString(textLine(bl.l) + "\n")
