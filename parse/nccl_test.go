@@ -78,3 +78,34 @@ func TestCollectiveOfAgreesWithComponents(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCollectiveOf checks, on any name, that a collective is named exactly
+// for communication kernels and that it is one of the known names. Seeds:
+// the names of the third-party two-H100 capture and NCCL's own.
+func FuzzCollectiveOf(f *testing.F) {
+	for _, k := range mgExport(f, "third-party/h100_2gpu_1s.sqlite", Options{}).Kernels {
+		f.Add(k.Name)
+		f.Add(k.Demangled)
+	}
+	for _, name := range []string{
+		"ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<4096ul>)",
+		"ncclDevKernel_Generic_4", "ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t",
+		"ncclAllReduceRingLLKernel_sum_f32(CollectiveArgs)", "cross_device_reduce_1stage",
+	} {
+		f.Add(name)
+	}
+	known := map[string]bool{}
+	for _, c := range []string{CollAllReduce, CollAllGather, CollReduceScatter, CollBroadcast,
+		CollReduce, CollSendRecv, CollAllToAll, CollGeneric, CollOther} {
+		known[c] = true
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		c := CollectiveOf(name)
+		if (c != "") != IsCommunication(name) {
+			t.Fatalf("CollectiveOf(%q) = %q but IsCommunication = %v", name, c, IsCommunication(name))
+		}
+		if c != "" && !known[c] {
+			t.Fatalf("CollectiveOf(%q) = %q, not a known collective", name, c)
+		}
+	})
+}
