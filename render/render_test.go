@@ -109,7 +109,7 @@ func TestMarkdownLayout(t *testing.T) {
 	if lines[0] != Marker("default") {
 		t.Errorf("first line = %q, want the marker %q", lines[0], Marker("default"))
 	}
-	if want := "❌ **gate: fail** — 7 regressions, 2 warnings, 13 passed, 3 not gated"; lines[1] != want {
+	if want := "❌ **gate: fail** — 7 regressions (`phases.decode.span.p50` +22.7%), 2 warnings, 13 passed, 3 not gated"; lines[1] != want {
 		t.Errorf("verdict line = %q, want %q", lines[1], want)
 	}
 	// Sections in the order DESIGN.md gives, the details folded.

@@ -62,17 +62,24 @@ func build(r *compare.Result, opts Options, p plan) report {
 
 // verdictLine is the headline: "❌ **gate: fail** — 3 regressions, 1 warning, 40 passed".
 func verdictLine(r *compare.Result) line {
-	c := r.Counts
-	var parts []string
 	switch r.Verdict {
 	case compare.NotComparable:
 		return line{plain("⚪ "), bold("gate: not comparable"), plain(" — not gated: the two profiles were not measured the same way")}
 	case compare.NoBaseline:
 		return line{plain("⚪ "), bold("gate: no baseline"), plain(" — not gated: there is no baseline to compare with")}
 	}
+	c := r.Counts
+	emoji := strings.Fields(verdictMark(r.Verdict))[0]
+	l := line{plain(emoji + " "), bold("gate: " + string(r.Verdict)), plain(" — ")}
 	if c.Fail > 0 {
-		parts = append(parts, plural(c.Fail, "regression", "regressions"))
+		l = append(l, plain(plural(c.Fail, "regression", "regressions")))
+		if m := headline(r.Metrics); m != nil {
+			// Name the regression to read first, never an average.
+			l = append(l, plain(" ("), name(m.Name), text(" "+fmtDelta(*m)), plain(")"))
+		}
+		l = append(l, plain(", "))
 	}
+	var parts []string
 	if c.Warn > 0 {
 		parts = append(parts, plural(c.Warn, "warning", "warnings"))
 	}
@@ -80,8 +87,33 @@ func verdictLine(r *compare.Result) line {
 	if c.Info > 0 {
 		parts = append(parts, group(fmt.Sprint(c.Info))+" not gated")
 	}
-	emoji := strings.Fields(verdictMark(r.Verdict))[0]
-	return line{plain(emoji + " "), bold("gate: " + string(r.Verdict)), plain(" — " + strings.Join(parts, ", "))}
+	return append(l, plain(strings.Join(parts, ", ")))
+}
+
+// headline picks the failing metric a reviewer should read first: a step
+// time if one failed (what users feel), else any phase metric, else the
+// largest change.
+func headline(ms []compare.Metric) *compare.Metric {
+	var best *compare.Metric
+	rank := func(m *compare.Metric) int {
+		switch {
+		case m.Group == "phase" && strings.Contains(m.Name, ".span."):
+			return 0
+		case m.Group == "phase":
+			return 1
+		}
+		return 2
+	}
+	for i := range ms {
+		m := &ms[i]
+		if m.Verdict != compare.Fail {
+			continue
+		}
+		if best == nil || rank(m) < rank(best) || rank(m) == rank(best) && size(m) > size(best) {
+			best = m
+		}
+	}
+	return best
 }
 
 // maxReasons and maxWarnings bound lists of untrusted text in the header
