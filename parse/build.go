@@ -446,6 +446,9 @@ func (p *profile) warnSummary(s *Summary, work []stepWork) {
 	if p.mode == TraceGraph {
 		p.warnf(WarnGraphTrace, "traced with --cuda-graph-trace=graph: each CUDA-graph replay is one opaque GPU op, so kernels inside graphs are not listed; compare only with graph-traced profiles (use --cuda-graph-trace=node for per-kernel detail)")
 	}
+	if p.mode == TraceNode && s.CUDAGraphs.KernelsInGraphs == 0 && p.graphLaunches > 0 {
+		p.warnf(WarnGraphsUntraced, "%d cudaGraphLaunch calls but no kernel carries a graph node id and there is no graph trace: graph work is missing from the export (trace with --cuda-graph-trace=node)", p.graphLaunches)
+	}
 	empty := 0
 	for i := range work {
 		if !work[i].hasOps {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -61,6 +62,8 @@ type profile struct {
 	gpu     GPU
 	warn    []Warning
 	classes *classifier
+	// graphLaunches is the number of cudaGraphLaunch calls the runtime scan saw.
+	graphLaunches int
 }
 
 // stepAgg is one step range and the GPU work projected onto it.
@@ -123,10 +126,13 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	if err := p.findSteps(ph); err != nil {
 		return nil, err
 	}
-	isSync := map[int64]bool{}
+	api := map[int64]apiKind{}
 	for id, v := range p.strs {
-		if syncAPI.MatchString(v) {
-			isSync[id] = true
+		switch {
+		case syncAPI.MatchString(v):
+			api[id] = apiSync
+		case graphLaunchAPI.MatchString(v):
+			api[id] = apiGraphLaunch
 		}
 	}
 	// Ask for every column before the parallel scans: the schema cache is
@@ -145,7 +151,7 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	defer rconn.Close()
 	go func() {
 		defer close(done)
-		l, rtErr = scanRuntime(ctx, rconn, s, p.ranges, byTid, isSync, syncs)
+		l, rtErr = scanRuntime(ctx, rconn, s, p.ranges, byTid, api, syncs)
 	}()
 	kconn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -174,6 +180,7 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 		st.syncs = syncs[i]
 	}
 	p.ops = ops
+	p.graphLaunches = l.graphLaunches
 	p.project(l)
 	if len(p.ranges) > 0 && len(l.first) == 0 && s.has(tRuntime) {
 		p.warnf(WarnNoRuntime, "no CUDA runtime call ran inside an NVTX range: GPU work cannot be attributed to ranges")
@@ -377,6 +384,7 @@ func (p *profile) project(l *launches) {
 	)
 	counted := map[uint64]uint8{}
 	var single [1]int32
+	var chain []int32
 	for i := range p.ops {
 		op := &p.ops[i]
 		p.opStep[i] = -1
@@ -396,8 +404,17 @@ func (p *profile) project(l *launches) {
 				c |= countedProj
 			}
 			counted[op.key] = c | countedSpan
+			chain = chain[:0]
 			for _, r0 := range inner {
 				for r := r0; r >= 0; r = p.ranges[r].parent {
+					if len(inner) > 1 && slices.Contains(chain, r) {
+						break // a shared ancestor: already on the chain
+					}
+					chain = append(chain, r)
+				}
+			}
+			{
+				for _, r := range chain {
 					rg := &p.ranges[r]
 					if r == p.scope {
 						inScope = true

@@ -156,12 +156,27 @@ func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp) ([]g
 // the GPU catches up (the _vNNNN suffix nsys adds is ignored).
 var syncAPI = regexp.MustCompile(`^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize|cudaMemcpy|cudaMemcpy2D|cudaMemcpy3D|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cuCtxSynchronize|cuStreamSynchronize|cuEventSynchronize|cuMemcpy|cuMemcpyDtoH|cuMemcpyHtoD|cuMemcpyDtoD|cuMemcpy2D|cuMemcpy3D)(_v\d+|_v\d+_ptds|_ptds)?$`)
 
+// apiKind marks the runtime calls gate counts.
+type apiKind uint8
+
+const (
+	apiOther apiKind = iota
+	apiSync
+	apiGraphLaunch
+)
+
+// graphLaunchAPI matches the calls that replay a CUDA graph.
+var graphLaunchAPI = regexp.MustCompile(`^(cudaGraphLaunch|cuGraphLaunch)(_v\d+|_ptsz)?$`)
+
 // launches maps (process, correlationId) of every runtime call that ran
 // inside some range to its innermost range. A correlation id that several
 // calls share (seen on real captures) keeps every range in multi.
 type launches struct {
 	first map[uint64]int32
 	multi map[uint64][]int32
+	// graphLaunches counts cudaGraphLaunch calls seen, to tell "graphs not
+	// traced" from "no graphs".
+	graphLaunches int
 }
 
 func (l *launches) add(key uint64, r int32) {
@@ -190,7 +205,7 @@ func (l *launches) add(key uint64, r int32) {
 // scanRuntime reads the runtime API table once, keeping only calls inside a
 // range, and counts host synchronisations per step (into syncs).
 func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRange, byTid map[int64]*threadRanges,
-	isSync map[int64]bool, syncs []int) (*launches, error) {
+	api map[int64]apiKind, syncs []int) (*launches, error) {
 	l := &launches{first: map[uint64]int32{}}
 	if len(ranges) == 0 || !s.has(tRuntime) {
 		return l, nil
@@ -218,6 +233,10 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 		if tid != lastTid {
 			tr, lastTid = byTid[tid], tid
 		}
+		kind := api[nameID]
+		if kind == apiGraphLaunch {
+			l.graphLaunches++
+		}
 		if tr == nil {
 			continue
 		}
@@ -226,7 +245,7 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 			continue
 		}
 		l.add(opKey(tid, corr), r)
-		if isSync[nameID] {
+		if kind == apiSync {
 			if st := ranges[r].step; st >= 0 {
 				syncs[st]++
 			}
