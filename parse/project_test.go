@@ -60,9 +60,9 @@ func TestInnermost(t *testing.T) {
 		start, end int64
 		want       int32
 	}{
-		{2, 3, 2},  // exactly the inner range
-		{4, 5, 1},  // after the inner range closed: its parent
-		{7, 9, 0},  // straddles the middle range's end: only the outer contains it
+		{2, 3, 2}, // exactly the inner range
+		{4, 5, 1}, // after the inner range closed: its parent
+		{7, 9, 0}, // straddles the middle range's end: only the outer contains it
 		{10, 11, -1},
 		{12, 12, 3},
 		{-5, 1, -1},
