@@ -13,7 +13,11 @@ import (
 // not-comparable or no-baseline report (it is the reason) and otherwise
 // part of the details.
 func fingerprintSection(r *compare.Result) *section {
-	return &section{key: "fingerprint", title: "Fingerprints", blocks: []block{fingerprintTable(r)}}
+	t := fingerprintTable(r)
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return &section{key: "fingerprint", title: "Fingerprints", blocks: []block{t}}
 }
 
 func fingerprintTable(r *compare.Result) table {
@@ -23,7 +27,7 @@ func fingerprintTable(r *compare.Result) table {
 		if bv == "" && hv == "" {
 			return
 		}
-		if decisive && bv != hv {
+		if decisive && bv != hv && bv != "" && hv != "" {
 			label = "≠ " + label
 		}
 		t.rows = append(t.rows, []line{cell(label), cell(clip(bv, 80)), cell(clip(hv, 80))})
@@ -137,8 +141,8 @@ var howMeasured = line{plain("How measured: times are per-step samples (one per 
 // fingerprints, baseline commit, the method, the rules and parse warnings.
 func detailsSection(r *compare.Result, opts Options, p plan, withFingerprint bool) *section {
 	s := &section{key: "details", title: "Details: fingerprints, method, rules, warnings", collapsed: true}
-	if withFingerprint {
-		s.blocks = append(s.blocks, fingerprintTable(r))
+	if t := fingerprintTable(r); withFingerprint && len(t.rows) > 0 {
+		s.blocks = append(s.blocks, t)
 	}
 	if c := baselineCommit(r, opts); c != "" {
 		s.blocks = append(s.blocks, para{l: line{plain("Baseline commit: "), name(clip(c, 80))}})

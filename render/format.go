@@ -193,6 +193,11 @@ func fmtCI(m compare.Metric) string {
 		return ""
 	}
 	s := "[" + fmtPct(m.CI.Lo) + ", " + fmtPct(m.CI.Hi) + "]"
+	if m.Unit == "pct" {
+		// The interval is of the relative change; Δ of a percentage is in
+		// points. Say which, so that -24.5 pp next to -28% is not a puzzle.
+		s = "rel. " + s
+	}
 	if m.P > 0 {
 		if m.P < 0.001 {
 			s += " p<0.001"

@@ -127,12 +127,17 @@ const (
 func contextLines(r *compare.Result, opts Options) (context, reasons, hint []line) {
 	l := line{plain("Head ")}
 	l = append(l, fileName(r.Head)...)
-	l = append(l, plain(" vs base "))
-	l = append(l, fileName(r.Base)...)
 	if g := r.Head.GPU.Name; g != "" {
 		l = append(l, plain(" on "), text(clip(g, 80)))
-	} else if g := r.Base.GPU.Name; g != "" {
-		l = append(l, plain(" on "), text(clip(g, 80)))
+	}
+	if r.Verdict == compare.NoBaseline && r.Base.Source.File == "" {
+		l = append(l, plain("; no baseline"))
+	} else {
+		l = append(l, plain(" vs base "))
+		l = append(l, fileName(r.Base)...)
+		if g := r.Base.GPU.Name; g != "" && g != r.Head.GPU.Name {
+			l = append(l, plain(" on "), text(clip(g, 80)))
+		}
 	}
 	if c := baselineCommit(r, opts); c != "" {
 		l = append(l, plain(" · baseline commit "), name(clip(c, 40)))
