@@ -259,6 +259,15 @@ func TestFillDevicesMatchesMergedRanks(t *testing.T) {
 			t.Errorf("device %d: one export %+v\nmerged ranks %+v", i, a, b)
 		}
 	}
+	if len(both.Kernels) != len(m.Kernels) {
+		t.Fatalf("%d kernels in one export, %d merged", len(both.Kernels), len(m.Kernels))
+	}
+	for i, a := range both.Kernels {
+		b := m.Kernels[i]
+		if a.Name != b.Name || a.Count != b.Count || a.TotalNs != b.TotalNs || !mgNear(a.PerDecodeStep, b.PerDecodeStep) || !mgNear(a.Share, b.Share) {
+			t.Errorf("kernel %d: one export %+v\nmerged ranks %+v", i, a, b)
+		}
+	}
 	a, b := both.Communication, m.Communication
 	if !reflect.DeepEqual(a.Collectives, b.Collectives) || a.ExposedNs != b.ExposedNs || a.TimeNs != b.TimeNs || a.ExposedPct != b.ExposedPct {
 		t.Errorf("communication: one export %+v\nmerged ranks %+v", a, b)
@@ -323,3 +332,6 @@ var (
 	MgExtraCollective = mgExtraCollective
 	MgTPRenames       = tpRenames
 )
+
+// MgUnzip is mgUnzip for package parse_test.
+var MgUnzip = mgUnzip

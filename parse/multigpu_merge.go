@@ -27,7 +27,10 @@ const WarnRankNoExposure = "rank_exposure_unknown"
 //     Step.Device says which device that was;
 //   - kernels, components, memory traffic, graph counts and collectives are
 //     summed; kernel p50/p90 are count-weighted means of the ranks' (exact
-//     quantiles need the durations, which summaries do not keep);
+//     quantiles need the durations, which summaries do not keep); a kernel's
+//     launches per decode (prefill) step are per rank's step, all ranks'
+//     launches over all ranks' steps, as in one export of all ranks (and as
+//     the merged step samples, each one rank's step, count kernels);
 //   - GPU.Devices is the sum; gpu_time adds the ranks' windows and busy time,
 //     so its busy % is the mean over devices.
 //
@@ -248,8 +251,21 @@ func mergeKernels(ranks []*Summary) []Kernel {
 	byName := map[string]*Kernel{}
 	var order []string
 	var total int64
+	var decodeSteps, prefillSteps float64
+	phaseSteps := func(r *Summary, name string) float64 {
+		if ph := r.Phases[name]; ph != nil {
+			return float64(ph.Steps)
+		}
+		return 0
+	}
 	for _, r := range ranks {
+		nd, np := phaseSteps(r, PhaseDecode), phaseSteps(r, PhasePrefill)
+		decodeSteps += nd
+		prefillSteps += np
 		for _, k := range r.Kernels {
+			// Per-step rates become launch counts until all steps are known.
+			k.PerDecodeStep *= nd
+			k.PerPrefillStep *= np
 			total += k.TotalNs
 			acc := byName[k.Name]
 			if acc == nil {
@@ -280,6 +296,8 @@ func mergeKernels(ranks []*Summary) []Kernel {
 			k.P90Ns /= float64(k.Count)
 		}
 		k.Share = ratio(float64(k.TotalNs), float64(total))
+		k.PerDecodeStep = ratio(k.PerDecodeStep, decodeSteps)
+		k.PerPrefillStep = ratio(k.PerPrefillStep, prefillSteps)
 		out = append(out, k)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Profiles the tensor-parallel workload (tp_workload.py) on a machine with 2 GPUs, once as is
-# and once with one extra all-reduce per layer, keeps the exports as fixtures and runs the
+# and once with one extra all-reduce per layer, keeps the exports as fixtures (testdata/multigpu/) and runs the
 # gate on the pair. For the device machine 'nvidia-h200-x2', from the repository root, with
 # the profiling recipe (../shared/device: nsys-setup.sh, libs/) copied to .gpu/ and a gate
 # binary built for it at .gpu/gate:
@@ -74,12 +74,16 @@ if [ -f "$OUT/tp_base_b.sqlite" ]; then
 fi
 set -e
 
-# Fixtures: the SQLite exports, xz-compressed (at most 16 MiB each); only these come back.
+# Fixtures: the SQLite exports, gzipped (Go's standard library reads gzip, not xz; at most
+# 16 MiB each, xz -9 instead when gzip is over); only these come back.
 for f in "$OUT"/tp_*.sqlite; do
-  if command -v xz >/dev/null; then z="$f.xz"; xz -9 -T0 -f -k "$f"; else z="$f.gz"; gzip -9 -f -k "$f"; fi
-  size=$(stat -c %s "$z")
-  echo "$(basename "$z"): $size bytes"
-  if [ "$size" -gt $((16 << 20)) ]; then echo "WARNING: $z is over 16 MiB" >&2; fi
+  gzip -9 -f -k "$f"
+  size=$(stat -c %s "$f.gz")
+  echo "$(basename "$f").gz: $size bytes"
+  if [ "$size" -gt $((16 << 20)) ]; then
+    echo "WARNING: $f.gz is over 16 MiB; trying xz" >&2
+    rm -f "$f.gz"; xz -9 -T0 -f -k "$f" && echo "$(basename "$f").xz: $(stat -c %s "$f.xz") bytes"
+  fi
 done
 rm -f "$OUT"/*.nsys-rep "$OUT"/tp_*.sqlite
 
