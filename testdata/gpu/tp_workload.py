@@ -84,7 +84,9 @@ class TPModel:
                 "wd": put(wd[r * fl:(r + 1) * fl, :]),
             }
             if a.regress == "imbalance" and rank == world - 1:
-                L["wx"] = put(w(d, d))
+                # its own generator, so that the shared weights stay the same
+                gx = torch.Generator(device="cpu").manual_seed(a.seed + 2)
+                L["wx"] = put(torch.randn(d, d, generator=gx) * 0.02)
             self.layers.append(L)
         self.nf = torch.ones(d, device=dev, dtype=dt)
         self.head = put(w(d, a.vocab))
