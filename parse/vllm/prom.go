@@ -265,6 +265,7 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 			if h.Count > 0 {
 				base := "vllm.metrics." + hm.name + "."
 				add(base+"mean_ms", "ms", BetterLower, 1000*h.Sum/h.Count)
+				var low []string
 				for _, q := range []struct {
 					q    float64
 					name string
@@ -276,10 +277,13 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 					case InFirst:
 						// Interpolating inside [0, first bound] says nothing
 						// (vLLM's request-time buckets start at 0.3 s).
-						ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s %s is below the first bucket bound (%gs); not reported", source, fam, q.name, h.Bounds[0])))
+						low = append(low, q.name)
 						continue
 					}
 					add(base+q.name+"_ms", "ms", BetterLower, 1000*v)
+				}
+				if len(low) > 0 {
+					ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s %s below the first bucket bound (%gs); not reported, the mean is", source, fam, strings.Join(low, ", "), h.Bounds[0])))
 				}
 			}
 			break

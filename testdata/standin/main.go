@@ -78,7 +78,13 @@ func main() {
 	go s.logStats()
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	// Notify would undo Ignore: ask only for the signals not ignored.
+	if !*ignoreSIGINT {
+		signal.Notify(sig, syscall.SIGINT)
+	}
+	if !*ignoreSIGTERM {
+		signal.Notify(sig, syscall.SIGTERM)
+	}
 	go func() {
 		got := <-sig
 		fmt.Printf("INFO standin: %v, shutting down\n", got)

@@ -1,0 +1,546 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nsys-gate/gate/parse"
+	"github.com/nsys-gate/gate/parse/vllm"
+)
+
+// Capture modes of the server mode: how nsys is told which part of the run
+// to record.
+const (
+	// CaptureAPI records between the server's /start_profile and
+	// /stop_profile (nsys --capture-range=cudaProfilerApi): vLLM calls
+	// cudaProfilerStart/Stop there when started with the CUDA profiler
+	// (--profiler-config profiler=cuda, or VLLM_TORCH_PROFILER_DIR in older
+	// versions). Start-up, model loading and warm-up stay out of the report.
+	CaptureAPI = "api"
+	// CaptureDelay records from Delay after launch for Duration (nsys
+	// --delay/--duration), for servers without the profile endpoints.
+	CaptureDelay = "delay"
+	// CaptureNone records the whole life of the server.
+	CaptureNone = "none"
+)
+
+// DefaultServerNsysArgs are the nsys profile options used when
+// ServerOptions.NsysArgs is empty: the ones the fixtures were recorded with,
+// plus --trace-fork-before-exec for vLLM's worker processes.
+var DefaultServerNsysArgs = []string{"-t", "cuda,nvtx", "-s", "none", "--cpuctxsw=none",
+	"--cuda-graph-trace=node", "--trace-fork-before-exec=true"}
+
+// ServerOptions configures `gate profile --server`: start a server (under
+// nsys when Nsys is set), wait until it is healthy, drive a fixed load
+// against its OpenAI-compatible API, scrape its metrics and shut it down.
+// Zero fields take the defaults documented on each.
+type ServerOptions struct {
+	// Command is the server's command line, e.g. vllm serve MODEL --port 8000.
+	Command []string
+	// URL is the server's base URL (default http://127.0.0.1:8000).
+	URL string
+	// HealthPath answers 200 once the server is ready (default /health).
+	HealthPath string
+	// ReadyTimeout bounds the wait for HealthPath (default 10 minutes:
+	// loading weights and capturing CUDA graphs takes minutes).
+	ReadyTimeout time.Duration
+
+	// Nsys is the nsys binary; empty runs the server without profiling.
+	Nsys string
+	// NsysArgs are nsys profile options (default DefaultServerNsysArgs).
+	NsysArgs []string
+	// Output is the report path without extension (default "gate-server");
+	// nsys writes Output.nsys-rep and Output.sqlite.
+	Output string
+	// Capture is CaptureAPI (default), CaptureDelay or CaptureNone.
+	Capture string
+	// Delay and Duration bound the capture in CaptureDelay mode.
+	Delay, Duration time.Duration
+
+	// Load is the request load; Warmup requests (default 2, -1 for none)
+	// run before the capture and the first metrics scrape.
+	Load   LoadOptions
+	Warmup int
+
+	// IntGrace, TermGrace: how long the server's process group gets after
+	// SIGINT, then after SIGTERM, before SIGKILL (defaults 20 s and 10 s;
+	// 5 minutes after SIGINT under nsys, which writes its report then).
+	IntGrace, TermGrace time.Duration
+	// LogPath receives the server's stdout and stderr (default
+	// Output.server.log); it is read as a vLLM log afterwards.
+	LogPath string
+	// Env is added to the server's environment.
+	Env []string
+	// HTTP is the client for all requests (default: a plain http.Client).
+	HTTP *http.Client
+}
+
+// LoadOptions is a fixed, reproducible request load: the same prompts, in
+// the same order, with the same lengths for a given seed.
+type LoadOptions struct {
+	Requests     int    // number of measured requests (default 32)
+	Concurrency  int    // requests in flight at once (default 4)
+	PromptTokens int    // prompt length in words, about one token each (default 128)
+	OutputTokens int    // max_tokens, with ignore_eos (default 64)
+	Seed         int64  // seeds the prompts
+	Model        string // model name; default: the first of GET /v1/models
+	// Endpoint is the completions path (default /v1/completions).
+	Endpoint string
+	// RequestTimeout bounds one request (default 5 minutes).
+	RequestTimeout time.Duration
+}
+
+// ServerResult is what a server run measured.
+type ServerResult struct {
+	// Metrics are the load's own measurements (load.*), the change of the
+	// server's /metrics over the run (vllm.metrics.*) and its log's
+	// statistics (vllm.log.*), sorted by name.
+	Metrics  []parse.ExtraMetric
+	Warnings []parse.Warning
+	// Report is the nsys report path without extension ("" without nsys);
+	// Report+".sqlite" is the export to summarise.
+	Report    string
+	LogPath   string
+	Completed int
+	Failed    int
+	// PGID is the process group the server ran in (gone when RunServer
+	// returns).
+	PGID int
+}
+
+// Attach adds the run's metrics and warnings to a summary, keeping metrics
+// already there (same rules as AttachExtra).
+func (r *ServerResult) Attach(s *parse.Summary) {
+	seen := map[string]bool{}
+	for _, m := range s.Extra {
+		seen[m.Name] = true
+	}
+	for _, m := range r.Metrics {
+		if !seen[m.Name] {
+			s.Extra = append(s.Extra, m)
+		}
+	}
+	s.Warnings = append(s.Warnings, r.Warnings...)
+	vllm.SortMetrics(s.Extra)
+}
+
+func (o *ServerOptions) defaults() {
+	if o.URL == "" {
+		o.URL = "http://127.0.0.1:8000"
+	}
+	o.URL = strings.TrimSuffix(o.URL, "/")
+	if o.HealthPath == "" {
+		o.HealthPath = "/health"
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = 10 * time.Minute
+	}
+	if len(o.NsysArgs) == 0 {
+		o.NsysArgs = DefaultServerNsysArgs
+	}
+	if o.Output == "" {
+		o.Output = "gate-server"
+	}
+	if o.Capture == "" {
+		o.Capture = CaptureAPI
+	}
+	if o.Warmup == 0 {
+		o.Warmup = 2
+	}
+	if o.IntGrace <= 0 {
+		o.IntGrace = 20 * time.Second
+		if o.Nsys != "" {
+			o.IntGrace = 5 * time.Minute
+		}
+	}
+	if o.TermGrace <= 0 {
+		o.TermGrace = 10 * time.Second
+	}
+	if o.LogPath == "" {
+		o.LogPath = o.Output + ".server.log"
+	}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{}
+	}
+	l := &o.Load
+	if l.Requests <= 0 {
+		l.Requests = 32
+	}
+	if l.Concurrency <= 0 {
+		l.Concurrency = 4
+	}
+	if l.PromptTokens <= 0 {
+		l.PromptTokens = 128
+	}
+	if l.OutputTokens <= 0 {
+		l.OutputTokens = 64
+	}
+	if l.Endpoint == "" {
+		l.Endpoint = "/v1/completions"
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = 5 * time.Minute
+	}
+}
+
+// argv is the command line to start: the server, or nsys wrapping it.
+func (o *ServerOptions) argv() ([]string, error) {
+	if len(o.Command) == 0 {
+		return nil, errors.New("server mode: no server command")
+	}
+	if o.Nsys == "" {
+		return o.Command, nil
+	}
+	a := []string{o.Nsys, "profile"}
+	a = append(a, o.NsysArgs...)
+	switch o.Capture {
+	case CaptureAPI:
+		a = append(a, "--capture-range=cudaProfilerApi", "--capture-range-end=stop")
+	case CaptureDelay:
+		if o.Duration <= 0 {
+			return nil, errors.New("server mode: --capture delay needs a duration")
+		}
+		a = append(a, "--delay="+secs(o.Delay), "--duration="+secs(o.Duration))
+	case CaptureNone:
+	default:
+		return nil, fmt.Errorf("server mode: capture %q: want api, delay or none", o.Capture)
+	}
+	a = append(a, "--export=sqlite", "-f", "true", "-o", o.Output, "--")
+	return append(a, o.Command...), nil
+}
+
+func secs(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// RunServer runs the server mode. Whatever fails after the server started,
+// the server's whole process group is stopped before RunServer returns:
+// SIGINT, then SIGTERM, then SIGKILL, each after its grace period.
+func RunServer(ctx context.Context, opt ServerOptions) (res *ServerResult, err error) {
+	opt.defaults()
+	argv, err := opt.argv()
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(opt.LogPath); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	logf, err := os.Create(opt.LogPath)
+	if err != nil {
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	defer logf.Close()
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	// Its own process group, so that the server, nsys and every worker they
+	// start can be signalled together and none is left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = append(os.Environ(), opt.Env...)
+	// An *os.File, not a pipe: Wait returns when the leader exits even if a
+	// child still holds the descriptor.
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+	}
+	pgid := cmd.Process.Pid
+	srv := &serverProc{pgid: pgid, exited: make(chan struct{}), log: opt.LogPath}
+	go func() {
+		srv.waitErr = cmd.Wait()
+		close(srv.exited)
+	}()
+
+	res = &ServerResult{LogPath: opt.LogPath, PGID: pgid}
+	defer func() {
+		stopErr := srv.stop(opt.IntGrace, opt.TermGrace)
+		if stopErr != nil {
+			err = errors.Join(err, stopErr)
+		}
+		if err != nil {
+			err = fmt.Errorf("%w%s", err, srv.tail())
+			return
+		}
+		res.Warnings = append(res.Warnings, srv.exitWarning()...)
+		res.addLog(opt.LogPath)
+		if opt.Nsys != "" {
+			res.Report = opt.Output
+			if _, statErr := os.Stat(opt.Output + ".sqlite"); statErr != nil {
+				res.Warnings = append(res.Warnings, parse.Warning{Code: "server-no-export",
+					Message: fmt.Sprintf("nsys wrote no %s.sqlite (%v); see %s", opt.Output, statErr, opt.LogPath)})
+			}
+		}
+		vllm.SortMetrics(res.Metrics)
+	}()
+
+	if err := srv.waitReady(ctx, opt); err != nil {
+		return nil, err
+	}
+	model := opt.Load.Model
+	if model == "" {
+		model = firstModel(ctx, opt.HTTP, opt.URL)
+	}
+	lctx, cancel := srv.context(ctx)
+	defer cancel()
+	if opt.Warmup > 0 {
+		warm := opt.Load
+		warm.Requests, warm.Seed = opt.Warmup, opt.Load.Seed-1
+		if rs, _ := runLoad(lctx, opt.HTTP, opt.URL, warm, model); srv.gone() {
+			return nil, srv.crashed("warm-up", rs)
+		}
+	}
+	before, ws := scrape(lctx, opt.HTTP, opt.URL)
+	res.Warnings = append(res.Warnings, ws...)
+	if opt.Capture == CaptureAPI && opt.Nsys != "" {
+		if err := post(lctx, opt.HTTP, opt.URL+"/start_profile"); err != nil {
+			return nil, fmt.Errorf("%w: the server cannot start a capture (a vLLM server needs the CUDA profiler enabled: --profiler-config profiler=cuda, or VLLM_TORCH_PROFILER_DIR before 0.11); use --capture delay or none", err)
+		}
+	}
+	rs, wall := runLoad(lctx, opt.HTTP, opt.URL, opt.Load, model)
+	if srv.gone() {
+		return nil, srv.crashed("load run", rs)
+	}
+	if opt.Capture == CaptureAPI && opt.Nsys != "" {
+		if err := post(lctx, opt.HTTP, opt.URL+"/stop_profile"); err != nil {
+			res.Warnings = append(res.Warnings, parse.Warning{Code: "server-stop-profile", Message: err.Error()})
+		}
+	}
+	after, ws := scrape(lctx, opt.HTTP, opt.URL)
+	res.Warnings = append(res.Warnings, ws...)
+	if before != nil && after != nil {
+		d, ws := after.Sub(before)
+		res.Warnings = append(res.Warnings, ws...)
+		ms, ws := d.Metrics("server /metrics")
+		res.Metrics = append(res.Metrics, ms...)
+		res.Warnings = append(res.Warnings, ws...)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	ms, ws, completed, failed := loadMetrics(rs, wall)
+	res.Metrics = append(res.Metrics, ms...)
+	res.Warnings = append(res.Warnings, ws...)
+	res.Completed, res.Failed = completed, failed
+	if completed == 0 {
+		return nil, fmt.Errorf("server mode: all %d requests failed: %s", failed, firstError(rs))
+	}
+	return res, nil
+}
+
+// addLog reads the server's log as a vLLM log; a server that prints no
+// statistics lines (not vLLM) adds nothing.
+func (r *ServerResult) addLog(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	ms, ws := vllm.ParseLog(data, "server log")
+	r.Metrics = append(r.Metrics, ms...)
+	for _, w := range ws {
+		if w.Code != vllm.WarnUnrecognised {
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
+}
+
+// serverProc is the running server's process group.
+type serverProc struct {
+	pgid     int
+	signaled syscall.Signal // the last signal stop sent
+	exited   chan struct{}  // closed when the group leader has exited
+	waitErr  error
+	log      string
+}
+
+func (p *serverProc) gone() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// context is ctx, also cancelled when the server exits, so that a crash
+// stops the load at once.
+func (p *serverProc) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-p.exited:
+			cancel()
+		case <-c.Done():
+		}
+	}()
+	return c, cancel
+}
+
+func (p *serverProc) crashed(phase string, rs []reqResult) error {
+	done := 0
+	for _, r := range rs {
+		if r.err == "" {
+			done++
+		}
+	}
+	return fmt.Errorf("server exited during the %s (%s) after %d of %d requests completed", phase, exitText(p.waitErr), done, len(rs))
+}
+
+func exitText(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
+
+// exitWarning notes a server that needed more than SIGINT to stop, or
+// that failed on the way out.
+func (p *serverProc) exitWarning() []parse.Warning {
+	if p.signaled != 0 && p.signaled != syscall.SIGINT {
+		return []parse.Warning{{Code: "server-exit", Message: fmt.Sprintf("server did not stop on SIGINT; its process group was stopped with %s (%s)", sigName(p.signaled), exitText(p.waitErr))}}
+	}
+	var ee *exec.ExitError
+	if p.waitErr == nil || !errors.As(p.waitErr, &ee) {
+		return nil
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+		return nil
+	}
+	return []parse.Warning{{Code: "server-exit", Message: "server exited with " + p.waitErr.Error() + " on shutdown"}}
+}
+
+func sigName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	}
+	return s.String()
+}
+
+// tail returns the last lines of the server's log, for error messages.
+func (p *serverProc) tail() string {
+	data, err := os.ReadFile(p.log)
+	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	return fmt.Sprintf("\nlast lines of the server log %s:\n  %s", p.log, strings.Join(lines, "\n  "))
+}
+
+func (p *serverProc) waitReady(ctx context.Context, opt ServerOptions) error {
+	deadline := time.NewTimer(opt.ReadyTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	last := "no answer"
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, opt.URL+opt.HealthPath, nil)
+		resp, err := opt.HTTP.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				cancel()
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		cancel()
+		select {
+		case <-p.exited:
+			return fmt.Errorf("server exited before it was ready (%s)", exitText(p.waitErr))
+		case <-deadline.C:
+			return fmt.Errorf("server not ready after %v: %s%s last answered: %s", opt.ReadyTimeout, opt.URL, opt.HealthPath, last)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// stop ends the whole process group: SIGINT, then SIGTERM, then SIGKILL,
+// each until every member has exited or its grace period ends.
+func (p *serverProc) stop(intGrace, termGrace time.Duration) error {
+	for _, step := range []struct {
+		sig   syscall.Signal
+		grace time.Duration
+	}{{syscall.SIGINT, intGrace}, {syscall.SIGTERM, termGrace}, {syscall.SIGKILL, 10 * time.Second}} {
+		if p.gone() && !groupAlive(p.pgid) {
+			return nil
+		}
+		p.signaled = step.sig
+		if err := syscall.Kill(-p.pgid, step.sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("signalling process group %d: %w", p.pgid, err)
+		}
+		deadline := time.Now().Add(step.grace)
+		for time.Now().Before(deadline) {
+			if p.gone() && !groupAlive(p.pgid) {
+				return nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("process group %d still has live members after SIGKILL", p.pgid)
+}
+
+// groupAlive reports whether any process of group pgid is still running.
+// Zombies do not count: one reaped late by a parent that is itself gone is
+// not a leftover. It reads /proc where it can, else asks kill(2).
+func groupAlive(pgid int) bool {
+	n, err := groupMembers(pgid)
+	if err != nil {
+		err := syscall.Kill(-pgid, 0)
+		return err == nil || errors.Is(err, syscall.EPERM)
+	}
+	return n > 0
+}
+
+// groupMembers counts the running (not zombie) processes whose process
+// group is pgid, from /proc/PID/stat.
+func groupMembers(pgid int) (int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			n++
+		}
+	}
+	return n, nil
+}

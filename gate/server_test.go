@@ -1,0 +1,317 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nsys-gate/gate/parse"
+)
+
+var (
+	standinOnce sync.Once
+	standinBin  string
+	standinErr  error
+)
+
+// standin builds testdata/standin once per test binary.
+func standin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the stand-in server")
+	}
+	standinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gate-standin")
+		if err != nil {
+			standinErr = err
+			return
+		}
+		standinBin = filepath.Join(dir, "standin")
+		cmd := exec.Command("go", "build", "-o", standinBin, "./testdata/standin")
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			standinErr = fmt.Errorf("go build standin: %v\n%s", err, out)
+		}
+	})
+	if standinErr != nil {
+		t.Fatal(standinErr)
+	}
+	return standinBin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// leftovers lists live processes whose command line contains marker.
+func leftovers(marker string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.Contains(string(cmdline), marker) {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			continue // a zombie waiting for its reaper is not running
+		}
+		out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return out
+}
+
+// serverOpts is a small, fast load against the stand-in on its own port.
+func serverOpts(t *testing.T, flags ...string) (ServerOptions, string) {
+	addr := freePort(t)
+	dir := t.TempDir()
+	args := append([]string{standin(t), "-addr", addr, "-log-interval", "50ms"}, flags...)
+	return ServerOptions{
+		Command:      args,
+		URL:          "http://" + addr,
+		ReadyTimeout: 10 * time.Second,
+		Output:       filepath.Join(dir, "run"),
+		Capture:      CaptureNone,
+		Warmup:       1,
+		IntGrace:     3 * time.Second,
+		TermGrace:    3 * time.Second,
+		Load:         LoadOptions{Requests: 12, Concurrency: 3, PromptTokens: 8, OutputTokens: 16, Seed: 1},
+	}, addr
+}
+
+func noLeftovers(t *testing.T, addr string) {
+	t.Helper()
+	if l := leftovers(addr); len(l) > 0 {
+		t.Errorf("processes left behind: %v", l)
+	}
+}
+
+func extraByName(ms []parse.ExtraMetric) map[string]parse.ExtraMetric {
+	out := map[string]parse.ExtraMetric{}
+	for _, m := range ms {
+		out[m.Name] = m
+	}
+	return out
+}
+
+func TestServerEndToEnd(t *testing.T) {
+	opt, addr := serverOpts(t, "-spawn-child")
+	defer noLeftovers(t, addr)
+	// A fake nsys that checks the capture flags and runs the server.
+	fake := filepath.Join(t.TempDir(), "nsys")
+	argsFile := fake + ".args"
+	os.WriteFile(fake, []byte("#!/bin/sh\necho \"$@\" > "+argsFile+"\nwhile [ \"$1\" != \"--\" ]; do [ \"$1\" = -o ] && out=$2; shift; done\nshift\n: > \"$out.sqlite\"\nexec \"$@\"\n"), 0o755)
+	opt.Nsys, opt.Capture = fake, CaptureAPI
+	res, err := RunServer(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 12 || res.Failed != 0 || res.Report != opt.Output {
+		t.Errorf("completed %d failed %d report %q", res.Completed, res.Failed, res.Report)
+	}
+	got := extraByName(res.Metrics)
+	if m := got["load.ttft.mean_ms"]; len(m.Samples) != 12 || m.Better != "lower" || m.Value <= 0 {
+		t.Errorf("load ttft: %+v", m)
+	}
+	if m := got["load.itl.p50_ms"]; m.Value <= 0 || m.Value > 500 {
+		t.Errorf("load itl p50: %+v", m)
+	}
+	// The scrape is the difference over the measured run: warm-up excluded.
+	if m := got["vllm.metrics.requests_finished"]; m.Value != 12 {
+		t.Errorf("requests_finished %v, want 12 (warm-up excluded)", m.Value)
+	}
+	if m := got["vllm.metrics.generation_tokens"]; m.Value != 12*16 {
+		t.Errorf("generation_tokens %v, want %d", m.Value, 12*16)
+	}
+	if _, ok := got["vllm.metrics.ttft.mean_ms"]; !ok {
+		t.Errorf("no vllm.metrics.ttft.mean_ms")
+	}
+	if _, ok := got["vllm.log.generation_throughput"]; !ok {
+		t.Errorf("server log not read: %v", res.Warnings)
+	}
+	args, _ := os.ReadFile(argsFile)
+	for _, want := range []string{"profile", "--capture-range=cudaProfilerApi", "--export=sqlite", "-o " + opt.Output, "-- " + opt.Command[0]} {
+		if !strings.Contains(string(args), want) {
+			t.Errorf("nsys args %q lack %q", args, want)
+		}
+	}
+	log, _ := os.ReadFile(res.LogPath)
+	if i, j := strings.Index(string(log), "profiling true"), strings.Index(string(log), "profiling false"); i < 0 || j < i {
+		t.Errorf("start/stop_profile not called in order:\n%s", log)
+	}
+	if groupAlive(res.PGID) {
+		t.Errorf("process group %d still alive", res.PGID)
+	}
+	if !strings.Contains(string(log), "child pid") {
+		t.Errorf("stand-in did not start its child")
+	}
+}
+
+func TestServerReproducibleLoad(t *testing.T) {
+	if prompt(3, 7, 20) != prompt(3, 7, 20) || prompt(3, 7, 20) == prompt(4, 7, 20) || prompt(3, 7, 20) == prompt(3, 8, 20) {
+		t.Errorf("prompts are not a function of (seed, index)")
+	}
+	if n := len(strings.Fields(prompt(1, 0, 33))); n != 33 {
+		t.Errorf("prompt words %d", n)
+	}
+}
+
+func TestServerFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		flags   []string
+		tweak   func(*ServerOptions)
+		wantErr string
+		maxTime time.Duration
+	}{
+		{"readiness timeout", []string{"-start-delay", "1m", "-spawn-child"},
+			func(o *ServerOptions) { o.ReadyTimeout = 700 * time.Millisecond }, "not ready after 700ms", 8 * time.Second},
+		{"crash mid-run", []string{"-crash-after", "6"}, nil, "exited during the load run (exit status 3) after", 10 * time.Second},
+		{"exits before ready", []string{"-addr", "not-an-address"}, nil, "exited before it was ready", 8 * time.Second},
+		{"too slow for the request timeout", []string{"-token-delay", "200ms"},
+			func(o *ServerOptions) { o.Warmup = -1; o.Load.RequestTimeout = 300 * time.Millisecond }, "all 12 requests failed", 15 * time.Second},
+		{"no profile endpoints", []string{"-no-profile-endpoints"},
+			func(o *ServerOptions) { o.Nsys = writeExecNsys(t); o.Capture = CaptureAPI }, "use --capture delay or none", 8 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt, addr := serverOpts(t, tc.flags...)
+			if tc.tweak != nil {
+				tc.tweak(&opt)
+			}
+			start := time.Now()
+			res, err := RunServer(context.Background(), opt)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if res != nil {
+				t.Errorf("result with an error: %+v", res)
+			}
+			if d := time.Since(start); d > tc.maxTime {
+				t.Errorf("took %v", d)
+			}
+			noLeftovers(t, addr)
+		})
+	}
+}
+
+// writeExecNsys is a fake nsys that just runs the command after "--".
+func writeExecNsys(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "nsys")
+	os.WriteFile(p, []byte("#!/bin/sh\nwhile [ \"$1\" != \"--\" ]; do shift; done\nshift\nexec \"$@\"\n"), 0o755)
+	return p
+}
+
+func TestServerSlowResponses(t *testing.T) {
+	opt, addr := serverOpts(t, "-token-delay", "25ms", "-prefill-delay", "60ms")
+	opt.Load.OutputTokens = 6
+	defer noLeftovers(t, addr)
+	res, err := RunServer(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := extraByName(res.Metrics)
+	if m := got["load.itl.p50_ms"]; m.Value < 20 || m.Value > 200 {
+		t.Errorf("itl p50 %v ms, want about 25", m.Value)
+	}
+	if m := got["load.ttft.p50_ms"]; m.Value < 55 {
+		t.Errorf("ttft p50 %v ms, want at least the 60 ms prefill", m.Value)
+	}
+	if m := got["vllm.metrics.itl.mean_ms"]; m.Value < 20 {
+		t.Errorf("server-side itl %v", m.Value)
+	}
+}
+
+// TestServerShutdownEscalates: a server that ignores SIGINT (and one that
+// ignores SIGTERM too, with a child) is still gone when RunServer returns.
+func TestServerShutdownEscalates(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		sig   syscall.Signal
+	}{
+		{[]string{"-ignore-sigint", "-spawn-child"}, syscall.SIGTERM},
+		{[]string{"-ignore-sigint", "-ignore-sigterm"}, syscall.SIGKILL},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			opt, addr := serverOpts(t, tc.flags...)
+			opt.IntGrace, opt.TermGrace = 300*time.Millisecond, 300*time.Millisecond
+			res, err := RunServer(context.Background(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			noLeftovers(t, addr)
+			found := false
+			for _, w := range res.Warnings {
+				found = found || w.Code == "server-exit" && strings.Contains(w.Message, sigName(tc.sig))
+			}
+			if !found {
+				t.Errorf("no server-exit warning naming %v: %v", tc.sig, res.Warnings)
+			}
+		})
+	}
+}
+
+func TestServerArgv(t *testing.T) {
+	base := ServerOptions{Command: []string{"vllm", "serve", "m"}, Nsys: "/x/nsys", Output: "out"}
+	for _, tc := range []struct {
+		capture string
+		d, dur  time.Duration
+		want    []string
+		err     string
+	}{
+		{CaptureAPI, 0, 0, []string{"--capture-range=cudaProfilerApi", "--capture-range-end=stop"}, ""},
+		{CaptureDelay, 30 * time.Second, 1500 * time.Millisecond, []string{"--delay=30", "--duration=2"}, ""},
+		{CaptureDelay, 30 * time.Second, 0, nil, "needs a duration"},
+		{CaptureNone, 0, 0, []string{}, ""},
+		{"later", 0, 0, nil, "want api, delay or none"},
+	} {
+		o := base
+		o.Capture, o.Delay, o.Duration = tc.capture, tc.d, tc.dur
+		o.defaults()
+		o.Capture = tc.capture
+		argv, err := o.argv()
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err %v, want %q", tc.capture, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{"/x/nsys", "profile"}, DefaultServerNsysArgs...)
+		want = append(want, tc.want...)
+		want = append(want, "--export=sqlite", "-f", "true", "-o", "out", "--", "vllm", "serve", "m")
+		if !reflect.DeepEqual(argv, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.capture, argv, want)
+		}
+	}
+	o := ServerOptions{Command: []string{"srv"}}
+	if argv, _ := o.argv(); !reflect.DeepEqual(argv, []string{"srv"}) {
+		t.Errorf("without nsys: %q", argv)
+	}
+	if _, err := (&ServerOptions{}).argv(); err == nil {
+		t.Errorf("no command: no error")
+	}
+	_ = errors.New
+}
