@@ -139,3 +139,13 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestExampleConfigParses(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "testdata", "compare", "gate.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ID == "" || len(cfg.Rules) == 0 || cfg.Exit.NoBaseline == nil {
+		t.Errorf("example config decoded to %+v", cfg)
+	}
+}
