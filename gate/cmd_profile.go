@@ -1,0 +1,130 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/nsys-gate/gate/gate/nvml"
+	"github.com/nsys-gate/gate/parse"
+)
+
+const profileUsage = `usage: gate profile [flags] -- COMMAND [ARGS...]
+       gate profile --preflight-only
+
+Run COMMAND under Nsight Systems with gate's defaults
+(` + "`nsys profile -t cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node --export=sqlite`" + `),
+parse the export and write DIR/summary.json. Before the run gate reads the
+GPU through NVML (name, driver, clocks, throttle reasons, other processes)
+and records it in the summary; throttled clocks or a shared GPU become
+warnings in the report. With --with-ncu a second run under Nsight Compute
+measures the DRAM traffic of the top kernels (the summary's bandwidth
+section).
+
+The workload's output streams through; gate's progress lines go to stderr
+and start with "gate:". A workload that exits non-zero is an error (exit 2)
+that reports its code.
+
+flags:
+`
+
+// runProfile implements `gate profile`.
+func (c *Command) runProfile(args []string) int {
+	fs := flag.NewFlagSet("gate profile", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	o := ProfileOptions{}
+	fs.StringVar(&o.Dir, "out", "gate-profile", "output folder")
+	fs.StringVar(&o.Nsys, "nsys", "", "nsys to run (default: nsys on the PATH)")
+	nsysArgs := fs.String("nsys-args", "", "nsys profile flags replacing gate's defaults (space-separated)")
+	nsysExtra := fs.String("nsys-extra", "", "nsys profile flags added to gate's defaults (space-separated)")
+	fs.BoolVar(&o.WithNCU, "with-ncu", false, "also measure per-kernel DRAM bandwidth with Nsight Compute")
+	fs.StringVar(&o.NCU, "ncu", "", "ncu to run (default: ncu on the PATH, else /opt/nvidia/nsight-compute/*/ncu)")
+	fs.IntVar(&o.NCUTop, "ncu-top", 5, "measure this many kernels, those with the most GPU time")
+	fs.IntVar(&o.NCUSkip, "ncu-skip", 0, "matching kernel launches ncu skips first (warm-up)")
+	fs.IntVar(&o.NCULaunches, "ncu-launches", 0, "kernel launches ncu measures in all (default 10 per kernel)")
+	ncuArgs := fs.String("ncu-args", "", "extra ncu flags (space-separated)")
+	scope := fs.String("scope", "", "NVTX range that bounds the measured window (default: the config's scope); also limits ncu to it")
+	config := fs.String("config", "", "gate.yml with scope, phase patterns and component rules")
+	fs.StringVar(&o.GPU, "gpu", "", "GPU to fingerprint: index or UUID (default: first of CUDA_VISIBLE_DEVICES, else 0)")
+	preflightOnly := fs.Bool("preflight-only", false, "print the NVML fingerprint and preflight warnings as JSON, run nothing")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), profileUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(c.Stdout)
+			fs.Usage()
+			return ExitOK
+		}
+		return ExitError
+	}
+	if *preflightOnly {
+		return c.preflightOnly(o.GPU)
+	}
+	o.Command = fs.Args()
+	if len(o.Command) == 0 {
+		fmt.Fprintln(c.Stderr, "gate profile: no workload: give it after --, e.g. gate profile -- python3 bench.py")
+		return ExitError
+	}
+	cfg, err := LoadConfig(*config)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate profile: %v\n", oneLine(err))
+		return ExitError
+	}
+	o.Parse = ParseOptions(cfg)
+	if *scope != "" {
+		o.Parse.Scope = *scope
+	}
+	o.NsysArgs = strings.Fields(*nsysArgs)
+	o.NsysExtra = strings.Fields(*nsysExtra)
+	o.NCUArgs = strings.Fields(*ncuArgs)
+	o.Stdout, o.Stderr, o.Progress = c.Stdout, c.Stderr, c.Stderr
+	o.Getenv = c.Getenv
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := Profile(ctx, o)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate profile: %v\n", oneLine(err))
+		return ExitError
+	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(c.Stderr, "gate: %d warning(s) in the summary\n", len(s.Warnings))
+	}
+	return ExitOK
+}
+
+// preflightOnly prints the GPU fingerprint and what preflight says about it.
+func (c *Command) preflightOnly(gpu string) int {
+	if gpu == "" {
+		gpu = nvml.GPUFromEnv(c.Getenv)
+	}
+	fp, err := nvml.Read(nvml.Open(), gpu)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate: preflight: %v\n", err)
+	}
+	out := struct {
+		NVML     any `json:"nvml"`
+		Warnings any `json:"warnings"`
+	}{fp, nonNil(nvml.Preflight(fp))}
+	enc := json.NewEncoder(c.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return ExitError
+	}
+	return ExitOK
+}
+
+func nonNil(ws []parse.Warning) []parse.Warning {
+	if ws == nil {
+		return []parse.Warning{}
+	}
+	return ws
+}

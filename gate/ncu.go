@@ -1,0 +1,128 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nsys-gate/gate/parse"
+	"github.com/nsys-gate/gate/parse/ncu"
+)
+
+// ncuInstallHint says what to install when ncu is missing.
+const ncuInstallHint = "install NVIDIA Nsight Compute (it ships with the CUDA toolkit) and put ncu on the PATH, or pass --ncu PATH"
+
+// ncuDirs is where Nsight Compute installs itself when no ncu is on the PATH.
+var ncuDirs = []string{"/opt/nvidia/nsight-compute/*/ncu", "/usr/local/cuda/bin/ncu", "/usr/local/cuda/nsight-compute-*/ncu"}
+
+// findNCU returns path when set, else ncu from the PATH, else the newest one
+// in the usual install folders.
+func findNCU(path string, lookPath func(string) (string, error)) (string, error) {
+	if path != "" {
+		return lookPath(path)
+	}
+	if p, err := lookPath("ncu"); err == nil {
+		return p, nil
+	}
+	var found []string
+	for _, pat := range ncuDirs {
+		m, _ := filepath.Glob(pat)
+		found = append(found, m...)
+	}
+	sort.Strings(found)
+	for i := len(found) - 1; i >= 0; i-- {
+		if fi, err := os.Stat(found[i]); err == nil && !fi.IsDir() {
+			return found[i], nil
+		}
+	}
+	return "", fmt.Errorf("ncu not found: %s", ncuInstallHint)
+}
+
+// topKernels returns the short names of the n kernels with the most GPU
+// time in s, largest first.
+func topKernels(s *parse.Summary, n int) []string {
+	ks := append([]parse.Kernel(nil), s.Kernels...)
+	sort.SliceStable(ks, func(i, j int) bool {
+		if ks[i].TotalNs != ks[j].TotalNs {
+			return ks[i].TotalNs > ks[j].TotalNs
+		}
+		return ks[i].Name < ks[j].Name
+	})
+	var names []string
+	for _, k := range ks {
+		if len(names) == n {
+			break
+		}
+		if k.Name != "" {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+
+// ncuArgs builds the targeted Nsight Compute run: only the named kernels
+// (ncu matches --kernel-name against the base function name, which is nsys's
+// shortName), at most count launches after skipping skip, inside the scope
+// range when there is one; clocks and caches left alone so the bandwidth is
+// what the workload sees; the raw CSV page written to logFile, away from the
+// workload's own stdout.
+func ncuArgs(kernels []string, skip, count int, scope, logFile string, extra []string) []string {
+	quoted := make([]string, len(kernels))
+	for i, k := range kernels {
+		quoted[i] = regexp.QuoteMeta(k)
+	}
+	args := []string{
+		"--csv", "--page", "raw",
+		"--clock-control", "none", "--cache-control", "none",
+		"--kernel-name", "regex:^(" + strings.Join(quoted, "|") + ")$",
+		"--launch-skip", strconv.Itoa(skip),
+		"--launch-count", strconv.Itoa(count),
+		"--metrics", strings.Join(ncu.Metrics, ","),
+	}
+	if scope != "" {
+		args = append(args, "--nvtx", "--nvtx-include", scope+"/")
+	}
+	args = append(args, extra...)
+	return append(args, "--log-file", logFile)
+}
+
+// profileNCU runs ncu over the top kernels of s and joins the result into
+// s.Bandwidth. Failures come back as errors for the caller to turn into a
+// warning: the nsys summary stands without them.
+func profileNCU(ctx context.Context, o *ProfileOptions, s *parse.Summary) error {
+	path, err := findNCU(o.NCU, o.lookPath)
+	if err != nil {
+		return err
+	}
+	kernels := topKernels(s, o.NCUTop)
+	if len(kernels) == 0 {
+		return fmt.Errorf("the profile has no kernels to measure")
+	}
+	count := o.NCULaunches
+	if count <= 0 {
+		count = 10 * len(kernels)
+	}
+	logFile := filepath.Join(o.Dir, "ncu.csv")
+	argv := append(ncuArgs(kernels, o.NCUSkip, count, o.Parse.Scope, logFile, o.NCUArgs), o.Command...)
+	o.progress("measuring DRAM bandwidth of %d kernel(s) with Nsight Compute: %s %s", len(kernels), path, strings.Join(argv, " "))
+	code, err := o.run(ctx, path, argv)
+	if err != nil {
+		return fmt.Errorf("ncu: %w", err)
+	}
+	if code != 0 {
+		return fmt.Errorf("ncu exited with code %d (the workload's or ncu's own; its log is %s)", code, logFile)
+	}
+	rep, err := ncu.ParseFile(logFile)
+	if err != nil {
+		return err
+	}
+	bw := ncu.Bandwidth(rep, filepath.Base(logFile), s.GPU.PeakBandwidth)
+	ncu.Join(s, bw)
+	s.Warnings = append(s.Warnings, rep.Warnings...)
+	return nil
+}
