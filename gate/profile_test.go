@@ -270,8 +270,8 @@ func TestProfileWithNCU(t *testing.T) {
 	var stdout bytes.Buffer
 	s, err := Profile(context.Background(), ProfileOptions{
 		Command: []string{"sh", "-c", "echo run"}, Dir: f.out,
-		Parse:   parse.Options{Scope: "benchmark"},
-		NVML:    h200Fake(0), WithNCU: true, NCUTop: 3, NCUSkip: 2, Stdout: &stdout,
+		Parse: parse.Options{Scope: "benchmark"},
+		NVML:  h200Fake(0), WithNCU: true, NCUTop: 3, NCUSkip: 2, Stdout: &stdout,
 	})
 	if err != nil {
 		t.Fatal(err)
