@@ -335,3 +335,114 @@ var (
 
 // MgUnzip is mgUnzip for package parse_test.
 var MgUnzip = mgUnzip
+
+// mgReadOps reads every kernel, memcpy and memset of an export with plain
+// SQL, kernels named in comm counting as communication.
+func mgReadOps(t testing.TB, path string, comm map[string]bool) []DeviceOp {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT k.deviceId, k.start, k.end, s.value FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName
+		UNION ALL SELECT deviceId, start, end, '' FROM CUPTI_ACTIVITY_KIND_MEMCPY
+		UNION ALL SELECT deviceId, start, end, '' FROM CUPTI_ACTIVITY_KIND_MEMSET`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ops []DeviceOp
+	for rows.Next() {
+		var op DeviceOp
+		var name string
+		if err := rows.Scan(&op.Device, &op.StartNs, &op.EndNs, &name); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case name == "":
+			op.Class = OpMemory
+		case comm[name]:
+			op.Class = OpComm
+		}
+		ops = append(ops, op)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+// mgIntervalUsage computes a device's usage in [lo, hi) the slow, obvious
+// way, independently of the accumulator: merge each class's intervals into
+// disjoint lists, then subtract the compute list from the communication one.
+func mgIntervalUsage(ops []DeviceOp, dev int, lo, hi int64) Usage {
+	type iv struct{ s, e int64 }
+	merge := func(keep func(OpClass) bool) []iv {
+		var l []iv
+		for _, o := range ops {
+			s, e := max(o.StartNs, lo), min(o.EndNs, hi)
+			if o.Device == dev && keep(o.Class) && s < e {
+				l = append(l, iv{s, e})
+			}
+		}
+		sort.Slice(l, func(i, j int) bool { return l[i].s < l[j].s })
+		var out []iv
+		for _, x := range l {
+			if n := len(out); n > 0 && x.s <= out[n-1].e {
+				out[n-1].e = max(out[n-1].e, x.e)
+			} else {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	length := func(l []iv) (n int64) {
+		for _, x := range l {
+			n += x.e - x.s
+		}
+		return n
+	}
+	all := merge(func(OpClass) bool { return true })
+	comp := merge(func(c OpClass) bool { return c == OpCompute })
+	comm := merge(func(c OpClass) bool { return c == OpComm })
+	var exposed int64
+	for _, c := range comm {
+		covered := int64(0)
+		for _, k := range comp {
+			covered += max(0, min(c.e, k.e)-max(c.s, k.s))
+		}
+		exposed += c.e - c.s - covered
+	}
+	return Usage{BusyNs: length(all), ComputeNs: length(comp), CommNs: length(comm), ExposedNs: exposed}
+}
+
+// TestFillDevicesIndependent checks FillDevices' per-device busy and exposed
+// time, and the per-step exposure, against mgIntervalUsage.
+func TestFillDevicesIndependent(t *testing.T) {
+	path := mgAssembleTP(t, 2)
+	_, s := mgExportAndFill(t, path, Options{})
+	comm := map[string]bool{}
+	for _, to := range tpRenames {
+		comm[to] = true
+	}
+	ops := mgReadOps(t, path, comm)
+	lo, hi := s.Source.WindowStartNs, s.Source.WindowEndNs
+	var exposed int64
+	for _, d := range s.Devices {
+		want := mgIntervalUsage(ops, d.ID, lo, hi)
+		if d.BusyNs != want.BusyNs {
+			t.Errorf("device %d busy %d ns, want %d", d.ID, d.BusyNs, want.BusyNs)
+		}
+		exposed += want.ExposedNs
+	}
+	if s.Communication.ExposedNs != exposed || exposed == 0 {
+		t.Errorf("exposed %d ns, want %d", s.Communication.ExposedNs, exposed)
+	}
+	for i, st := range s.Phases[PhaseDecode].Samples {
+		want := mgIntervalUsage(ops, st.Device, st.StartNs, st.StartNs+st.SpanNs)
+		if got := s.Communication.ExposedSamples[i]; got != float64(want.ExposedNs) {
+			t.Errorf("decode step %d (device %d): exposed %v ns, want %d", i, st.Device, got, want.ExposedNs)
+		}
+	}
+}
