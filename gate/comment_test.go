@@ -1,0 +1,140 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/render"
+)
+
+func TestUpsertComment(t *testing.T) {
+	marker := render.Marker("decode")
+	failed := &compare.Result{Verdict: compare.Fail, Metrics: []compare.Metric{{Name: "phases.decode.span.p50", Verdict: compare.Fail, Head: 2}}}
+	failedAgain := &compare.Result{Verdict: compare.Fail, Metrics: []compare.Metric{{Name: "phases.decode.span.p50", Verdict: compare.Fail, Head: 3}}}
+	fixed := &compare.Result{Verdict: compare.Pass, Metrics: []compare.Metric{{Name: "phases.decode.span.p50", Verdict: compare.Pass, Head: 1}}}
+	body := func(r *compare.Result, text string) string {
+		return commentBody(marker+"\n"+text, marker, resultDigest(r))
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		policy string
+		prior  []issueComment
+		body   string
+		want   string   // outcome action
+		calls  []string // API writes
+	}{
+		{"first posts", commentAlways, nil, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"never posts nothing", commentNever, nil, body(failed, "fail 2"), "skipped", nil},
+		{"edits gate's own", commentAlways, []issueComment{{ID: 1, Body: "hi"}, {ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failed, "fail 3"), "updated", []string{"edit 2"}},
+		{"identical body is not re-sent", commentAlways, []issueComment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failed, "fail 2"), "unchanged", nil},
+		{"on-change skips same verdicts", commentOnChange, []issueComment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failedAgain, "fail 3"), "unchanged", nil},
+		{"on-change posts a fix", commentOnChange, []issueComment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(fixed, "pass 1"), "updated", []string{"edit 2"}},
+		{"on-change posts the first", commentOnChange, nil, body(fixed, "pass 1"), "created", []string{"create #7"}},
+		{"marker inline is not gate's", commentAlways, []issueComment{{ID: 3, Body: "see " + marker}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"other config id is not ours", commentAlways, []issueComment{{ID: 4, Body: render.Marker("prefill") + "\nx", Bot: true}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"bot copy wins over a human's", commentAlways, []issueComment{{ID: 5, Body: marker + "\nquoted"}, {ID: 6, Body: marker + "\nold", Bot: true}}, body(failed, "fail 2"), "updated", []string{"edit 6"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := newMemGitHub()
+			gh.comments[7] = tt.prior
+			out, err := upsertComment(ctx, gh, 7, marker, tt.body, tt.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Action != tt.want || strings.Join(gh.calls, ",") != strings.Join(tt.calls, ",") {
+				t.Errorf("got %s with %v, want %s with %v", out.Action, gh.calls, tt.want, tt.calls)
+			}
+		})
+	}
+}
+
+func TestUpsertCommentForbidden(t *testing.T) {
+	gh := newMemGitHub()
+	gh.forbid = true
+	_, err := upsertComment(context.Background(), gh, 7, render.Marker("x"), "b", commentAlways)
+	if !isForbidden(err) {
+		t.Fatalf("err = %v, want a permission error", err)
+	}
+}
+
+func TestCommentBodyBudget(t *testing.T) {
+	marker := render.Marker("default")
+	// A report of astral-plane characters: two UTF-16 units each, as GitHub
+	// counts them.
+	report := marker + "\n" + strings.Repeat("𝄞 kernel row\n", 10000)
+	b := commentBody(report, marker, "0123456789abcdef")
+	if n := utf16Len(b); n > render.CommentBudget {
+		t.Errorf("body is %d characters, over %d", n, render.CommentBudget)
+	}
+	if !utf8.ValidString(b) {
+		t.Error("body cut inside a rune")
+	}
+	if !strings.HasPrefix(b, marker+"\n") || commentDigest(b) != "0123456789abcdef" {
+		t.Error("cut body lost its marker or digest")
+	}
+	if !strings.Contains(b, "job summary has it all") {
+		t.Error("cut body does not say it was cut")
+	}
+	// A report without the marker gets it.
+	if b := commentBody("gate: pass\n", marker, "d"); !strings.HasPrefix(b, marker+"\ngate: pass\n") {
+		t.Errorf("marker not added:\n%s", b)
+	}
+}
+
+func TestResultDigest(t *testing.T) {
+	a := &compare.Result{Verdict: compare.Pass, Metrics: []compare.Metric{{Name: "m", Verdict: compare.Pass, Head: 1}}}
+	b := &compare.Result{Verdict: compare.Pass, Metrics: []compare.Metric{{Name: "m", Verdict: compare.Pass, Head: 2}}}
+	c := &compare.Result{Verdict: compare.Pass, Metrics: []compare.Metric{{Name: "m", Verdict: compare.Warn, Head: 2}}}
+	if resultDigest(a) != resultDigest(b) {
+		t.Error("digest changes with values alone")
+	}
+	if resultDigest(a) == resultDigest(c) {
+		t.Error("digest ignores a metric's verdict")
+	}
+}
+
+func TestDecodeResultRefusesTampering(t *testing.T) {
+	for _, in := range []string{
+		`{"schema":"gate.result/v0","verdict":"pass"}`,
+		`{"schema":"gate.result/v1","verdict":"approved"}`,
+		`{"schema":"gate.result/v1","verdict":"pass","metrics":[{"name":"m","verdict":"no_baseline"}]}`,
+		`{"schema":"gate.result/v1","verdict":"pass","metrics":[{"name":"m","verdict":"pass","head":1e999}]}`,
+		`not json`,
+	} {
+		if _, err := decodeResult([]byte(in)); err == nil {
+			t.Errorf("accepted %s", in)
+		}
+	}
+	if _, err := decodeResult([]byte(`{"schema":"gate.result/v1","verdict":"fail","metrics":[{"name":"m","verdict":"fail"}]}`)); err != nil {
+		t.Errorf("refused a valid result: %v", err)
+	}
+}
+
+// FuzzDecodeResult feeds decodeResult what a fork's artifact could hold: it
+// must not panic, and what it accepts must render.
+func FuzzDecodeResult(f *testing.F) {
+	// What gate compare -format json wrote for base_a vs regress_double_attn.
+	real, err := os.ReadFile("../testdata/github/result_fail.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real)
+	f.Add([]byte(`{"schema":"gate.result/v1","verdict":"no_baseline","reasons":["<!-- gate:report id=default -->"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := decodeResult(data)
+		if err != nil {
+			return
+		}
+		var md bytes.Buffer
+		if err := render.Markdown(&md, res, render.Options{}); err != nil {
+			t.Fatalf("accepted result does not render: %v", err)
+		}
+	})
+}
