@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -314,4 +315,47 @@ func TestServerArgv(t *testing.T) {
 		t.Errorf("no command: no error")
 	}
 	_ = errors.New
+}
+
+// TestProfileServer runs the whole `gate profile --server` path on the CPU:
+// a fake nsys that runs the stand-in and leaves the real probe export as
+// its SQLite output, then the parse, then the serving metrics in Extra.
+func TestProfileServer(t *testing.T) {
+	so, addr := serverOpts(t)
+	defer noLeftovers(t, addr)
+	probe, err := filepath.Abs("../testdata/nsys/probe.sqlite.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "nsys")
+	os.WriteFile(fake, []byte("#!/bin/sh\nwhile [ \"$1\" != \"--\" ]; do [ \"$1\" = -o ] && out=$2; shift; done\nshift\ngunzip -c "+probe+" > \"$out.sqlite\"\nexec \"$@\"\n"), 0o755)
+	dir := t.TempDir()
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	flags := ServerFlags(fs)
+	if err := fs.Parse([]string{"-server-url", so.URL, "-requests", "6", "-concurrency", "2", "-prompt-tokens", "4", "-output-tokens", "5", "-warmup", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	flags.Command = so.Command
+	flags.IntGrace, flags.TermGrace = so.IntGrace, so.TermGrace
+	s, err := ProfileServer(context.Background(), ProfileOptions{Dir: dir, Nsys: fake}, *flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phases["decode"] == nil || s.Phases["decode"].Steps == 0 {
+		t.Errorf("no decode phase from the probe export")
+	}
+	got := extraByName(s.Extra)
+	if m := got["load.requests"]; m.Value != 6 {
+		t.Errorf("load.requests %+v", m)
+	}
+	if _, ok := got["vllm.metrics.ttft.mean_ms"]; !ok {
+		t.Errorf("no scrape metrics in the summary")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || !strings.Contains(string(data), `"load.ttft.mean_ms"`) {
+		t.Errorf("summary.json lacks the serving metrics: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "server.log")); err != nil {
+		t.Errorf("no server log: %v", err)
+	}
 }
