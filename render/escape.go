@@ -1,6 +1,7 @@
 package render
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -63,7 +64,7 @@ func oneLine(s string) string {
 // one (no link or image can open). The result is safe inside a table cell
 // too ('|' is escaped).
 func mdText(s string) string {
-	s = oneLine(s)
+	s = wwwLink.ReplaceAllStringFunc(oneLine(s), func(m string) string { return m[:3] + zwj + m[3:] })
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	// "1. x" or "2) x" at the start would open an ordered list.
@@ -116,6 +117,9 @@ func mdText(s string) string {
 	}
 	return b.String()
 }
+
+// wwwLink finds what GFM autolinks without a scheme ("www.example.com").
+var wwwLink = regexp.MustCompile(`(?i)\bwww\.`)
 
 // mdCode writes untrusted s as a markdown code span: nothing inside is
 // interpreted, so mentions, links and HTML stay literal. The fence is one

@@ -9,6 +9,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+	htmlstd "html"
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/parse"
@@ -228,5 +229,64 @@ func FuzzMarkdown(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkInert(t, b.String())
+	})
+}
+
+// cellHTML renders one markdown table cell with goldmark and returns the
+// HTML inside the first <td>.
+func cellHTML(t *testing.T, cellMD string) string {
+	t.Helper()
+	h := githubHTML(t, "| h |\n|---|\n| "+cellMD+" |\n")
+	i, j := strings.Index(h, "<td>"), strings.Index(h, "</td>")
+	if i < 0 || j < i {
+		t.Fatalf("no table cell in %q (from %q)", h, cellMD)
+	}
+	if strings.Count(h, "<td>") != 1 {
+		t.Fatalf("the cell split in two: %q (from %q)", h, cellMD)
+	}
+	return h[i+4 : j]
+}
+
+// FuzzMdCode checks that a name shown as a code span in a table cell comes
+// out exactly as the name (on one line), whatever it holds.
+func FuzzMdCode(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	f.Add(sdpa)
+	f.Fuzz(func(t *testing.T, s string) {
+		want := oneLine(s)
+		if strings.TrimSpace(want) == "" {
+			return
+		}
+		got := cellHTML(t, mdCode(s, true))
+		if !strings.HasPrefix(got, "<code>") || !strings.HasSuffix(got, "</code>") {
+			t.Fatalf("not one code span: %q", got)
+		}
+		got = htmlstd.UnescapeString(got[len("<code>") : len(got)-len("</code>")])
+		want = strings.ReplaceAll(want, `\|`, "\\\u200b|")
+		if got != want {
+			t.Errorf("code span shows %q, want %q", got, want)
+		}
+	})
+}
+
+// FuzzMdText checks that untrusted text in a table cell comes out as the
+// same text, with no markup, and only zero-width joiners added.
+func FuzzMdText(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	f.Add("see www.example.com or a@b.co")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := cellHTML(t, mdText(s))
+		if strings.Contains(got, "<") {
+			t.Fatalf("markup in the cell: %q from %q", got, s)
+		}
+		got = strings.ReplaceAll(htmlstd.UnescapeString(got), zwj, "")
+		want := strings.TrimSpace(strings.ReplaceAll(oneLine(s), zwj, ""))
+		if got != want {
+			t.Errorf("cell shows %q, want %q", got, want)
+		}
 	})
 }
