@@ -13,7 +13,7 @@
 set -eu
 root=$(pwd)
 tmp=$(mktemp -d /tmp/gate-dryrun.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/fx" "$tmp/out"
 go build -o "$tmp/bin/gate" ./cmd/gate
 for f in base_a regress_double_attn probe; do

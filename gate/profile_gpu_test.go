@@ -1,0 +1,98 @@
+package gate
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nsys-gate/gate/parse"
+)
+
+// The summaries `gate profile` wrote on the H200 (testdata/gpu/README.md says
+// how): what the real run must show, checked on every CI run once they are in.
+const (
+	gpuBase       = "gpu/base.summary.json.gz"
+	gpuDoubleAttn = "gpu/double_attn.summary.json.gz"
+	gpuNCU        = "gpu/ncu.summary.json.gz"
+)
+
+func loadGPUFixture(t *testing.T, name string) *parse.Summary {
+	t.Helper()
+	if _, err := os.Stat(fixturePath(name)); err != nil {
+		t.Skipf("%s not recorded yet: run testdata/gpu/e2e.sh on a GPU machine", name)
+	}
+	s, err := LoadSummary(fixturePath(name), parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The fingerprint names the H200 and its driver, and the peak NVML derives
+// is the H200's ~4.8 TB/s.
+func TestGPUFixtureFingerprint(t *testing.T) {
+	for _, name := range []string{gpuBase, gpuDoubleAttn, gpuNCU} {
+		s := loadGPUFixture(t, name)
+		n := s.GPU.NVML
+		if n == nil || !n.Available || !strings.Contains(n.Name, "H200") || n.Driver == "" || n.UUID == "" {
+			t.Errorf("%s: NVML fingerprint %+v, want an available H200 with driver and UUID", name, n)
+			continue
+		}
+		if n.PeakBandwidth < 4.6e12 || n.PeakBandwidth > 5.0e12 {
+			t.Errorf("%s: NVML peak %.4g B/s, want about 4.8e12", name, n.PeakBandwidth)
+		}
+		if s.GPU.PeakBandwidth < 4.7e12 || s.GPU.PeakBandwidth > 4.9e12 {
+			t.Errorf("%s: export peak %.4g B/s, want about 4.814e12", name, s.GPU.PeakBandwidth)
+		}
+		if d := s.Phases[parse.PhaseDecode]; d == nil || d.Steps == 0 {
+			t.Errorf("%s: no decode steps", name)
+		}
+	}
+}
+
+// gate compare of the real baseline and the double-attention run fails and
+// names decode and attention.
+func TestGPUFixtureCompare(t *testing.T) {
+	loadGPUFixture(t, gpuBase)
+	loadGPUFixture(t, gpuDoubleAttn)
+	var stdout, stderr bytes.Buffer
+	c := &Command{Stdout: &stdout, Stderr: &stderr}
+	code := c.Main([]string{"gate", "compare", fixturePath(gpuBase), fixturePath(gpuDoubleAttn)})
+	if code != ExitFail {
+		t.Fatalf("exit %d, want %d (regression): %s", code, ExitFail, stderr.String())
+	}
+	for _, want := range []string{"phases.decode", "attention"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report does not name %q", want)
+		}
+	}
+}
+
+// The bandwidth section holds plausible H200 numbers: below peak, the
+// attention and GEMM kernels memory-bound at a good fraction of it.
+func TestGPUFixtureBandwidth(t *testing.T) {
+	s := loadGPUFixture(t, gpuNCU)
+	bw := s.Bandwidth
+	if bw == nil || len(bw.Kernels) == 0 {
+		t.Fatalf("no bandwidth section; warnings %v", s.Warnings)
+	}
+	if bw.PeakBandwidth < 4.7e12 || bw.PeakBandwidth > 4.9e12 {
+		t.Errorf("peak %.4g B/s, want about 4.814e12", bw.PeakBandwidth)
+	}
+	best := 0.0
+	for _, k := range bw.Kernels {
+		if k.Launches <= 0 || k.DurationNs <= 0 || k.PctPeak < 0 || k.PctPeak > 100 || k.GBps*1e9 > bw.PeakBandwidth*1.05 {
+			t.Errorf("implausible kernel %+v", k)
+		}
+		if k.Bound != "memory" && k.Bound != "compute" {
+			t.Errorf("kernel %s: bound %q", k.Name, k.Bound)
+		}
+		if k.PctPeak > best {
+			best = k.PctPeak
+		}
+	}
+	if best < 20 {
+		t.Errorf("no kernel reaches 20%% of peak DRAM bandwidth (best %.1f%%): decode GEMMs should", best)
+	}
+}
