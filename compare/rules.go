@@ -40,7 +40,21 @@ func Segment(s string) string {
 // does, except "**", which matches any number of segments (including none).
 // A malformed pattern matches nothing.
 func Match(pattern, name string) bool {
-	return matchSegs(strings.Split(pattern, "."), strings.Split(name, "."))
+	return matchSegs(splitPattern(pattern), strings.Split(name, "."))
+}
+
+// splitPattern splits a glob at dots, collapsing runs of "**" (which match
+// the same names as one) so that matching stays cheap.
+func splitPattern(p string) []string {
+	segs := strings.Split(p, ".")
+	out := segs[:0]
+	for _, s := range segs {
+		if s == "**" && len(out) > 0 && out[len(out)-1] == "**" {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func matchSegs(pat, name []string) bool {
@@ -117,7 +131,7 @@ func fieldError(field string, err error) error {
 }
 
 func compileRule(r Rule) (compiledRule, error) {
-	c := compiledRule{Rule: r, segs: strings.Split(r.Metric, ".")}
+	c := compiledRule{Rule: r, segs: splitPattern(r.Metric)}
 	if err := validPattern(r.Metric); err != nil {
 		return c, fieldError("metric", err)
 	}

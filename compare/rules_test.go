@@ -215,3 +215,34 @@ func TestUserRulesComeFirst(t *testing.T) {
 		t.Errorf("EffectiveRules order wrong: %d rules", len(eff))
 	}
 }
+
+// FuzzParseThreshold: thresholds either parse to a finite, non-negative
+// value or give an error; globs never panic.
+func FuzzParseThreshold(f *testing.F) {
+	for _, r := range DefaultRules() {
+		f.Add(r.Warn, r.Metric)
+		f.Add(r.Fail, r.Metric)
+		f.Add(r.Floor, r.Metric)
+	}
+	f.Add("1e3ns", "kernels.[.total")
+	f.Add("5 GB/s", "**.**")
+	f.Fuzz(func(t *testing.T, th, pattern string) {
+		v, err := ParseThreshold(th)
+		if err == nil && (v.Value < 0 || v.Value != v.Value || v.Value > 1e308 || v.Kind == 0) {
+			t.Errorf("ParseThreshold(%q) = %+v", th, v)
+		}
+		Match(pattern, "phases.decode.span.p50")
+		Match(pattern, pattern)
+		_ = ValidateRule(Rule{Metric: pattern, Warn: th})
+	})
+}
+
+func TestMatchManyDoubleStars(t *testing.T) {
+	p := strings.Repeat("**.", 200) + "x"
+	if Match(p, "a.b.c.d.e.f.g.h.y") {
+		t.Error("matched")
+	}
+	if !Match(p, "a.b.c.x") {
+		t.Error("did not match")
+	}
+}
