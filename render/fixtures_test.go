@@ -218,3 +218,30 @@ func manyKernels(n int) *compare.Result {
 	}
 	return counted(r)
 }
+
+// tensorParallel is a warn result with the groups the H200 single-GPU
+// fixtures lack: two devices, NCCL communication, Nsight Compute DRAM
+// bandwidth per kernel (ncu_baseline vs ncu_kv_fp32) and vLLM serving
+// metrics from outside the profile.
+func tensorParallel() *compare.Result {
+	r := &compare.Result{Schema: compare.ResultSchema, Verdict: compare.Warn, ConfigID: "tp2",
+		Base: h200("tp2_base.sqlite.gz", "node"), Head: h200("tp2_head.sqlite.gz", "node"), Rules: defaultRules}
+	r.Base.GPU.Devices, r.Head.GPU.Devices = 2, 2
+	kv := "void vllm::reshape_and_cache_flash_kernel<__nv_bfloat16, __nv_bfloat16, (vllm::Fp8KVCacheDataType)0>"
+	r.Metrics = []compare.Metric{
+		stat("phases.decode.span.p50", "phase", "ns", 2.41e6, 2.45e6, 1.1, 2.3, 0.002, 96, compare.Pass, "warn 5%, fail 10%"),
+		exact("phases.decode.kernels", "phase", "count", 402, 402, compare.Pass, "fail 1%"),
+		exact("devices.0.busy_pct", "device", "pct", 71.5, 70.9, compare.Pass, "warn 2pp"),
+		exact("devices.1.busy_pct", "device", "pct", 70.2, 66.1, compare.Warn, "warn 2pp"),
+		exact("communication.exposed_pct", "communication", "pct", 8.1, 11.9, compare.Warn, "warn 2pp, fail 5pp"),
+		stat("communication.AllReduce.time", "communication", "ns", 31.2e6, 33.0e6, 4.9, 6.6, 1e-5, 96, compare.Pass, "warn 10%"),
+		exact("bandwidth."+compare.Segment(kv)+".gbps", "bandwidth", "bps", 1.92e12, 2.95e12, compare.Info, ""),
+		exact("bandwidth."+compare.Segment(kv)+".pct_peak", "bandwidth", "pct", 39.9, 61.3, compare.Info, ""),
+		exact("bandwidth.flash_fwd_splitkv_kernel.gbps", "bandwidth", "bps", 3.31e12, 3.52e12, compare.Info, ""),
+		exact("bandwidth.flash_fwd_splitkv_kernel.pct_peak", "bandwidth", "pct", 68.8, 73.1, compare.Info, ""),
+		{Name: "extra.ttft_p50", Group: "extra", Unit: "ms", Kind: compare.Exact, Better: "lower", Base: 41.2, Head: 44.0, Delta: 2.8, DeltaPct: 6.8, HasBase: true, HasHead: true, Threshold: "warn 5%", Verdict: compare.Warn},
+		{Name: "extra.tpot_p50", Group: "extra", Unit: "ms", Kind: compare.Exact, Better: "lower", Base: 9.8, Head: 9.9, Delta: 0.1, DeltaPct: 1.0, HasBase: true, HasHead: true, Threshold: "warn 5%", Verdict: compare.Pass},
+		{Name: "extra.output_throughput", Group: "extra", Unit: "tok/s", Kind: compare.Exact, Better: "higher", Base: 10850, Head: 10420, Delta: -430, DeltaPct: -3.96, HasBase: true, HasHead: true, Threshold: "warn 5%", Verdict: compare.Pass},
+	}
+	return counted(r)
+}

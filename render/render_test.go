@@ -55,6 +55,7 @@ var handBuilt = []struct {
 	{"not_comparable", notComparable},
 	{"no_baseline", noBaseline},
 	{"hostile", hostile},
+	{"tensor_parallel", tensorParallel},
 }
 
 func TestGolden(t *testing.T) {
@@ -167,6 +168,28 @@ func TestNeutralVerdicts(t *testing.T) {
 		}
 		if strings.Contains(b.String(), "pass") {
 			t.Errorf("%s report says pass:\n%s", c.r.Verdict, b.String())
+		}
+	}
+}
+
+func TestOtherSections(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, tensorParallel(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"⚠️ **gate: warn** — 3 warnings, 6 passed, 4 not gated",
+		"### Serving metrics",
+		"| `extra.ttft_p50` | 41.2 ms → 44 ms | +6.8% | ⚠️ warn |",
+		"| `extra.output_throughput` | 10,850 tok/s → 10,420 tok/s | -4.0% | ✅ pass |",
+		"### Devices and communication",
+		"| `communication.exposed_pct` | 8.1% → 11.9% | +3.8 pp | ⚠️ warn |",
+		"| Kernel (Nsight Compute) | DRAM rate (base → head) |",
+		"| 1.92 TB/s → 2.95 TB/s | +53.6% | 39.9% → 61.3% |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
 		}
 	}
 }
