@@ -24,6 +24,9 @@ type Options struct {
 	Rules []Rule
 	// KernelShare is the share of step time (0..1) above which a single kernel
 	// is gated; smaller kernels are informational. Zero means the default, 2%.
+	// It is measured as the kernel's share of all kernel time in the window
+	// (parse.Kernel.Share), the larger of base and head, so a kernel that
+	// grows past the share on either side is gated.
 	KernelShare float64
 	// ConfigID names the configuration (keys the sticky comment).
 	ConfigID string
@@ -74,6 +77,21 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	}
 	if head.Source.Legacy {
 		r.Warnings = append(r.Warnings, "head is a legacy summary.json: no per-step samples, times are compared as p50 values")
+	}
+
+	for _, pn := range phaseNames(head.Phases) {
+		bp, hp := base.Phases[pn], head.Phases[pn]
+		switch {
+		case bp == nil && hp != nil && hp.Steps > 0:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s steps only in head (%d): check the step patterns and the workload", pn, hp.Steps))
+		case bp != nil && hp != nil && bp.Steps != hp.Steps:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s step count differs: base %d, head %d: the workloads may differ", pn, bp.Steps, hp.Steps))
+		}
+	}
+	for _, pn := range phaseNames(base.Phases) {
+		if bp := base.Phases[pn]; bp != nil && bp.Steps > 0 && head.Phases[pn] == nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s steps only in base (%d): check the step patterns and the workload", pn, bp.Steps))
+		}
 	}
 
 	diff, _ := diffKernels(base.Kernels, head.Kernels)

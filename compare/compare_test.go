@@ -304,3 +304,14 @@ func BenchmarkCompareManyKernels(b *testing.B) {
 		Compare(base, head, Options{})
 	}
 }
+
+func TestStepCountChangeIsWarned(t *testing.T) {
+	r := Compare(summary(spans(96, 1e6, 10)...), summary(spans(48, 1e6, 10)...), Options{})
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "decode step count differs: base 96, head 48") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	r = Compare(summary(spans(96, 1e6, 10)...), summary(), Options{})
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "decode steps only in base (96)") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
