@@ -7,8 +7,9 @@
 #
 #   bash testdata/gpu/tp.sh            # writes under $OUT (default /tmp/tp-out)
 #
-# The machine sets NCCL_NVLS_ENABLE=0 and the other NVLink-multicast-off variables; this
-# script keeps the environment as it is and only records it (env.txt). One profile takes
+# The machine sets NCCL_NVLS_ENABLE=0, TORCH_SYMM_MEM_DISABLE_MULTICAST=1 and
+# NVSHMEM_DISABLE_NVLS=1 (NVLink multicast off); this script keeps them, checks them (below)
+# and records the environment (env.txt). One profile takes
 # about a minute (torch import, NCCL init, weights drawn on the CPU, nsys export).
 #
 # BASE_B=1 also profiles the base a second time (tp_base_b), for a noise check.
@@ -18,6 +19,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/tp-out}
 mkdir -p "$OUT"
+
+# NVLink multicast must stay off on the shared host (KINDS.md: a program that uses it can put
+# the host's GPUs out of service). Keep what the machine set; refuse to run if one of them is
+# set otherwise; set the off value only where a variable is missing.
+for kv in NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1; do
+  k=${kv%%=*}; v=${kv#*=}
+  if [ -z "${!k+x}" ]; then
+    echo "note: $k was not set; exporting $k=$v" >&2
+    export "$k=$v"
+  elif [ "${!k}" != "$v" ]; then
+    echo "refusing to run: $k=${!k}, want $v (NVLink multicast must stay off)" >&2
+    exit 2
+  fi
+done
 
 NSYS=$(bash .gpu/nsys-setup.sh | tail -1)
 "$NSYS" --version | tee "$OUT/nsys-version.txt"

@@ -156,6 +156,13 @@ def main():
     p.add_argument("--json", default="", help="rank 0 writes its results here")
     a = p.parse_args()
 
+    # NVLink multicast stays off (a shared host's GPUs can be put out of service by it): keep
+    # what the machine set, default a missing variable to off, refuse one that is on.
+    for k, v in (("NCCL_NVLS_ENABLE", "0"), ("TORCH_SYMM_MEM_DISABLE_MULTICAST", "1"),
+                 ("NVSHMEM_DISABLE_NVLS", "1")):
+        if os.environ.setdefault(k, v) != v:
+            raise SystemExit(f"{k}={os.environ[k]}: NVLink multicast must stay off (want {v})")
+
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
