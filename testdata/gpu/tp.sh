@@ -39,7 +39,7 @@ NSYS=$(bash .gpu/nsys-setup.sh | tail -1)
 nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv | tee "$OUT/gpus.txt"
 nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
 env | grep -E '^(NCCL|CUDA|TORCH|NVIDIA)_' | sort > "$OUT/env.txt" || true
-python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version())' | tee "$OUT/torch.txt"
+python3 -c 'import sys, torch; n = torch.cuda.device_count(); print(torch.__version__, torch.version.cuda, torch.cuda.nccl.version(), n, "GPUs"); sys.exit(n < 2)' | tee "$OUT/torch.txt"
 
 run() { python3 -m torch.distributed.run --standalone --nproc-per-node 2 "$@"; }
 
