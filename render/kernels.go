@@ -1,6 +1,8 @@
 package render
 
 import (
+	"math"
+
 	"github.com/nsys-gate/gate/compare"
 )
 
@@ -15,16 +17,16 @@ func kernelSection(r *compare.Result, p plan) *section {
 	s := &section{key: "kernels", title: "Kernels"}
 	s.blocks = append(s.blocks, para{l: line{plain(itoa(len(k.Added)) + " added, " +
 		itoa(len(k.Removed)) + " removed, " + itoa(len(k.Variant)) + " changed variant.")}})
-	if len(k.TopTime) > 0 {
+	if top := changed(k.TopTime); len(top) > 0 {
 		t := table{head: []string{"Kernel", "Component", "Time (base → head)", "Δ", "Per step (base → head)"}, right: []bool{false, false, true, true, true}}
-		t.rows, t.more = kernelRows(k.TopTime, p.kernelRows, func(c compare.KernelChange) []line {
+		t.rows, t.more = kernelRows(top, p.kernelRows, func(c compare.KernelChange) []line {
 			return []line{kernelName(c), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs)), cell(relChange(float64(c.BaseNs), float64(c.HeadNs))), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep))}
 		})
 		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in time")}}, t)
 	}
-	if len(k.TopCount) > 0 {
+	if top := changed(k.TopCount); len(top) > 0 {
 		t := table{head: []string{"Kernel", "Component", "Per step (base → head)", "Δ", "Launches (base → head)"}, right: []bool{false, false, true, true, true}}
-		t.rows, t.more = kernelRows(k.TopCount, p.kernelRows, func(c compare.KernelChange) []line {
+		t.rows, t.more = kernelRows(top, p.kernelRows, func(c compare.KernelChange) []line {
 			return []line{kernelName(c), cell(c.Component), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep)), cell(relChange(c.BasePerStep, c.HeadPerStep)), cell(fmtCount(float64(c.BaseCount)) + " → " + fmtCount(float64(c.HeadCount)))}
 		})
 		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in launches per step")}}, t)
@@ -90,4 +92,22 @@ func relChange(b, h float64) string {
 		return "new"
 	}
 	return fmtPct((h - b) / b * 100)
+}
+
+// minChange is the relative change in time below which a kernel in a "largest
+// changes" list is noise not worth a row (unless its launches changed).
+const minChange = 0.01
+
+// changed drops the kernels of a "largest changes" list that did not change:
+// when only a few kernels moved, the rest of compare's top N is noise.
+func changed(cs []compare.KernelChange) []compare.KernelChange {
+	var out []compare.KernelChange
+	for _, c := range cs {
+		b, h := float64(c.BaseNs), float64(c.HeadNs)
+		moved := b == 0 || h == 0 || math.Abs(h-b)/b >= minChange
+		if moved || c.BasePerStep != c.HeadPerStep || c.BaseCount != c.HeadCount {
+			out = append(out, c)
+		}
+	}
+	return out
 }
