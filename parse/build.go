@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -283,7 +284,7 @@ func (p *profile) kernelList(kernels map[int32]*kernelAgg, kernelTotal int64, ph
 		return 0
 	}
 	for id, k := range kernels {
-		sort.Slice(k.durations, func(i, j int) bool { return k.durations[i] < k.durations[j] })
+		slices.Sort(k.durations)
 		n := len(k.durations)
 		// The variant with the most time names and classifies the row.
 		var best int32

@@ -133,6 +133,8 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 			api[id] = apiSync
 		case graphLaunchAPI.MatchString(v):
 			api[id] = apiGraphLaunch
+		case noWorkAPI.MatchString(v):
+			api[id] = apiNoWork
 		}
 	}
 	// Ask for every column before the parallel scans: the schema cache is
@@ -382,69 +384,65 @@ func (p *profile) project(l *launches) {
 		countedProj = 1 << iota
 		countedSpan
 	)
-	counted := map[uint64]uint8{}
 	var single [1]int32
 	var chain []int32
 	for i := range p.ops {
 		op := &p.ops[i]
 		p.opStep[i] = -1
-		inner := single[:0]
-		if m, ok := l.multi[op.key]; ok {
-			inner = m
-		} else if r, ok := l.first[op.key]; ok {
-			single[0] = r
-			inner = single[:1]
+		p.inScope[i] = p.scope < 0
+		e, found := l.first[op.key]
+		if !found {
+			continue
 		}
-		inScope := p.scope < 0
-		if len(inner) > 0 {
-			c := counted[op.key]
-			newProj := op.kind != opGraph && c&countedProj == 0
-			newSpan := c&countedSpan == 0
+		ent := &l.entries[e]
+		single[0] = ent.rng
+		inner := single[:1]
+		if l.multi != nil {
+			if m, ok := l.multi[op.key]; ok {
+				inner = m
+			}
+		}
+		newProj := op.kind != opGraph && ent.counted&countedProj == 0
+		newSpan := ent.counted&countedSpan == 0
+		if op.kind != opGraph {
+			ent.counted |= countedProj
+		}
+		ent.counted |= countedSpan
+		chain = chain[:0]
+		for _, r0 := range inner {
+			for r := r0; r >= 0; r = p.ranges[r].parent {
+				if len(inner) > 1 && slices.Contains(chain, r) {
+					break // a shared ancestor: already on the chain
+				}
+				chain = append(chain, r)
+			}
+		}
+		for _, r := range chain {
+			rg := &p.ranges[r]
+			if r == p.scope {
+				p.inScope[i] = true
+			}
+			if p.opStep[i] < 0 && rg.step >= 0 {
+				p.opStep[i] = rg.step
+				p.inScope[i] = true
+			}
 			if op.kind != opGraph {
-				c |= countedProj
-			}
-			counted[op.key] = c | countedSpan
-			chain = chain[:0]
-			for _, r0 := range inner {
-				for r := r0; r >= 0; r = p.ranges[r].parent {
-					if len(inner) > 1 && slices.Contains(chain, r) {
-						break // a shared ancestor: already on the chain
-					}
-					chain = append(chain, r)
+				if rg.projStart < 0 || op.start < rg.projStart {
+					rg.projStart = op.start
+				}
+				rg.projEnd = max(rg.projEnd, op.end)
+				if newProj {
+					rg.projOps++
 				}
 			}
-			{
-				for _, r := range chain {
-					rg := &p.ranges[r]
-					if r == p.scope {
-						inScope = true
-					}
-					if p.opStep[i] < 0 && rg.step >= 0 {
-						p.opStep[i] = rg.step
-					}
-					if op.kind != opGraph {
-						if rg.projStart < 0 || op.start < rg.projStart {
-							rg.projStart = op.start
-						}
-						rg.projEnd = max(rg.projEnd, op.end)
-						if newProj {
-							rg.projOps++
-						}
-					}
-					if rg.spanStart < 0 || op.start < rg.spanStart {
-						rg.spanStart = op.start
-					}
-					rg.spanEnd = max(rg.spanEnd, op.end)
-					if newSpan {
-						rg.spanOps++
-					}
-				}
+			if rg.spanStart < 0 || op.start < rg.spanStart {
+				rg.spanStart = op.start
+			}
+			rg.spanEnd = max(rg.spanEnd, op.end)
+			if newSpan {
+				rg.spanOps++
 			}
 		}
-		if p.opStep[i] >= 0 {
-			inScope = true
-		}
-		p.inScope[i] = inScope
 	}
 	p.mode = TraceNode
 	for _, op := range p.ops {

@@ -21,7 +21,7 @@ func TestProjectSharedCorrelation(t *testing.T) {
 		},
 	}
 	byTid := nest(p.ranges)
-	l := &launches{first: map[uint64]int32{}}
+	l := &launches{first: map[uint64]uint32{}}
 	for _, call := range []struct{ start, end, corr int64 }{{11, 12, 7}, {31, 32, 7}, {41, 42, 8}} {
 		l.add(opKey(1<<24|1, call.corr), innermost(p.ranges, byTid[1], call.start, call.end))
 	}

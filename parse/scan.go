@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Op kinds of GPU activity rows.
@@ -58,6 +59,9 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	}
 	q := fmt.Sprintf(`SELECT start, end, %s, correlationId, globalPid, %s, %s, %s IS NOT NULL%s FROM %s`,
 		device, short, demangled, graphNode, extra, tKernel)
+	if hint := rowsHint(ctx, conn, s, tKernel); hint > cap(ops)-len(ops) {
+		ops = slices.Grow(ops, hint)
+	}
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
@@ -95,6 +99,17 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 		return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
 	}
 	return ops, nil
+}
+
+// rowsHint guesses a table's row count from its largest rowid (a b-tree
+// descent, not a scan), bounded by what the file could hold, to size slices
+// once instead of growing them.
+func rowsHint(ctx context.Context, conn *sql.Conn, s *schema, table string) int {
+	var n *int64
+	if err := conn.QueryRowContext(ctx, "SELECT max(rowid) FROM "+table).Scan(&n); err != nil || n == nil || *n <= 0 {
+		return 0
+	}
+	return int(min(*n, s.size/16, 1<<28))
 }
 
 // scanSmall reads the memcpy, memset and graph-trace tables (small next to
@@ -163,7 +178,16 @@ const (
 	apiOther apiKind = iota
 	apiSync
 	apiGraphLaunch
+	apiNoWork // never launches GPU work: not kept for the join
 )
+
+// noWorkAPI matches frequent CUDA runtime and driver calls that never put
+// work on the GPU (queries, attribute getters, allocation, stream and event
+// bookkeeping). Leaving them out of the correlation map roughly halves it on
+// PyTorch captures (cuKernelGetName accompanies every launch) without
+// changing any projection: no kernel, memcpy or memset can carry their
+// correlation ids.
+var noWorkAPI = regexp.MustCompile(`^(cuKernelGet|cuKernelSet|cuGetProcAddress|cuLibrary|cuModuleGet|cuModuleLoad|cudaStream(IsCapturing|GetCaptureInfo|Create|Destroy|Query|GetPriority|GetFlags)|cudaEvent(Create|Destroy|Query)|cudaMalloc|cudaFree|cudaHostAlloc|cudaHostRegister|cudaHostUnregister|cudaMallocHost|cudaFreeHost|cudaOccupancy|cuOccupancy|cudaFuncGet|cudaFuncSet|cudaGetDevice|cudaSetDevice|cudaDeviceGet|cudaDeviceCanAccessPeer|cudaGetDriverEntryPoint|cudaThreadExchangeStreamCaptureMode|cudaPointerGetAttributes|cuPointerGetAttribute|cudaGetLastError|cudaPeekAtLastError|cudaGetFuncBySymbol|cudaGetSymbolAddress|cuInit|cuCtxGet|cuCtxSet|cuDeviceGet|cuDevicePrimaryCtx|cudaDriverGetVersion|cudaRuntimeGetVersion)`)
 
 // graphLaunchAPI matches the calls that replay a CUDA graph.
 var graphLaunchAPI = regexp.MustCompile(`^(cudaGraphLaunch|cuGraphLaunch)(_v\d+|_ptsz)?$`)
@@ -172,19 +196,29 @@ var graphLaunchAPI = regexp.MustCompile(`^(cudaGraphLaunch|cuGraphLaunch)(_v\d+|
 // inside some range to its innermost range. A correlation id that several
 // calls share (seen on real captures) keeps every range in multi.
 type launches struct {
-	first map[uint64]int32
-	multi map[uint64][]int32
+	first   map[uint64]uint32 // key -> index into entries
+	entries []launch
+	multi   map[uint64][]int32
 	// graphLaunches counts cudaGraphLaunch calls seen, to tell "graphs not
 	// traced" from "no graphs".
 	graphLaunches int
 }
 
+// launch is one (process, correlationId) seen inside a range: its innermost
+// range, and flags the projection sets once the key's ops are counted.
+type launch struct {
+	rng     int32
+	counted uint8
+}
+
 func (l *launches) add(key uint64, r int32) {
-	old, ok := l.first[key]
+	i, ok := l.first[key]
 	if !ok {
-		l.first[key] = r
+		l.first[key] = uint32(len(l.entries))
+		l.entries = append(l.entries, launch{rng: r})
 		return
 	}
+	old := l.entries[i].rng
 	if old == r {
 		return
 	}
@@ -206,7 +240,7 @@ func (l *launches) add(key uint64, r int32) {
 // range, and counts host synchronisations per step (into syncs).
 func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRange, byTid map[int64]*threadRanges,
 	api map[int64]apiKind, syncs []int) (*launches, error) {
-	l := &launches{first: map[uint64]int32{}}
+	l := &launches{first: map[uint64]uint32{}}
 	if len(ranges) == 0 || !s.has(tRuntime) {
 		return l, nil
 	}
@@ -237,19 +271,19 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 		if kind == apiGraphLaunch {
 			l.graphLaunches++
 		}
-		if tr == nil {
+		if tr == nil || (kind == apiNoWork) {
 			continue
 		}
 		r := innermost(ranges, tr, start, end)
 		if r < 0 {
 			continue
 		}
-		l.add(opKey(tid, corr), r)
 		if kind == apiSync {
 			if st := ranges[r].step; st >= 0 {
 				syncs[st]++
 			}
 		}
+		l.add(opKey(tid, corr), r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))

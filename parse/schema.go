@@ -37,6 +37,7 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 
 // schema is what one export holds: its tables and, once asked, their columns.
 type schema struct {
+	size    int64 // file size in bytes
 	db      *sql.DB
 	tables  map[string]bool
 	columns map[string]map[string]bool
@@ -62,7 +63,8 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 	if n < 100 {
 		return nil, errors.New("truncated SQLite file (shorter than its header)")
 	}
-	if err := checkSize(path, head); err != nil {
+	size, err := checkSize(path, head)
+	if err != nil {
 		return nil, err
 	}
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: "mode=ro&immutable=1"}
@@ -70,7 +72,7 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &schema{db: db, tables: map[string]bool{}, columns: map[string]map[string]bool{}}
+	s := &schema{size: size, db: db, tables: map[string]bool{}, columns: map[string]map[string]bool{}}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table','view')`)
 	if err != nil {
 		db.Close()
@@ -95,24 +97,24 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 // checkSize compares the file size with the page count that the header
 // records (when the header says that count is valid), so that a cut-off
 // download or copy is reported as truncated rather than read in part.
-func checkSize(path string, head []byte) error {
+func checkSize(path string, head []byte) (int64, error) {
 	pageSize := int64(binary.BigEndian.Uint16(head[16:18]))
 	if pageSize == 1 {
 		pageSize = 65536
 	}
 	pages := int64(binary.BigEndian.Uint32(head[28:32]))
 	valid := binary.BigEndian.Uint32(head[92:96]) == binary.BigEndian.Uint32(head[24:28])
-	if !valid || pages == 0 || pageSize < 512 {
-		return nil
-	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	if !valid || pages == 0 || pageSize < 512 {
+		return fi.Size(), nil
 	}
 	if want := pages * pageSize; fi.Size() < want {
-		return fmt.Errorf("truncated SQLite file: %d bytes, its header says %d", fi.Size(), want)
+		return 0, fmt.Errorf("truncated SQLite file: %d bytes, its header says %d", fi.Size(), want)
 	}
-	return nil
+	return fi.Size(), nil
 }
 
 // sqliteErr turns the driver's wordy errors into what a user can act on.

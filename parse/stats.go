@@ -1,7 +1,9 @@
 package parse
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -39,7 +41,7 @@ func statOf(values []int64) Stat {
 		return Stat{}
 	}
 	s := append([]int64(nil), values...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	var sum float64
 	for _, v := range s {
 		sum += float64(v)
@@ -61,11 +63,11 @@ type interval struct{ start, end int64 }
 // the clip window (including leading and trailing idle time) when gaps is
 // not nil.
 func unionLength(ivs []interval, lo, hi int64, gaps *[]Gap) int64 {
-	sort.Slice(ivs, func(i, j int) bool {
-		if ivs[i].start != ivs[j].start {
-			return ivs[i].start < ivs[j].start
+	slices.SortFunc(ivs, func(a, b interval) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
 		}
-		return ivs[i].end < ivs[j].end
+		return cmp.Compare(a.end, b.end)
 	})
 	var busy int64
 	cur := lo // end of the merged union so far
