@@ -359,3 +359,64 @@ func TestProfileServer(t *testing.T) {
 		t.Errorf("no server log: %v", err)
 	}
 }
+
+// TestServerInterrupted: gate itself interrupted mid-run (its context
+// cancelled) still stops the server's process group.
+func TestServerInterrupted(t *testing.T) {
+	opt, addr := serverOpts(t, "-token-delay", "50ms", "-spawn-child")
+	opt.Load.Requests = 200
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := RunServer(ctx, opt)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the context's error", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v to give up", d)
+	}
+	noLeftovers(t, addr)
+}
+
+// TestServerPythonStandin runs testdata/gpu/standin_server.py, the stand-in
+// the H200 run uses, on whatever PyTorch is here (a small model on the CPU
+// unless GATE_STANDIN_DEVICE=cuda). It skips where python3 has no torch.
+func TestServerPythonStandin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PyTorch server")
+	}
+	if err := exec.Command("python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("python3 has no torch")
+	}
+	device := os.Getenv("GATE_STANDIN_DEVICE")
+	if device == "" {
+		device = "cpu"
+	}
+	addr := freePort(t)
+	host, port, _ := net.SplitHostPort(addr)
+	dir := t.TempDir()
+	opt := ServerOptions{
+		Command: []string{"python3", "../testdata/gpu/standin_server.py", "--host", host, "--port", port,
+			"--workload", "../../shared/device/llm_workload.py", "--device", device, "--log-interval", "0.2",
+			"--layers", "2", "--d-model", "256", "--d-ff", "512", "--heads", "4", "--vocab", "1000",
+			"--max-prompt", "32", "--max-output", "8"},
+		URL:          "http://" + addr,
+		ReadyTimeout: 2 * time.Minute,
+		Output:       filepath.Join(dir, "run"),
+		Capture:      CaptureNone,
+		Warmup:       1,
+		Load:         LoadOptions{Requests: 6, Concurrency: 2, PromptTokens: 16, OutputTokens: 6, Seed: 1},
+	}
+	if _, err := os.Stat("../../shared/device/llm_workload.py"); err != nil {
+		t.Skip("no ../../shared/device/llm_workload.py")
+	}
+	res, err := RunServer(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noLeftovers(t, port)
+	got := extraByName(res.Metrics)
+	if res.Completed != 6 || got["vllm.metrics.generation_tokens"].Value != 36 || got["load.itl.mean_ms"].Value <= 0 {
+		t.Errorf("completed %d, generation tokens %v, itl %v; warnings %v", res.Completed, got["vllm.metrics.generation_tokens"].Value, got["load.itl.mean_ms"].Value, res.Warnings)
+	}
+}

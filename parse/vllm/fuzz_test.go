@@ -47,6 +47,7 @@ func FuzzParseBench(f *testing.F) {
 func FuzzParseMetrics(f *testing.F) {
 	seed(f, "metrics_v0.6.prom", "metrics_v0.11.prom")
 	f.Add([]byte(scrapeAfter))
+	f.Add([]byte(scrapeBefore))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ms, ws := ParseMetrics(data, "fuzz.prom")
 		checkMetrics(t, ms, ws)
@@ -55,6 +56,9 @@ func FuzzParseMetrics(f *testing.F) {
 
 func FuzzParseLog(f *testing.F) {
 	seed(f, "log_v0.6.txt", "log_v0.12.txt")
+	// Small seeds too: the fuzzer minimises large inputs slowly.
+	f.Add([]byte("Engine 000: Avg prompt throughput: 1.0 tokens/s, Avg generation throughput: 2.0 tokens/s, Running: 1 reqs, Waiting: 0 reqs, Preemptions: 1, GPU KV cache usage: 3.0%, Prefix cache hit rate: 4.0%\n"))
+	f.Add([]byte("| Unpadded Tokens | Padded Tokens | Num Paddings | Runtime Mode | Count |\n|---|---|---|---|---|\n| 3 | 4 | 1 | FULL | 2 |\nMFU: 1.0 TF/s/GPU 2.0 GB/s/GPU\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ms, ws := ParseLog(data, "fuzz.log")
 		checkMetrics(t, ms, ws)
