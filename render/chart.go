@@ -142,7 +142,7 @@ func svgChart(c chart) string {
 			w := int(math.Round(v / maxV * bars))
 			by := y + j*(barH+2)
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" class="%s"/>`, left, by, w, barH, cls)
-			fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, left+w+4, by+barH-2, htmlEscape(num(v/div)))
+			fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, left+w+4, by+barH-2, htmlEscape(sig3(v/div)))
 		}
 	}
 	b.WriteString(`</svg></figure>`)
@@ -173,7 +173,7 @@ func textChart(c chart) string {
 				tag, lab = "head", ""
 			}
 			n := int(math.Round(v / maxV * width))
-			fmt.Fprintf(&b, "  %-*s  %s %s %s\n", wl, lab, tag, strings.Repeat("█", n)+strings.Repeat("·", width-n), num(v/div))
+			fmt.Fprintf(&b, "  %-*s  %s %s %s\n", wl, lab, tag, strings.Repeat("█", n)+strings.Repeat("·", width-n), sig3(v/div))
 		}
 	}
 	return b.String()

@@ -58,7 +58,7 @@ func componentSection(r *compare.Result, p plan) *section {
 			for _, c := range charts {
 				bs = append(bs, c)
 			}
-			s.blocks = append(s.blocks, fold{summary: "Chart: kernel time per component", blocks: bs})
+			s.blocks = append(s.blocks, fold{summary: "Chart: kernel time per component", blocks: bs, openInHTML: true})
 		}
 	}
 	return s

@@ -94,6 +94,10 @@ func (w *mdWriter) blocks(bs []block) {
 				w.b.WriteString(mermaidChart(b))
 			}
 		case fold:
+			if b.openInHTML && w.to == forHTML {
+				w.blocks(b.blocks)
+				continue
+			}
 			w.b.WriteString("<details><summary>" + htmlEscape(b.summary) + "</summary>\n\n")
 			w.blocks(b.blocks)
 			w.b.WriteString("</details>\n\n")

@@ -78,6 +78,8 @@ type section struct {
 type fold struct {
 	summary string // gate's own text
 	blocks  []block
+	// unfolded in the HTML page, where there is room (charts)
+	openInHTML bool
 }
 
 func (fold) isBlock() {}
