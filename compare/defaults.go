@@ -30,8 +30,10 @@ var defaultRules = []Rule{
 	// CUDA graphs: coverage down by more than a point fails.
 	{Metric: "cuda_graphs.coverage_count", Kind: Exact, Warn: "0.5pp", Fail: "1pp"},
 	{Metric: "cuda_graphs.coverage_time", Kind: Exact, Warn: "0.5pp", Fail: "1pp"},
-	// GPU busy share of the scope window.
-	{Metric: "gpu_time.busy_pct", Kind: Exact, Warn: "2pp", Fail: "5pp"},
+	// GPU busy share of the scope window. Without a scope the window holds
+	// the setup too, whose idle time moves by 2 points run to run on the
+	// fixtures; hence 3pp. Per-step busy share (above) is the sharper test.
+	{Metric: "gpu_time.busy_pct", Kind: Exact, Warn: "3pp", Fail: "5pp"},
 	// The kernel set: new or vanished kernels above the kernel share.
 	{Metric: "kernel_set.added", Kind: Exact, Fail: "0"},
 	{Metric: "kernel_set.removed", Kind: Exact, Fail: "0"},

@@ -34,10 +34,17 @@ func TestMain(m *testing.M) {
 // fixtureSummary decompresses ../testdata/nsys/<name>.sqlite.gz and parses it
 // with parse.Export, once per test binary. Callers must not modify it.
 func fixtureSummary(tb testing.TB, name string) *parse.Summary {
+	return fixtureSummaryScoped(tb, name, "")
+}
+
+// fixtureSummaryScoped is fixtureSummary with a scope range ("" for the
+// whole capture).
+func fixtureSummaryScoped(tb testing.TB, name, scope string) *parse.Summary {
 	tb.Helper()
 	summaryMu.Lock()
 	defer summaryMu.Unlock()
-	if s, ok := summaries[name]; ok {
+	key := name + "\x00" + scope
+	if s, ok := summaries[key]; ok {
 		return s
 	}
 	if summaryDir == "" {
@@ -57,6 +64,9 @@ func fixtureSummary(tb testing.TB, name string) *parse.Summary {
 		tb.Fatal(err)
 	}
 	path := filepath.Join(summaryDir, name+".sqlite")
+	if _, err := os.Stat(path); err == nil {
+		return exportFixture(tb, key, path, scope)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -67,11 +77,16 @@ func fixtureSummary(tb testing.TB, name string) *parse.Summary {
 	if err := f.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	s, err := parse.Export(path, parse.Options{})
+	return exportFixture(tb, key, path, scope)
+}
+
+func exportFixture(tb testing.TB, key, path, scope string) *parse.Summary {
+	tb.Helper()
+	s, err := parse.Export(path, parse.Options{Scope: scope})
 	if err != nil {
-		tb.Fatalf("parse.Export(%s): %v", name, err)
+		tb.Fatalf("parse.Export(%s, scope %q): %v", path, scope, err)
 	}
-	summaries[name] = s
+	summaries[key] = s
 	return s
 }
 

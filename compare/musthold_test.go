@@ -167,6 +167,37 @@ func TestVLLMNamesLineUpWithBase(t *testing.T) {
 	}
 }
 
+// With the scope set to the measured range (as a gate.yml would), the
+// verdicts hold too, and the window-level busy share joins the failures.
+func TestMustHoldsWithScope(t *testing.T) {
+	cmp := func(head string) *Result {
+		r := Compare(fixtureSummaryScoped(t, "base_a", "benchmark"), fixtureSummaryScoped(t, head, "benchmark"), Options{})
+		dumpResult(t, r)
+		return r
+	}
+	for _, head := range []string{"base_b", "vllm_real"} {
+		if r := cmp(head); r.Verdict != Pass && r.Verdict != Warn {
+			t.Errorf("%s: %s, failing %v, reasons %v", head, r.Verdict, failing(r), r.Reasons)
+		}
+	}
+	requireFail(t, cmp("regress_double_attn"), "phases.decode.span.p50", "components.decode.attention.time")
+	requireFail(t, cmp("regress_no_graphs"), "cuda_graphs.coverage_count", "phases.decode.span.p50", "gpu_time.busy_pct")
+	requireFail(t, cmp("regress_host_sync"), "phases.decode.dtoh", "phases.decode.busy_pct.p50", "gpu_time.busy_pct")
+	if r := cmp("base_graphmode"); r.Verdict != NotComparable {
+		t.Errorf("graph mode: %s", r.Verdict)
+	}
+}
+
+// Same code, either direction: never a fail.
+func TestSameCodeEitherDirectionDoesNotFail(t *testing.T) {
+	for _, pair := range [][2]string{{"base_b", "base_a"}, {"vllm_real", "base_a"}, {"base_b", "vllm_real"}, {"vllm_real", "base_b"}} {
+		r := compareFixtures(t, pair[0], pair[1])
+		if r.Verdict == Fail || r.Verdict == NotComparable {
+			t.Errorf("%s vs %s: %s, failing %v", pair[0], pair[1], r.Verdict, failing(r))
+		}
+	}
+}
+
 func TestDebugDump(t *testing.T) {
 	if !*dump {
 		t.Skip("-dump not given")
