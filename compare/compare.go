@@ -1,12 +1,3 @@
-// Package compare judges a head summary against a base summary under rules:
-// exact metrics value to value, times sample to sample with benchmath's
-// statistics. It is pure and deterministic: no I/O, no clocks, no map order.
-//
-// The order of judgement: comparability first (Comparable: a mismatch gives
-// NotComparable and no metric is gated), then every metric of either summary
-// (Flatten) under the first matching rule (user rules, then DefaultRules),
-// then the kernel diff, whose added and removed kernels above the kernel
-// share become the kernel_set metrics.
 package compare
 
 import (

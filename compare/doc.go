@@ -1,0 +1,53 @@
+// Package compare judges a head summary against a base summary under rules:
+// exact metrics value to value, times sample to sample with benchmath's
+// statistics. It is pure and deterministic: no I/O, no clocks, no map order.
+//
+// # Order of judgement
+//
+// Comparability comes first (Comparable): a different GPU model, device
+// count, CUDA-graph trace mode, Nsight Systems major version or scope makes
+// the verdict NotComparable and no metric is gated. A nil base gives
+// NoBaseline. Otherwise every metric of either summary is judged under the
+// first matching rule (the user's rules, then DefaultRules); the kernel diff
+// adds the kernel_set metrics. The verdict is the worst metric verdict.
+//
+// # Metric names
+//
+// Names are dot-separated segments:
+//
+//	phases.<phase>.span.p50            per-step GPU span (stat: per-step samples)
+//	phases.<phase>.busy.p50            per-step busy time (stat)
+//	phases.<phase>.kernel_time.p50     per-step kernel time (stat)
+//	phases.<phase>.busy_pct.p50        per-step busy/span, percent (stat)
+//	phases.<phase>.kernels|memcpys|memcpy_bytes|dtoh|syncs   mean per step (exact)
+//	phases.<phase>.steps               step count (info)
+//	cuda_graphs.coverage_count|coverage_time                 percent (exact)
+//	gpu_time.busy_pct                  busy share of the window (exact)
+//	memory.<kind>.<dir>.count|bytes|gbps                     window totals; memset's dir is "_"
+//	kernel_set.added|removed|variants  kernel set changes above the kernel share
+//	kernels.<name>.total|per_step|count                      per kernel
+//	components.<phase>.<name>.share|time                     per component; phase "window" = all
+//	bandwidth.<kernel>.gbps|pct_peak   from an Nsight Compute CSV
+//	devices.<id>.busy_pct, communication.exposed_pct, communication.exposed.p50,
+//	communication.<collective>.time    multi-GPU
+//	extra.<name>                       user metrics, their own unit and direction
+//
+// Segments that come from a profile (phase, kernel, component, collective and
+// extra names) are escaped with Segment: '.', '/', '%', glob characters,
+// spaces and control bytes become %XX. A kernel name full of dots, slashes or
+// brackets therefore stays one segment, so "kernels.*.total" matches every
+// kernel and a hostile name can never act as a pattern. Rule globs match per
+// segment as path.Match does, with "**" for any number of segments.
+//
+// # Statistics
+//
+// Stat metrics with per-step samples on both sides are compared with
+// benchmath.AssumeNothing: medians, a two-sided Mann-Whitney U test at
+// Alpha, and an interval for the relative change of the median (see
+// compareSamples for exactly what it covers). A time regresses only when the
+// change is significant and beyond the rule's threshold. When the samples are
+// too small for the test to ever reach significance (benchmath's warning,
+// e.g. two prefill steps), the metric says so and can warn but not fail.
+// Stat metrics without samples (kernel totals, legacy summaries) are compared
+// as values.
+package compare
