@@ -320,3 +320,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse reads a 60-launch raw page (289 columns), the size of a
+// --ncu-top 5 run; gate's budget for it is a few milliseconds.
+func BenchmarkParse(b *testing.B) {
+	data := fixture(b, "ncu_baseline")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
