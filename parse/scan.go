@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Op kinds of GPU activity rows.
@@ -30,10 +31,10 @@ type gpuOp struct {
 
 // opKey joins a GPU op to the runtime call that launched it: the process id
 // (bits 24..47 of globalPid/globalTid) and the correlation id, which is
-// unique only within a process.
+// unique only within a process (CUPTI ids are 32-bit).
 func opKey(global, corr int64) uint64 {
 	pid := uint64(global>>24) & 0xFFFFFF
-	return pid<<40 | uint64(corr)&(1<<40-1)
+	return pid<<40 | uint64(corr)&(1<<32-1)
 }
 
 // groupBy selects what per-kernel statistics are keyed by.
@@ -57,8 +58,14 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	if by == groupDemangledGridBlock {
 		extra = ", gridX, gridY, gridZ, blockX, blockY, blockZ"
 	}
-	q := fmt.Sprintf(`SELECT start, end, %s, correlationId, globalPid, %s, %s, %s IS NOT NULL%s FROM %s`,
-		device, short, demangled, graphNode, extra, tKernel)
+	// Pack what Go needs into few columns (each column read costs a driver
+	// round trip): the join key as opKey computes it, both name ids, and
+	// device with the graph flag.
+	q := fmt.Sprintf(`SELECT coalesce(start, 0), coalesce(end, 0),
+		((coalesce(globalPid, 0) >> 24) & 16777215) << 40 | (coalesce(correlationId, 0) & 4294967295),
+		(coalesce(%s, 0) << 32) | (coalesce(%s, 0) & 4294967295),
+		coalesce(%s, 0) * 2 + (%s IS NOT NULL)%s FROM %s`,
+		short, demangled, device, graphNode, extra, tKernel)
 	if hint := rowsHint(ctx, conn, s, tKernel); hint > cap(ops)-len(ops) {
 		ops = slices.Grow(ops, hint)
 	}
@@ -70,8 +77,8 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	intern := map[string]int32{}
 	var g [6]int64
 	// One destination list for all rows: Scan copies into the same locals.
-	var start, end, dev, corr, pid, name, dem, inGraph int64
-	dest := []any{&start, &end, &dev, &corr, &pid, &name, &dem, &inGraph}
+	var start, end, key, names, devGraph int64
+	dest := []any{&start, &end, &key, &names, &devGraph}
 	if by == groupDemangledGridBlock {
 		dest = append(dest, &g[0], &g[1], &g[2], &g[3], &g[4], &g[5])
 	}
@@ -79,9 +86,10 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 		if err := rows.Scan(dest...); err != nil {
 			return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
 		}
+		dem := int64(uint32(names))
 		op := gpuOp{
-			start: start, end: end, key: opKey(pid, corr), kind: opKernel, device: int32(dev),
-			name: int32(name), demangled: int32(dem), inGraph: inGraph != 0,
+			start: start, end: end, key: uint64(key), kind: opKernel, device: int32(devGraph >> 1),
+			name: int32(names >> 32), demangled: int32(dem), inGraph: devGraph&1 != 0,
 		}
 		if by == groupDemangledGridBlock {
 			k := fmt.Sprintf("%d|%d %d %d|%d %d %d", dem, g[0], g[1], g[2], g[3], g[4], g[5])
@@ -250,20 +258,35 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 		hi = max(hi, r.end)
 	}
 	name := s.colOr(ctx, tRuntime, "nameId", "0")
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT start, end, globalTid, correlationId, %s FROM %s WHERE start >= ? AND start <= ?`,
-		name, tRuntime), lo, hi)
+	// Calls that never launch GPU work stay in SQLite: about half the rows
+	// of a PyTorch capture.
+	var skip []string
+	for id, k := range api {
+		if k == apiNoWork {
+			skip = append(skip, fmt.Sprint(id))
+		}
+	}
+	filter := ""
+	if len(skip) > 0 && len(skip) <= 1000 {
+		slices.Sort(skip)
+		filter = " AND " + name + " NOT IN (" + strings.Join(skip, ",") + ")"
+	}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT coalesce(start, 0), coalesce(end, 0), coalesce(globalTid, 0),
+		(coalesce(%s, 0) << 32) | (coalesce(correlationId, 0) & 4294967295) FROM %s WHERE start >= ? AND start <= ?%s`,
+		name, tRuntime, filter), lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
 	}
 	defer rows.Close()
 	var lastTid int64 = -1
 	var tr *threadRanges
-	var start, end, tid, corr, nameID int64
-	dest := []any{&start, &end, &tid, &corr, &nameID}
+	var start, end, tid, packed int64
+	dest := []any{&start, &end, &tid, &packed}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("%s: %w", tRuntime, sqliteErr(err))
 		}
+		nameID, corr := packed>>32, int64(uint32(packed))
 		if tid != lastTid {
 			tr, lastTid = byTid[tid], tid
 		}
