@@ -238,6 +238,11 @@ func RunServer(ctx context.Context, opt ServerOptions) (res *ServerResult, err e
 			return nil, err
 		}
 	}
+	if busy(ctx, opt.HTTP, opt.URL+opt.HealthPath) {
+		// Measuring a server left over from an earlier run would be wrong
+		// and quiet; refuse instead.
+		return nil, fmt.Errorf("server mode: something already answers at %s; stop it or use another --server-url", opt.URL)
+	}
 	logf, err := os.Create(opt.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
@@ -336,6 +341,22 @@ func RunServer(ctx context.Context, opt ServerOptions) (res *ServerResult, err e
 		return nil, fmt.Errorf("server mode: all %d requests failed: %s", failed, firstError(rs))
 	}
 	return res, nil
+}
+
+// busy reports whether anything answers HTTP at url.
+func busy(ctx context.Context, client *http.Client, url string) bool {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
 }
 
 // addLog reads the server's log as a vLLM log; a server that prints no

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,6 +214,25 @@ func TestServerFailures(t *testing.T) {
 			}
 			noLeftovers(t, addr)
 		})
+	}
+}
+
+// TestServerPortTaken: a server already answering at the URL (left over
+// from an earlier job) is refused, not measured.
+func TestServerPortTaken(t *testing.T) {
+	opt, addr := serverOpts(t)
+	other := exec.Command(opt.Command[0], "-addr", addr)
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !busy(context.Background(), http.DefaultClient, opt.URL+"/health") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, err := RunServer(context.Background(), opt)
+	if err == nil || !strings.Contains(err.Error(), "already answers") {
+		t.Errorf("err = %v", err)
 	}
 }
 
