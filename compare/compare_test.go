@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -313,5 +314,19 @@ func TestStepCountChangeIsWarned(t *testing.T) {
 	r = Compare(summary(spans(96, 1e6, 10)...), summary(), Options{})
 	if !strings.Contains(strings.Join(r.Warnings, "\n"), "decode steps only in base (96)") {
 		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
+func TestNonFiniteValuesAreSkipped(t *testing.T) {
+	b, h := summary(1, 2, 3, 4), summary(1, 2, 3, 4)
+	h.GPUTime = parse.GPUTime{WindowNs: 10, BusyPct: math.NaN()}
+	b.GPUTime = parse.GPUTime{WindowNs: 10, BusyPct: 50}
+	h.Kernels = []parse.Kernel{{Name: "k", Share: math.Inf(1), TotalNs: 5}}
+	r := Compare(b, h, Options{})
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatalf("result with non-finite inputs does not encode: %v", err)
+	}
+	if m := metric(t, r, "gpu_time.busy_pct"); m.HasHead || m.Verdict != Info {
+		t.Errorf("NaN busy share judged: %+v", m)
 	}
 }

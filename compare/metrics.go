@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 
@@ -110,6 +111,17 @@ func flatten(s *parse.Summary) []entry {
 		// which must not be read as a measurement.
 		if s.Source.Legacy && e.value == 0 && len(e.samples) == 0 {
 			return
+		}
+		// Non-finite numbers (a hand-edited or corrupt summary) cannot be
+		// judged, nor encoded as JSON.
+		if math.IsNaN(e.value) || math.IsInf(e.value, 0) {
+			return
+		}
+		for _, x := range e.samples {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				e.samples = nil
+				break
+			}
 		}
 		if e.share == 0 && e.group != "kernel" {
 			e.share = -1
