@@ -89,6 +89,15 @@ func FillDevices(ctx context.Context, s *Summary, db *sql.DB) error {
 	if len(devs) < 2 {
 		devs = nil
 	}
+	if comm != nil {
+		var kernelNs int64
+		for _, k := range s.Kernels {
+			kernelNs += k.TotalNs
+		}
+		if err := resolveGeneric(ctx, db, comm, kernelNs, s.Source.WindowStartNs, s.Source.WindowEndNs); err != nil {
+			return err
+		}
+	}
 	s.Devices, s.Communication = devs, comm
 	return nil
 }

@@ -1,0 +1,89 @@
+package parse
+
+import (
+	"database/sql"
+	"testing"
+)
+
+// TestResolveGeneric: generic NCCL kernels launched inside an ncclAllReduce
+// NVTX range count as all-reduces; those launched inside ncclGroupEnd only
+// stay Generic.
+func TestResolveGeneric(t *testing.T) {
+	path := mgAssembleTP(t, 1)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const generic = "ncclDevKernel_Generic"
+	mgExec(t, db, `UPDATE StringIds SET value = ? WHERE value = 'nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_NNT'`, generic)
+	launches := `SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE shortName IN (SELECT id FROM StringIds WHERE value = '` + generic + `')`
+	// Every launch inside ncclGroupEnd; the even ones also inside ncclAllReduce within it.
+	mgExec(t, db, `INSERT INTO NVTX_EVENTS (start, end, eventType, text, globalTid)
+		SELECT start - 100, end + 100, 59, 'ncclGroupEnd', globalTid FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId IN (`+launches+`)`)
+	mgExec(t, db, `INSERT INTO NVTX_EVENTS (start, end, eventType, text, globalTid)
+		SELECT start - 10, end + 10, 59, 'ncclAllReduce', globalTid FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId IN (`+launches+`) AND correlationId % 2 = 0`)
+	var even, odd, evenNs, oddNs int64
+	if err := db.QueryRow(`SELECT SUM(correlationId % 2 = 0), SUM(correlationId % 2 = 1),
+		SUM(CASE WHEN correlationId % 2 = 0 THEN end - start END), SUM(CASE WHEN correlationId % 2 = 1 THEN end - start END)
+		FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE correlationId IN (`+launches+`)`).Scan(&even, &odd, &evenNs, &oddNs); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if even == 0 || odd == 0 {
+		t.Fatalf("%d even and %d odd launches: want some of each", even, odd)
+	}
+
+	_, s := mgExportAndFill(t, path, Options{})
+	var allReduce Kernel
+	for _, k := range s.Kernels {
+		if k.Name == tpRenames["nvjet_sm90_tst_64x16_64x16_4x1_v_bz_NNT"] {
+			allReduce = k
+		}
+	}
+	got := map[string]Collective{}
+	for _, c := range s.Communication.Collectives {
+		got[c.Name] = c
+	}
+	if c := got[CollAllReduce]; c.Count != allReduce.Count+even || c.TimeNs != allReduce.TotalNs+evenNs {
+		t.Errorf("AllReduce %+v, want %d kernels in %d ns (%d named so, %d generic ones in ncclAllReduce)", c, allReduce.Count+even, allReduce.TotalNs+evenNs, allReduce.Count, even)
+	}
+	if c := got[CollGeneric]; c.Count != odd || c.TimeNs != oddNs {
+		t.Errorf("Generic %+v, want the %d launched in ncclGroupEnd alone, %d ns", c, odd, oddNs)
+	}
+	var share float64
+	for _, c := range s.Communication.Collectives {
+		share += c.Share
+	}
+	var total, commNs int64
+	for _, k := range s.Kernels {
+		total += k.TotalNs
+		if CollectiveOf(k.Name) != "" {
+			commNs += k.TotalNs
+		}
+	}
+	if !mgNear(share, float64(commNs)/float64(total)) || s.Communication.TimeNs != commNs {
+		t.Errorf("collective shares add up to %v, time %d ns; want %v, %d ns", share, s.Communication.TimeNs, float64(commNs)/float64(total), commNs)
+	}
+}
+
+func TestInnermostCollective(t *testing.T) {
+	rs := []ncclRange{
+		{0, 100, ""},              // ncclGroupEnd
+		{10, 20, CollAllReduce},   // inside it
+		{30, 40, CollAllGather},   // inside it
+		{200, 300, CollSendRecv},  // alone
+		{250, 260, CollBroadcast}, // nested in the previous
+	}
+	tests := []struct {
+		t    int64
+		want string
+	}{
+		{-1, ""}, {0, ""}, {15, CollAllReduce}, {25, ""}, {35, CollAllGather}, {100, ""},
+		{150, ""}, {210, CollSendRecv}, {255, CollBroadcast}, {270, CollSendRecv}, {301, ""},
+	}
+	for _, tt := range tests {
+		if got := innermostCollective(rs, tt.t); got != tt.want {
+			t.Errorf("innermostCollective(%d) = %q, want %q", tt.t, got, tt.want)
+		}
+	}
+}
