@@ -36,41 +36,41 @@ func markdown(r *compare.Result, opts Options) string {
 		budget = CommentBudget
 	}
 	p := fullPlan()
-	out := mdString(r, opts, p, nil)
+	out := mdString(r, opts, p, nil, budget)
 	if length(out) <= budget {
 		return out
 	}
 	var cut []string
 	for _, c := range cuts {
 		c.apply(&p)
-		shorter := mdString(r, opts, p, nil)
+		shorter := mdString(r, opts, p, nil, budget)
 		if shorter == out {
 			continue // nothing of that kind in this report
 		}
 		out = shorter
 		cut = append(cut, c.what)
-		if full := mdString(r, opts, p, cut); length(full) <= budget {
+		if full := mdString(r, opts, p, cut, budget); length(full) <= budget {
 			return full
 		}
 	}
-	return truncate(mdString(r, opts, p, cut), budget, opts)
+	return truncate(mdString(r, opts, p, cut, budget), budget, opts)
 }
 
 // mdString is the comment under plan p, with a note on what was cut.
-func mdString(r *compare.Result, opts Options, p plan, cut []string) string {
+func mdString(r *compare.Result, opts Options, p plan, cut []string, budget int) string {
 	w := &mdWriter{to: forGitHub}
 	w.b.WriteString(Marker(r.ConfigID) + "\n")
 	rep := build(r, opts, p)
 	w.report(rep)
 	if len(cut) > 0 {
-		w.b.WriteString(cutNote(cut, opts) + "\n")
+		w.b.WriteString(cutNote(cut, budget, opts) + "\n")
 	}
 	return w.b.String()
 }
 
 // cutNote says what was left out to fit and where the rest is.
-func cutNote(cut []string, opts Options) string {
-	s := "✂️ Shortened to fit GitHub's comment size limit; left out: " + strings.Join(cut, ", ") + "."
+func cutNote(cut []string, budget int, opts Options) string {
+	s := "✂️ Shortened to fit the " + itoa(budget) + "-character limit; left out: " + strings.Join(cut, ", ") + "."
 	if u := safeURL(opts.FullReportURL); u != "" {
 		s += " See the [full report](<" + u + ">)."
 	} else {
@@ -82,7 +82,7 @@ func cutNote(cut []string, opts Options) string {
 // truncate is the last resort when even the shortest plan is over budget
 // (huge reasons or names): cut at a line boundary and say so.
 func truncate(s string, budget int, opts Options) string {
-	note := "\n\n" + cutNote([]string{"the end of the report"}, opts) + "\n"
+	note := "\n\n" + cutNote([]string{"the end of the report"}, budget, opts) + "\n"
 	limit := budget - length(note)
 	if limit <= 0 {
 		return prefix(s, budget)

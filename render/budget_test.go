@@ -29,7 +29,7 @@ func TestBudget10000Kernels(t *testing.T) {
 // TestBudgetCuts shrinks the budget and checks that sections go least
 // important first, that the report says what was cut, and that it fits.
 func TestBudgetCuts(t *testing.T) {
-	full := mdString(regressDoubleAttn(), Options{}, fullPlan(), nil)
+	full := mdString(regressDoubleAttn(), Options{}, fullPlan(), nil, CommentBudget)
 	prev := len(full) + 1
 	for _, budget := range []int{length(full), 6000, 5000, 4000, 3000, 2000, 1000, 500, 200, 50, 1} {
 		var b bytes.Buffer

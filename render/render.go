@@ -9,6 +9,24 @@
 // details (fingerprints, method, rules, warnings). Every string that comes
 // from a profile is treated as hostile and escaped for the format at hand.
 // Output is deterministic: no map order, no clocks.
+//
+// Markdown is for a PR comment, so it has a size budget (Options.Budget,
+// GitHub's 65,536 characters by default). Tables show their top rows and say
+// how many more there are; when the whole is still too long, parts go in
+// this order until it fits: the components chart, kernel detail rows, the
+// rules and warnings in the details, rows of long tables, the details, the
+// components, the kernel diff, other metrics, devices and communication,
+// serving metrics, bandwidth, GPU time, the prefill/decode table, the
+// fingerprints and finally regression rows beyond five. The report then says
+// what was left out and links Options.FullReportURL. The verdict line, which
+// names the worst regression, always stays. HTML and Text are not budgeted.
+//
+// Untrusted strings go into markdown either as code spans (names: a fence
+// longer than any backtick run inside, pipes escaped in tables) or as
+// escaped text (markdown punctuation backslash-escaped, < > & as entities,
+// a zero-width joiner after @, before issue numbers and inside URLs so that
+// GitHub neither notifies nor links), always on one line. The HTML page is
+// goldmark's rendering of that same markdown, so the same escaping holds.
 package render
 
 import (

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +43,26 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test ./render -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./render -update rewrites it); got:\n%s", name, got)
+		t.Errorf("%s differs from the golden file (go test ./render -update rewrites it):\n%s", name, firstDiff(want, got))
 	}
+}
+
+// firstDiff shows the first line where got departs from want.
+func firstDiff(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\nwant %q\ngot  %q", i+1, a, b)
+		}
+	}
+	return "(same lines, different bytes)"
 }
 
 var handBuilt = []struct {
