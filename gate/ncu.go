@@ -65,6 +65,17 @@ func topKernels(s *parse.Summary, n int) []string {
 	return names
 }
 
+// kernelRegex matches any of names as a whole identifier, whether ncu
+// compares it with the bare function name (its default --kernel-name-base) or
+// with a name that keeps namespaces, template arguments or parameters.
+func kernelRegex(names []string) string {
+	quoted := make([]string, len(names))
+	for i, k := range names {
+		quoted[i] = regexp.QuoteMeta(k)
+	}
+	return "(^|[: ])(" + strings.Join(quoted, "|") + ")([<(]|$)"
+}
+
 // ncuArgs builds the targeted Nsight Compute run: only the named kernels
 // (ncu matches --kernel-name against the base function name, which is nsys's
 // shortName), at most count launches after skipping skip, inside the scope
@@ -72,14 +83,10 @@ func topKernels(s *parse.Summary, n int) []string {
 // what the workload sees; the raw CSV page written to logFile, away from the
 // workload's own stdout.
 func ncuArgs(kernels []string, skip, count int, scope, logFile string, extra []string) []string {
-	quoted := make([]string, len(kernels))
-	for i, k := range kernels {
-		quoted[i] = regexp.QuoteMeta(k)
-	}
 	args := []string{
 		"--csv", "--page", "raw",
 		"--clock-control", "none", "--cache-control", "none",
-		"--kernel-name", "regex:^(" + strings.Join(quoted, "|") + ")$",
+		"--kernel-name", "regex:" + kernelRegex(kernels),
 		"--launch-skip", strconv.Itoa(skip),
 		"--launch-count", strconv.Itoa(count),
 		"--metrics", strings.Join(ncu.Metrics, ","),

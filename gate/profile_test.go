@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -286,7 +287,7 @@ func TestProfileWithNCU(t *testing.T) {
 	top := topKernels(s, 3)
 	for _, want := range []string{
 		"--csv --page raw --clock-control none --cache-control none",
-		"--kernel-name regex:^(" + strings.Join(top, "|") + ")$",
+		"--kernel-name regex:(^|[: ])(" + strings.Join(top, "|") + ")([<(]|$)",
 		"--launch-skip 2 --launch-count 30",
 		"--metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed",
 		"--nvtx --nvtx-include benchmark/",
@@ -358,6 +359,26 @@ func TestRunProfileCommand(t *testing.T) {
 		code := c.Main(append([]string{"gate", "profile"}, tc.args...))
 		if code != tc.code || !strings.Contains(stderr.String(), tc.stderr) {
 			t.Errorf("gate profile %q: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.stderr)
+		}
+	}
+}
+
+// The --kernel-name regex picks the top kernels, and only them, in every form
+// ncu may compare it with.
+func TestKernelRegex(t *testing.T) {
+	re := regexp.MustCompile(kernelRegex([]string{"elementwise_kernel", "nvjet_sm90_tst_64x8_64x16_4x2_h_bz_NNT", "a.b"}))
+	for name, want := range map[string]bool{
+		"elementwise_kernel":                       true,
+		"at::native::elementwise_kernel":           true,
+		"void at::elementwise_kernel<128, 4>(int)": true,
+		"nvjet_sm90_tst_64x8_64x16_4x2_h_bz_NNT":   true,
+		"vectorized_elementwise_kernel":            false,
+		"elementwise_kernel_2":                     false,
+		"a.b":                                      true,
+		"axb":                                      false,
+	} {
+		if got := re.MatchString(name); got != want {
+			t.Errorf("%q: match %v, want %v", name, got, want)
 		}
 	}
 }
