@@ -148,20 +148,30 @@ func kernelSetEntries(d KernelDiff, base, head *parse.Summary, share float64, is
 	big := func(c KernelChange) bool {
 		return shares["b\x00"+c.Base] >= share || shares["h\x00"+c.Head] >= share
 	}
-	count := func(cs []KernelChange) float64 {
-		n := 0
-		for _, c := range cs {
-			if big(c) {
-				n++
-			}
-		}
-		return float64(n)
-	}
 	mk := func(name string, cs []KernelChange) entry {
 		e := entry{name: "kernel_set." + name, group: "kernel", unit: "count", kind: Exact, better: "lower", share: -1}
-		if isHead {
-			e.value = count(cs)
+		if !isHead {
+			return e
 		}
+		var names []string
+		for _, c := range cs {
+			if !big(c) {
+				continue
+			}
+			e.value++
+			switch {
+			case len(names) == 5:
+				names = append(names, "...")
+			case len(names) > 5:
+			case c.Base != "" && c.Head != "":
+				names = append(names, c.Base+" -> "+c.Head)
+			case c.Head != "":
+				names = append(names, c.Head)
+			default:
+				names = append(names, c.Base)
+			}
+		}
+		e.note = strings.Join(names, "; ")
 		return e
 	}
 	return []entry{mk("added", d.Added), mk("removed", d.Removed), mk("variants", d.Variant)}
@@ -266,6 +276,9 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 		m.DeltaPct = m.Delta / math.Abs(m.Base) * 100
 	}
 
+	if h.note != "" {
+		notes = append(notes, h.note)
+	}
 	if rule == nil || (rule.warn == nil && rule.fail == nil) {
 		m.Note = strings.Join(notes, "; ")
 		return m

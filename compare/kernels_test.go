@@ -113,6 +113,9 @@ func TestDiffKernels(t *testing.T) {
 	got := map[string]float64{}
 	for _, e := range kernelSetEntries(d, bs, hs, 0.05, true) {
 		got[e.name] = e.value
+		if e.name == "kernel_set.added" && e.note != "new_rope_kernel" {
+			t.Errorf("added note %q, want the kernel's name", e.note)
+		}
 	}
 	if got["kernel_set.added"] != 1 || got["kernel_set.removed"] != 1 || got["kernel_set.variants"] != 3 {
 		t.Errorf("kernel_set = %v", got)

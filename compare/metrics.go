@@ -23,6 +23,9 @@ type entry struct {
 	// sampled is set for metrics that normally carry samples, so that their
 	// absence (a legacy summary) can be said.
 	sampled bool
+	// note is said next to the metric (the kernel_set metrics name the
+	// kernels they count).
+	note string
 	// share is a single kernel's share of kernel time (0..1), used to decide
 	// whether it is gated; -1 for every other metric.
 	share float64
