@@ -14,9 +14,10 @@ import (
 // domain) and, outside a group, launches the kernel inside that call; so the
 // innermost nccl* range around the CUDA call that launched a generic kernel
 // (same thread, joined on correlationId within the process) says which
-// collective it served. Generic kernels launched elsewhere (ncclGroupEnd of
-// a group, the replay of a CUDA graph that captured the collective) stay
-// Generic. The time and count moved are taken off the Generic collective
+// collective it served; inside ncclGroupEnd, the calls made since
+// ncclGroupStart say it, when they all name one collective. Generic kernels
+// launched elsewhere (a group of several collectives, the replay of a CUDA
+// graph that captured the collective) stay Generic. The time and count moved are taken off the Generic collective
 // and added to the named one in c; shares are of kernelNs.
 func resolveGeneric(ctx context.Context, db *sql.DB, c *Communication, kernelNs, lo, hi int64) error {
 	gi := -1
@@ -127,16 +128,18 @@ func resolveGeneric(ctx context.Context, db *sql.DB, c *Communication, kernelNs,
 	return nil
 }
 
-// ncclRange is one NCCL API call's NVTX range and the collective it names.
+// ncclRange is one NCCL API call's NVTX range and the collective it names;
+// group marks ncclGroupStart (+1) and ncclGroupEnd (-1).
 type ncclRange struct {
 	start, end int64
 	coll       string
+	group      int
 }
 
 // ncclRanges reads the NVTX ranges whose name starts with "nccl", by thread,
 // each thread's sorted by start. Ranges that name no collective
-// (ncclGroupEnd, ncclCommInitRank) are kept: they are the innermost range of
-// the launches they contain, which then stay Generic.
+// (ncclGroupStart/End, ncclCommInitRank) are kept: they delimit groups, and
+// they are the innermost range of the launches they contain.
 func ncclRanges(ctx context.Context, db *sql.DB, text string) (map[int64][]ncclRange, error) {
 	q := fmt.Sprintf(`SELECT n.globalTid, n.start, n.end, %s FROM %s n LEFT JOIN %s s ON s.id = n.textId
 		WHERE n.eventType IN (59, 60) AND n.end IS NOT NULL AND %s LIKE 'nccl%%'`, text, tNVTX, tStrings, text)
@@ -165,6 +168,12 @@ func ncclRanges(ctx context.Context, db *sql.DB, text string) (map[int64][]ncclR
 		default:
 			r.coll = c
 		}
+		switch name {
+		case "ncclGroupStart":
+			r.group = +1
+		case "ncclGroupEnd":
+			r.group = -1
+		}
 		out[tid.Int64] = append(out[tid.Int64], r)
 	}
 	for _, rs := range out {
@@ -176,13 +185,32 @@ func ncclRanges(ctx context.Context, db *sql.DB, text string) (map[int64][]ncclR
 // innermostCollective returns the collective of the innermost range in rs
 // (sorted by start) that contains t, or "". Nested ranges: the containing
 // range that started last is the innermost; the search looks back a few
-// ranges only, as NCCL's do not nest deeply.
+// ranges only, as NCCL's do not nest deeply. When that range is an
+// ncclGroupEnd (a group launches its kernels there), the collective is that
+// of the calls made since the ncclGroupStart before it, if they all name
+// the same one.
 func innermostCollective(rs []ncclRange, t int64) string {
 	i := sort.Search(len(rs), func(i int) bool { return rs[i].start > t }) - 1
 	for n := 0; i >= 0 && n < 16; i, n = i-1, n+1 {
-		if rs[i].end >= t {
+		if rs[i].end < t {
+			continue
+		}
+		if rs[i].group >= 0 {
 			return rs[i].coll
 		}
+		coll := ""
+		for j := i - 1; j >= 0 && rs[j].group != +1; j-- {
+			switch {
+			case rs[j].end > rs[i].start || rs[j].group < 0:
+				return "" // not a plain sequence of calls: do not guess
+			case rs[j].coll == "":
+			case coll == "":
+				coll = rs[j].coll
+			case coll != rs[j].coll:
+				return "" // a group of several collectives
+			}
+		}
+		return coll
 	}
 	return ""
 }

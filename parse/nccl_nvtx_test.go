@@ -68,11 +68,24 @@ func TestResolveGeneric(t *testing.T) {
 
 func TestInnermostCollective(t *testing.T) {
 	rs := []ncclRange{
-		{0, 100, ""},              // ncclGroupEnd
-		{10, 20, CollAllReduce},   // inside it
-		{30, 40, CollAllGather},   // inside it
-		{200, 300, CollSendRecv},  // alone
-		{250, 260, CollBroadcast}, // nested in the previous
+		{0, 100, "", 0},              // ncclCommInitRank, say
+		{10, 20, CollAllReduce, 0},   // inside it
+		{30, 40, CollAllGather, 0},   // inside it
+		{200, 300, CollSendRecv, 0},  // alone
+		{250, 260, CollBroadcast, 0}, // nested in the previous
+		// A group of two all-reduces, launched in ncclGroupEnd.
+		{400, 401, "", +1},
+		{402, 410, CollAllReduce, 0},
+		{411, 420, CollAllReduce, 0},
+		{421, 500, "", -1},
+		// A group of an all-gather and a reduce-scatter.
+		{600, 601, "", +1},
+		{602, 610, CollAllGather, 0},
+		{611, 620, CollReduceScatter, 0},
+		{621, 700, "", -1},
+		// A group end with no group start before it.
+		{800, 810, CollBroadcast, 0},
+		{811, 900, "", -1},
 	}
 	tests := []struct {
 		t    int64
@@ -80,6 +93,7 @@ func TestInnermostCollective(t *testing.T) {
 	}{
 		{-1, ""}, {0, ""}, {15, CollAllReduce}, {25, ""}, {35, CollAllGather}, {100, ""},
 		{150, ""}, {210, CollSendRecv}, {255, CollBroadcast}, {270, CollSendRecv}, {301, ""},
+		{405, CollAllReduce}, {450, CollAllReduce}, {650, ""}, {850, ""},
 	}
 	for _, tt := range tests {
 		if got := innermostCollective(rs, tt.t); got != tt.want {
