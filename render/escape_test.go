@@ -290,3 +290,28 @@ func FuzzMdText(f *testing.F) {
 		}
 	})
 }
+
+// TestForgedResult renders a result whose every field is hostile, as the
+// comment job of a fork PR gets it from the untrusted job's JSON artifact.
+func TestForgedResult(t *testing.T) {
+	for _, n := range hostileNames {
+		r := hostile()
+		r.Verdict = compare.Verdict(n)
+		for i := range r.Metrics {
+			r.Metrics[i].Name = strings.Replace(r.Metrics[i].Name, "decode", compare.Segment(n), 1)
+			r.Metrics[i].Unit = n
+		}
+		var b bytes.Buffer
+		if err := Markdown(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkInert(t, b.String())
+		b.Reset()
+		if err := HTML(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if low := strings.ToLower(b.String()); strings.Contains(low, "<script") || strings.Contains(low, "<b>") || strings.Contains(low, "<details open") {
+			t.Errorf("verdict %q: HTML page carries markup from the result", n)
+		}
+	}
+}

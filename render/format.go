@@ -224,7 +224,9 @@ func verdictMark(v compare.Verdict) string {
 	case compare.NoBaseline:
 		return "⚪ no baseline"
 	}
-	return "❔ " + string(v)
+	// A verdict this gate does not know (a newer or forged report JSON)
+	// is not echoed: it could carry markup.
+	return "❔ unknown"
 }
 
 // verdictEmoji is the emoji alone, for compact cells; pass and info, which

@@ -111,7 +111,8 @@ func (w *mdWriter) table(t table) {
 		if h == "" {
 			h = " "
 		}
-		w.b.WriteString(" " + h + " |")
+		// Headers can hold profile strings too (phase names).
+		w.b.WriteString(" " + mdText(h) + " |")
 	}
 	w.b.WriteString("\n|")
 	for i := range t.head {

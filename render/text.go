@@ -79,7 +79,11 @@ func textTable(b *strings.Builder, t table) {
 		// them from untrusted text and gate's own text has none.
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
-	row(t.head)
+	head := make([]string, len(t.head))
+	for i, h := range t.head {
+		head[i] = termText(h)
+	}
+	row(head)
 	for _, r := range t.rows {
 		cells := make([]string, len(t.head))
 		for i := range cells {
