@@ -168,10 +168,10 @@ func ncclRanges(ctx context.Context, db *sql.DB, text string) (map[int64][]ncclR
 		default:
 			r.coll = c
 		}
-		switch name {
-		case "ncclGroupStart":
+		switch {
+		case strings.HasPrefix(name, "ncclGroupStart"):
 			r.group = +1
-		case "ncclGroupEnd":
+		case strings.HasPrefix(name, "ncclGroupEnd"):
 			r.group = -1
 		}
 		out[tid.Int64] = append(out[tid.Int64], r)
