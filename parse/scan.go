@@ -252,6 +252,12 @@ func scanRuntime(ctx context.Context, conn *sql.Conn, s *schema, ranges []nvtxRa
 	if len(ranges) == 0 || !s.has(tRuntime) {
 		return l, nil
 	}
+	// About half the calls of a capture launch GPU work; sizing the map
+	// once saves rehashing it as it grows.
+	if hint := rowsHint(ctx, conn, s, tRuntime) / 2; hint > 0 {
+		l.first = make(map[uint64]uint32, hint)
+		l.entries = make([]launch, 0, hint)
+	}
 	lo, hi := ranges[0].start, ranges[0].end
 	for _, r := range ranges {
 		lo = min(lo, r.start)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // median returns the median of sorted as nsys stats computes it: the middle
@@ -99,18 +98,34 @@ func unionLength(ivs []interval, lo, hi int64, gaps *[]Gap) int64 {
 	return busy
 }
 
-// longestGaps keeps the n longest gaps, longest first, ties by start.
+// longestGaps keeps the n longest gaps, longest first, ties by earlier
+// start. It selects in one pass: a window can have hundreds of thousands of
+// gaps.
 func longestGaps(gaps []Gap, n int) []Gap {
-	sort.Slice(gaps, func(i, j int) bool {
-		if gaps[i].Ns != gaps[j].Ns {
-			return gaps[i].Ns > gaps[j].Ns
+	better := func(a, b Gap) bool {
+		if a.Ns != b.Ns {
+			return a.Ns > b.Ns
 		}
-		return gaps[i].StartNs < gaps[j].StartNs
-	})
-	if len(gaps) > n {
-		gaps = gaps[:n]
+		return a.StartNs < b.StartNs
 	}
-	return gaps
+	top := make([]Gap, 0, n+1)
+	for _, g := range gaps {
+		if len(top) == n && !better(g, top[n-1]) {
+			continue
+		}
+		i := len(top)
+		for i > 0 && better(g, top[i-1]) {
+			i--
+		}
+		top = slices.Insert(top, i, g)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	if len(top) == 0 {
+		return nil
+	}
+	return top
 }
 
 // ratio returns a/b, or 0 when b is 0.
