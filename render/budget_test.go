@@ -113,3 +113,28 @@ func BenchmarkMarkdown(b *testing.B) {
 		}
 	}
 }
+
+// TestBudgetHugeStrings: one forged value of a megabyte in every string
+// field must not push a comment over budget.
+func TestBudgetHugeStrings(t *testing.T) {
+	huge := strings.Repeat("x|@y ", 200000)
+	r := hostile()
+	r.Reasons = []string{huge, huge}
+	r.Warnings = []string{huge}
+	for i := range r.Metrics {
+		r.Metrics[i].Threshold, r.Metrics[i].Note, r.Metrics[i].Unit = huge, huge, huge
+	}
+	for i := range r.Rules {
+		r.Rules[i].Warn = huge
+	}
+	r.Kernels.TopTime[0].Component = huge
+	r.Head.GPU.Name, r.Head.Source.Commit = huge, huge
+	var b bytes.Buffer
+	if err := Markdown(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := length(b.String()); n > CommentBudget {
+		t.Errorf("report is %d characters", n)
+	}
+	checkInert(t, b.String())
+}

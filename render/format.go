@@ -32,7 +32,7 @@ func fmtValue(v float64, unit string) string {
 	case "count", "":
 		return fmtCount(v)
 	}
-	return fmtCount(v) + " " + unit
+	return fmtCount(v) + " " + clip(unit, 20)
 }
 
 // special formats NaN and infinities, which a broken input can produce.

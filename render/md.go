@@ -112,7 +112,7 @@ func (w *mdWriter) table(t table) {
 			h = " "
 		}
 		// Headers can hold profile strings too (phase names).
-		w.b.WriteString(" " + mdText(h) + " |")
+		w.b.WriteString(" " + mdText(clip(h, 60)) + " |")
 	}
 	w.b.WriteString("\n|")
 	for i := range t.head {

@@ -31,8 +31,12 @@ func text(s string) span  { return span{txt, s} }
 func name(s string) span  { return span{code, clip(s, maxName)} }
 func bold(s string) span  { return span{strong, s} }
 
-// cell is a table cell of untrusted (or formatted) text.
-func cell(s string) line { return line{text(s)} }
+// cell is a table cell of untrusted (or formatted) text, clipped so that no
+// single value (a forged threshold, a long component name) can fill a report.
+func cell(s string) line { return line{text(clip(s, maxCell))} }
+
+// maxCell is the most runes of one table cell's text.
+const maxCell = 200
 
 // block is one of para, list, table, chart.
 type block interface{ isBlock() }

@@ -81,7 +81,7 @@ func textTable(b *strings.Builder, t table) {
 	}
 	head := make([]string, len(t.head))
 	for i, h := range t.head {
-		head[i] = termText(h)
+		head[i] = termText(clip(h, 60))
 	}
 	row(head)
 	for _, r := range t.rows {
