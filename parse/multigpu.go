@@ -88,15 +88,15 @@ type StepUsage struct {
 	Usage
 }
 
-// union is the length of a union of intervals that arrive in start order.
-type union struct {
+// spanUnion is the length of a union of intervals that arrive in start order.
+type spanUnion struct {
 	end   int64 // end of what the union covers so far
 	total int64
 	any   bool
 }
 
 // add extends the union with [s, e); s must not be below the previous s.
-func (u *union) add(s, e int64) {
+func (u *spanUnion) add(s, e int64) {
 	if e <= s {
 		return
 	}
@@ -112,7 +112,7 @@ func (u *union) add(s, e int64) {
 
 // usageAcc accumulates the four unions behind a Usage.
 type usageAcc struct {
-	all, compute, comm, commOrCompute union
+	all, compute, comm, commOrCompute spanUnion
 }
 
 func (a *usageAcc) add(class OpClass, s, e int64) {
@@ -229,7 +229,7 @@ func (a *DeviceAccumulator) Add(op DeviceOp) error {
 			d.MemoryOps++
 		}
 	}
-	if s, e := clip(op.StartNs, op.EndNs, a.lo, a.hi); s < e {
+	if s, e := clipTo(op.StartNs, op.EndNs, a.lo, a.hi); s < e {
 		d.acc.add(op.Class, s, e)
 	}
 
@@ -249,7 +249,7 @@ func (a *DeviceAccumulator) Add(op DeviceOp) error {
 	}
 	for _, i := range d.active {
 		w := a.steps[i]
-		if s, e := clip(op.StartNs, op.EndNs, w.StartNs, w.EndNs); s < e {
+		if s, e := clipTo(op.StartNs, op.EndNs, w.StartNs, w.EndNs); s < e {
 			a.stepAcc[i].add(op.Class, s, e)
 		}
 	}
@@ -257,7 +257,7 @@ func (a *DeviceAccumulator) Add(op DeviceOp) error {
 }
 
 // clip returns [s, e) ∩ [lo, hi).
-func clip(s, e, lo, hi int64) (int64, int64) {
+func clipTo(s, e, lo, hi int64) (int64, int64) {
 	return max(s, lo), min(e, hi)
 }
 

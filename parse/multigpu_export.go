@@ -147,7 +147,7 @@ func deviceOpsQuery(ctx context.Context, db *sql.DB) (string, error) {
 		{tMemset, OpMemory, nil},
 		{tGraphTrace, OpCompute, nil},
 	} {
-		cols, err := tableColumns(ctx, db, t.table)
+		cols, err := exportColumns(ctx, db, t.table)
 		if err != nil {
 			return "", err
 		}
@@ -174,7 +174,7 @@ func deviceOpsQuery(ctx context.Context, db *sql.DB) (string, error) {
 }
 
 // tableColumns returns the columns of table, none when it does not exist.
-func tableColumns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
+func exportColumns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
 	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", table, err)
@@ -201,7 +201,7 @@ func kernelClasses(ctx context.Context, db *sql.DB, kernels []Kernel) (map[int64
 			comm[k.Name] = true
 		}
 	}
-	cols, err := tableColumns(ctx, db, tKernel)
+	cols, err := exportColumns(ctx, db, tKernel)
 	if err != nil {
 		return nil, err
 	}

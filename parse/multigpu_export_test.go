@@ -79,7 +79,7 @@ func mgExtraCollective(t testing.TB, path, name string) {
 // columns in set replaced by expressions. A table the export lacks is skipped.
 func mgCopyRows(t testing.TB, db *sql.DB, table string, set map[string]string, where string) {
 	t.Helper()
-	cols, err := tableColumns(context.Background(), db, table)
+	cols, err := exportColumns(context.Background(), db, table)
 	if err != nil {
 		t.Fatal(err)
 	}

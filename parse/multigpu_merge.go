@@ -217,13 +217,13 @@ func mergePhases(m *Summary, ranks []*Summary, devMap []map[int]int) {
 			}
 		}
 		if n > 0 {
-			m.Phases[name] = phaseOf(steps)
+			m.Phases[name] = phaseFromSteps(steps)
 		}
 	}
 }
 
 // phaseOf summarises step samples into a Phase.
-func phaseOf(steps []Step) *Phase {
+func phaseFromSteps(steps []Step) *Phase {
 	col := func(f func(Step) int64) Stat {
 		v := make([]int64, len(steps))
 		for i, st := range steps {

@@ -29,15 +29,15 @@ func resolveGeneric(ctx context.Context, db *sql.DB, c *Communication, kernelNs,
 	if gi < 0 {
 		return nil
 	}
-	kcols, err := tableColumns(ctx, db, tKernel)
+	kcols, err := exportColumns(ctx, db, tKernel)
 	if err != nil {
 		return err
 	}
-	rcols, err := tableColumns(ctx, db, tRuntime)
+	rcols, err := exportColumns(ctx, db, tRuntime)
 	if err != nil {
 		return err
 	}
-	ncols, err := tableColumns(ctx, db, tNVTX)
+	ncols, err := exportColumns(ctx, db, tNVTX)
 	if err != nil {
 		return err
 	}
