@@ -400,13 +400,18 @@ func TestServerInterrupted(t *testing.T) {
 
 // TestServerPythonStandin runs testdata/gpu/standin_server.py, the stand-in
 // the H200 run uses, on whatever PyTorch is here (a small model on the CPU
-// unless GATE_STANDIN_DEVICE=cuda). It skips where python3 has no torch.
+// unless GATE_STANDIN_DEVICE=cuda). It skips where python3 (or
+// $GATE_PYTHON) has no torch.
 func TestServerPythonStandin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PyTorch server")
 	}
-	if err := exec.Command("python3", "-c", "import torch").Run(); err != nil {
-		t.Skip("python3 has no torch")
+	py := os.Getenv("GATE_PYTHON") // e.g. /usr/bin/python3 where python3 is another one
+	if py == "" {
+		py = "python3"
+	}
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skip(py + " has no torch (set GATE_PYTHON to one that has)")
 	}
 	device := os.Getenv("GATE_STANDIN_DEVICE")
 	if device == "" {
@@ -416,7 +421,7 @@ func TestServerPythonStandin(t *testing.T) {
 	host, port, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	opt := ServerOptions{
-		Command: []string{"python3", "../testdata/gpu/standin_server.py", "--host", host, "--port", port,
+		Command: []string{py, "../testdata/gpu/standin_server.py", "--host", host, "--port", port,
 			"--workload", "../../shared/device/llm_workload.py", "--device", device, "--log-interval", "0.2",
 			"--layers", "2", "--d-model", "256", "--d-ff", "512", "--heads", "4", "--vocab", "1000",
 			"--max-prompt", "32", "--max-output", "8"},
