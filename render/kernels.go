@@ -31,6 +31,9 @@ func kernelSection(r *compare.Result, p plan) *section {
 		})
 		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in launches per step")}}, t)
 	}
+	if len(changed(k.TopTime))+len(changed(k.TopCount)) == 0 && len(k.TopTime)+len(k.TopCount) > 0 {
+		s.blocks = append(s.blocks, para{l: line{plain("No kernel's time or launches changed by 1% or more.")}})
+	}
 	if len(k.Added) > 0 {
 		t := table{head: []string{"Added kernel", "Component", "Time", "Per step", "Launches"}, right: []bool{false, false, true, true, true}}
 		t.rows, t.more = kernelRows(k.Added, p.kernelRows, func(c compare.KernelChange) []line {
@@ -105,7 +108,8 @@ func changed(cs []compare.KernelChange) []compare.KernelChange {
 	for _, c := range cs {
 		b, h := float64(c.BaseNs), float64(c.HeadNs)
 		moved := b == 0 || h == 0 || math.Abs(h-b)/b >= minChange
-		if moved || c.BasePerStep != c.HeadPerStep || c.BaseCount != c.HeadCount {
+		launches := math.Abs(float64(c.HeadCount-c.BaseCount)) >= minChange*math.Max(1, float64(c.BaseCount))
+		if moved || c.BasePerStep != c.HeadPerStep || launches {
 			out = append(out, c)
 		}
 	}
