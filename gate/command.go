@@ -1,0 +1,104 @@
+// Package gate wires parse, compare and render to the world: files, config,
+// nsys/ncu processes, NVML and GitHub. It is the only package that does I/O.
+package gate
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Exit codes. A regression is not a tool failure: scripts can tell them apart.
+const (
+	ExitOK            = 0 // pass or warn
+	ExitFail          = 1 // a gated metric regressed
+	ExitError         = 2 // usage or input error
+	ExitNotComparable = 3 // no baseline, or the two profiles cannot be compared
+)
+
+// Command is gate's command line. Its fields are the process's streams and
+// environment, injected so that tests can run every subcommand in-process.
+type Command struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+type subcommand struct {
+	summary string
+	run     func(c *Command, args []string) int
+}
+
+// subcommands maps a name to its implementation; each lives in its own file.
+var subcommands = map[string]subcommand{
+	"parse":   {"turn an nsys export into a summary", (*Command).runParse},
+	"compare": {"compare a head profile with a base profile", (*Command).runCompare},
+	"rules":   {"print the effective rules", (*Command).runRules},
+	"profile": {"run a workload under nsys and summarise it", (*Command).runProfile},
+	"action":  {"run as a GitHub Action", (*Command).runAction},
+	"version": {"print version information", (*Command).runVersion},
+}
+
+// Main runs gate with args (args[0] is the program name) and returns the exit code.
+func (c *Command) Main(args []string) int {
+	if c.Getenv == nil {
+		c.Getenv = func(string) string { return "" }
+	}
+	if len(args) < 2 {
+		c.usage(c.Stderr)
+		return ExitError
+	}
+	name := args[1]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		c.usage(c.Stdout)
+		return ExitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	sub, ok := subcommands[name]
+	if !ok {
+		fmt.Fprintf(c.Stderr, "gate: unknown command %q\n", name)
+		c.usage(c.Stderr)
+		return ExitError
+	}
+	return sub.run(c, args[2:])
+}
+
+func (c *Command) usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: gate <command> [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, subcommands[n].summary)
+	}
+	fmt.Fprintln(w, "\nexit codes: 0 pass/warn, 1 regression, 2 usage or input error, 3 no baseline or not comparable")
+}
+
+// Version is set at build time with -ldflags "-X github.com/nsys-gate/gate/gate.Version=v1.2.3";
+// otherwise it comes from the module's build info.
+var Version = ""
+
+// version returns gate's version string.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+func (c *Command) runVersion(args []string) int {
+	fmt.Fprintf(c.Stdout, "gate %s (%s %s/%s)\n", version(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
+	return ExitOK
+}
