@@ -75,7 +75,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, yamlError(err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -87,6 +87,18 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &cfg, nil
+}
+
+// yamlError puts yaml's multi-line unmarshal errors on one line
+// ("line 3: field wran not found in type compare.Rule; line 7: ..."), so
+// that a command printing the first line of an error still says what is
+// wrong and where.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	return err
 }
 
 // validate checks what YAML decoding cannot.

@@ -66,8 +66,8 @@ func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		yaml, want string
 	}{
-		{"rule:\n  - metric: x\n", "field rule not found"},
-		{"rules:\n  - metric: x\n    wran: 5%\n", "field wran not found"},
+		{"rule:\n  - metric: x\n", "gate.yml: line 1: field rule not found"},
+		{"rules:\n  - metric: x\n    wran: 5%\n", "gate.yml: line 3: field wran not found"},
 		{"rules:\n  - metric: x\n    warn: 5%\n  - metric: y\n    fail: 5 percent\n", "gate.yml: rules[1].fail: threshold \"5 percent\""},
 		{"rules:\n  - metric: ''\n", "rules[0].metric"},
 		{"rules:\n  - metric: x\n    better: smaller\n", "rules[0].better"},
@@ -85,8 +85,8 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := ParseConfig("gate.yml", []byte(tt.yaml))
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "gate.yml") {
-			t.Errorf("ParseConfig(%q) = %v, want an error naming gate.yml and %q", tt.yaml, err, tt.want)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "gate.yml") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseConfig(%q) = %v, want a one-line error naming gate.yml and %q", tt.yaml, err, tt.want)
 		}
 	}
 }
