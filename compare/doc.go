@@ -48,6 +48,7 @@
 // change is significant and beyond the rule's threshold. When the samples are
 // too small for the test to ever reach significance (benchmath's warning,
 // e.g. two prefill steps), the metric says so and can warn but not fail.
-// Stat metrics without samples (kernel totals, legacy summaries) are compared
-// as values.
+// Stat metrics without samples (legacy summaries) are compared as values
+// with a note; aggregates that never have samples (kernel and component
+// totals) are exact metrics.
 package compare

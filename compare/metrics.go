@@ -203,14 +203,14 @@ func flatten(s *parse.Summary) []entry {
 		p := "memory." + Segment(op.Kind) + "." + Segment(op.Direction) + "."
 		add(entry{name: p + "count", group: "memory", unit: "count", kind: Exact, better: "lower", value: float64(op.Count)})
 		add(entry{name: p + "bytes", group: "memory", unit: "bytes", kind: Exact, better: "lower", value: float64(op.Bytes)})
-		add(entry{name: p + "gbps", group: "memory", unit: "bps", kind: Stat, better: "higher", value: op.GBps * 1e9})
+		add(entry{name: p + "gbps", group: "memory", unit: "bps", kind: Exact, better: "higher", value: op.GBps * 1e9})
 	}
 
 	_, hasDecode := s.Phases[parse.PhaseDecode]
 	for _, k := range s.Kernels {
 		p := "kernels." + Segment(k.Name) + "."
 		sh := k.Share
-		add(entry{name: p + "total", group: "kernel", unit: "ns", kind: Stat, better: "lower", value: float64(k.TotalNs), share: sh})
+		add(entry{name: p + "total", group: "kernel", unit: "ns", kind: Exact, better: "lower", value: float64(k.TotalNs), share: sh})
 		if hasDecode {
 			add(entry{name: p + "per_step", group: "kernel", unit: "count", kind: Exact, better: "lower", value: k.PerDecodeStep, share: sh})
 		}
@@ -221,7 +221,7 @@ func flatten(s *parse.Summary) []entry {
 		for _, c := range pc.Components {
 			p := "components." + Segment(pc.Phase) + "." + Segment(c.Name) + "."
 			add(entry{name: p + "share", group: "component", unit: "pct", kind: Exact, better: "lower", value: 100 * c.Share})
-			add(entry{name: p + "time", group: "component", unit: "ns", kind: Stat, better: "lower", value: float64(c.TimeNs)})
+			add(entry{name: p + "time", group: "component", unit: "ns", kind: Exact, better: "lower", value: float64(c.TimeNs)})
 		}
 	}
 
@@ -246,7 +246,7 @@ func flatten(s *parse.Summary) []entry {
 			add(e)
 		}
 		for _, col := range c.Collectives {
-			add(entry{name: "communication." + Segment(col.Name) + ".time", group: "communication", unit: "ns", kind: Stat, better: "lower", value: float64(col.TimeNs)})
+			add(entry{name: "communication." + Segment(col.Name) + ".time", group: "communication", unit: "ns", kind: Exact, better: "lower", value: float64(col.TimeNs)})
 		}
 	}
 
