@@ -25,7 +25,30 @@ const (
 )
 
 // Export reads an Nsight Systems SQLite export (nsys export --type sqlite)
-// into a Summary. Errors name the file and what is wrong with it.
+// into a Summary. Errors name the file and what is wrong with it; things a
+// reader should know but that do not stop the summary (no step ranges,
+// graph-level tracing, missing optional tables, overlapping steps) are
+// Summary.Warnings.
+//
+// How it reads the export:
+//
+//   - Tables and columns are detected (sqlite_master, PRAGMA table_info);
+//     only the CUDA activity tables are required. The file is opened
+//     read-only and immutable.
+//   - Every GPU op (kernel, memcpy, memset, and in graph-level traces each
+//     CUDA-graph replay) is joined to the CUDA API call that launched it on
+//     (process, correlationId), and projected onto every NVTX push/pop range
+//     that contains that call on the same thread, as `nsys stats -r
+//     nvtxgpuproj` does: a step's span runs from its first op's start to its
+//     last op's end. For kernels, memcpys and memsets this agrees with nsys
+//     to the nanosecond; graph replays, which nsys leaves out, are counted as
+//     the GPU work they are.
+//   - Steps are the ranges inside the scope (opts.Scope, default the whole
+//     capture) whose names say prefill, decode or mixed (see Options).
+//     Ops count toward the window when they were launched inside the scope
+//     range (every op without a scope).
+//   - The kernel and runtime tables are each read once, on two connections
+//     in parallel; SQLite filters out API calls that never launch GPU work.
 func Export(path string, opts Options) (*Summary, error) {
 	return ExportAs(path, path, opts)
 }
