@@ -212,3 +212,24 @@ func TestOtherSections(t *testing.T) {
 		}
 	}
 }
+
+func TestFingerprintMarks(t *testing.T) {
+	r := notComparable()
+	r.Head.Source.NsysVersion = "2025.3.2.0" // minor versions compare fine
+	r.Head.GPU.Devices = 2
+	tb := fingerprintTable(r)
+	marked := map[string]bool{}
+	for _, row := range tb.rows {
+		if l := row[0][0].s; strings.HasPrefix(l, "≠ ") {
+			marked[strings.TrimPrefix(l, "≠ ")] = true
+		}
+	}
+	for _, k := range []string{"CUDA graph trace", "Devices"} {
+		if !marked[k] {
+			t.Errorf("%s differs but is not marked", k)
+		}
+	}
+	if marked["Nsight Systems"] || marked["GPU"] {
+		t.Errorf("marked fields that do not decide comparability here: %v", marked)
+	}
+}
