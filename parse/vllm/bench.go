@@ -3,7 +3,9 @@ package vllm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -28,19 +30,22 @@ const maxSamples = 10000
 // the input in metrics and warnings. Input that is not one of these yields no
 // metrics and a warning.
 func ParseBench(data []byte, source string) ([]parse.ExtraMetric, []parse.Warning) {
-	obj, err := decodeObject(data)
+	obj, n, err := decodeObjects(data)
 	if err != nil {
 		return nil, []parse.Warning{warn(WarnUnrecognised, fmt.Sprintf("%s: not a vLLM benchmark result: %v", source, err))}
 	}
 	var ms []parse.ExtraMetric
 	var ws []parse.Warning
+	if n > 1 {
+		ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: %d results appended in one file (--append-result); reading the last", source, n)))
+	}
 	switch BenchKind(obj) {
 	case KindLatency:
-		ms, ws = benchLatency(obj, source)
+		ms, ws = benchLatency(obj, source, ws)
 	case KindThroughput:
-		ms, ws = benchThroughput(obj, source)
+		ms = benchThroughput(obj, source)
 	case KindServe:
-		ms, ws = benchServe(obj, source)
+		ms, ws = benchServe(obj, source, ws)
 	default:
 		return nil, []parse.Warning{warn(WarnUnrecognised, fmt.Sprintf("%s: JSON object is not a vLLM benchmark result (keys: %s)", source, keyList(obj, 8)))}
 	}
@@ -66,18 +71,32 @@ func BenchKind(obj map[string]any) string {
 	return ""
 }
 
-// decodeObject decodes a JSON object. Python's json module writes NaN,
+// decodeObjects decodes a JSON object. Python's json module writes NaN,
 // Infinity and -Infinity for non-finite floats, which is not JSON; they are
 // read as null (no value) rather than failing the whole file.
-func decodeObject(data []byte) (map[string]any, error) {
-	var obj map[string]any
-	if err := json.Unmarshal(pythonJSON(data), &obj); err != nil {
-		return nil, err
+//
+// `vllm bench serve --append-result` appends one object per run, separated
+// by newlines; the last one is returned and n says how many there were.
+func decodeObjects(data []byte) (obj map[string]any, n int, err error) {
+	dec := json.NewDecoder(bytes.NewReader(pythonJSON(data)))
+	for {
+		var o map[string]any
+		err := dec.Decode(&o)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, n, err
+		}
+		if o == nil {
+			return nil, n, fmt.Errorf("not a JSON object")
+		}
+		obj, n = o, n+1
 	}
 	if obj == nil {
-		return nil, fmt.Errorf("not a JSON object")
+		return nil, 0, fmt.Errorf("no JSON object")
 	}
-	return obj, nil
+	return obj, n, nil
 }
 
 // pythonJSON replaces the bare tokens NaN, Infinity and -Infinity outside
@@ -152,9 +171,8 @@ func keyList(obj map[string]any, n int) string {
 
 // benchLatency reads vllm/benchmarks/latency.py (and benchmarks/
 // benchmark_latency.py) output: seconds, converted to ms.
-func benchLatency(obj map[string]any, src string) ([]parse.ExtraMetric, []parse.Warning) {
+func benchLatency(obj map[string]any, src string, ws []parse.Warning) ([]parse.ExtraMetric, []parse.Warning) {
 	var ms []parse.ExtraMetric
-	var ws []parse.Warning
 	samples := nums(obj["latencies"])
 	for i := range samples {
 		samples[i] *= 1000
@@ -203,7 +221,7 @@ func mean(xs []float64) float64 {
 
 // benchThroughput reads vllm/benchmarks/throughput.py output. Its
 // tokens_per_second counts prompt and output tokens together.
-func benchThroughput(obj map[string]any, src string) ([]parse.ExtraMetric, []parse.Warning) {
+func benchThroughput(obj map[string]any, src string) []parse.ExtraMetric {
 	var ms []parse.ExtraMetric
 	add := func(key, name, unit, better string, scale float64) {
 		if v, ok := num(obj, key); ok {
@@ -215,7 +233,7 @@ func benchThroughput(obj map[string]any, src string) ([]parse.ExtraMetric, []par
 	add("elapsed_time", "vllm.throughput.elapsed_ms", "ms", BetterLower, 1000)
 	add("num_requests", "vllm.throughput.requests", "count", BetterInfo, 1)
 	add("total_num_tokens", "vllm.throughput.tokens", "tokens", BetterInfo, 1)
-	return ms, nil
+	return ms
 }
 
 // serveStatRE matches the per-metric statistics of a serve result:
@@ -224,9 +242,8 @@ var serveStatRE = regexp.MustCompile(`^(mean|median|std|p[0-9]+(?:\.[0-9]+)?)_([
 
 // benchServe reads vllm/benchmarks/serve.py (and benchmarks/
 // benchmark_serving.py) --save-result output.
-func benchServe(obj map[string]any, src string) ([]parse.ExtraMetric, []parse.Warning) {
+func benchServe(obj map[string]any, src string, ws []parse.Warning) ([]parse.ExtraMetric, []parse.Warning) {
 	var ms []parse.ExtraMetric
-	var ws []parse.Warning
 	add := func(key, name, unit, better string) {
 		if v, ok := num(obj, key); ok {
 			ms = append(ms, metric(name, unit, better, v, src))

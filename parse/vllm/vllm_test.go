@@ -231,8 +231,13 @@ func TestBenchUnrecognised(t *testing.T) {
 			}
 		})
 	}
+	// --append-result: one object per line, the last one counts.
+	ms, ws := ParseBench([]byte("{\"avg_latency\": 1.0, \"latencies\": [1.0], \"percentiles\": {}}\n{\"avg_latency\": 2.0, \"latencies\": [2.0], \"percentiles\": {}}\n"), "appended.json")
+	if got := byName(ms)["vllm.latency.avg_ms"].Value; got != 2000 || len(ws) != 1 || ws[0].Code != WarnIncomplete {
+		t.Errorf("appended results: avg %v, warnings %v", got, ws)
+	}
 	// Python writes NaN and Infinity; they are read as "no value", not as an error.
-	ms, ws := ParseBench([]byte(`{"avg_latency": 2.0, "std_latency": NaN, "latencies": [2.0, Infinity, -Infinity, "NaN"], "percentiles": {"50": 2.0}}`), "py.json")
+	ms, ws = ParseBench([]byte(`{"avg_latency": 2.0, "std_latency": NaN, "latencies": [2.0, Infinity, -Infinity, "NaN"], "percentiles": {"50": 2.0}}`), "py.json")
 	got := byName(ms)
 	if len(ws) != 0 || got["vllm.latency.avg_ms"].Value != 2000 || len(got["vllm.latency.avg_ms"].Samples) != 1 {
 		t.Errorf("python JSON: %v %v", ms, ws)
