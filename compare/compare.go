@@ -243,7 +243,7 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 		if rule.Kind != "" {
 			m.Kind = rule.Kind
 		}
-		m.Threshold = thresholdText(rule)
+		m.Threshold = rule.text
 	}
 	if b != nil {
 		m.HasBase, m.Base, m.NBase = true, b.value, len(b.samples)

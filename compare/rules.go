@@ -105,6 +105,7 @@ type compiledRule struct {
 	warn, fail, floor *Threshold
 	user              bool
 	segs              []string // Metric split at dots
+	text              string   // thresholdText, computed once
 }
 
 // ValidateRule checks one rule; errors name the field.
@@ -159,6 +160,7 @@ func compileRule(r Rule) (compiledRule, error) {
 		}
 		*f.dst = &t
 	}
+	c.text = thresholdText(&c)
 	if c.warn != nil && c.fail != nil && c.warn.Kind == c.fail.Kind && c.warn.Unit == c.fail.Unit && c.warn.Value > c.fail.Value {
 		return c, fieldError("warn", fmt.Errorf("%q is larger than fail %q", r.Warn, r.Fail))
 	}
@@ -197,8 +199,20 @@ func newRuleSet(user []Rule) (ruleSet, []string) {
 
 // find returns the first rule matching name, or nil.
 func (rs ruleSet) find(name string) *compiledRule {
-	segs := strings.Split(name, ".")
+	first := name
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		first = name[:i]
+	}
+	var segs []string
 	for i := range rs {
+		// Most rules start with a literal group ("phases", "kernels"):
+		// skip them without splitting the name.
+		if f := rs[i].segs[0]; f != first && !strings.ContainsAny(f, "*?[\\") {
+			continue
+		}
+		if segs == nil {
+			segs = strings.Split(name, ".")
+		}
 		if matchSegs(rs[i].segs, segs) {
 			return &rs[i]
 		}
