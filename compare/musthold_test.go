@@ -198,16 +198,6 @@ func TestSameCodeEitherDirectionDoesNotFail(t *testing.T) {
 	}
 }
 
-func TestDebugDump(t *testing.T) {
-	if !*dump {
-		t.Skip("-dump not given")
-	}
-	for _, pair := range [][2]string{{"base_a", "regress_double_attn"}, {"base_a", "regress_no_graphs"}, {"base_a", "regress_host_sync"}, {"base_a", "base_graphmode"}, {"base_a", "vllm_real"}} {
-		r := compareFixtures(t, pair[0], pair[1])
-		t.Logf("%s vs %s: %s failing %v", pair[0], pair[1], r.Verdict, failing(r))
-	}
-}
-
 // A baseline stored in the seed's older summary.json layout still gates a
 // fresh export: same code passes, double attention fails on decode time.
 func TestLegacyBaselineGatesExports(t *testing.T) {
