@@ -464,6 +464,7 @@ func withChatter(gh *fakeGitHub) {
 func fixture(name string) string { return filepath.Join("..", "testdata", "nsys", name+".sqlite.gz") }
 
 func TestActionStickyComment(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	gh := newFakeGitHub(t)
 	withBaselines(t, gh)
 	withChatter(gh)
@@ -560,6 +561,7 @@ func TestActionStickyComment(t *testing.T) {
 }
 
 func TestActionForbiddenFallsBack(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	for _, tt := range []struct {
 		failOn string
 		want   int
@@ -591,6 +593,7 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 }
 
 func TestActionNoBaseline(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	gh := newFakeGitHub(t)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 	if code := e.run(); code != ExitNotComparable {
@@ -659,6 +662,7 @@ func TestActionRefusesUnsafeBaseline(t *testing.T) {
 }
 
 func TestActionCommentMode(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	// The pull_request job of a fork wrote its report; gate re-renders the
 	// result.json from its artifact and comments on the PR found by commit.
 	gh := newFakeGitHub(t)
@@ -762,6 +766,7 @@ func TestActionProfileMode(t *testing.T) {
 }
 
 func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	// Outside a runner there are no env files and no token: nothing may
 	// panic, outputs are printed, and the exit code is still the verdict's.
 	dir := t.TempDir()
@@ -786,6 +791,7 @@ func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
 }
 
 func TestActionBadInputs(t *testing.T) {
+	t.Parallel() // sequential tests that swap package variables have finished
 	for _, tt := range []struct {
 		inputs map[string]string
 		want   string
