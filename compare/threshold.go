@@ -21,6 +21,18 @@ const (
 	Absolute
 )
 
+func (k ThresholdKind) String() string {
+	switch k {
+	case Relative:
+		return "relative"
+	case Points:
+		return "points"
+	case Absolute:
+		return "absolute"
+	}
+	return "invalid"
+}
+
 // Threshold is a parsed warn, fail or floor string of a Rule.
 type Threshold struct {
 	Kind ThresholdKind
