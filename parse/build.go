@@ -53,6 +53,9 @@ func (p *profile) summary() *Summary {
 	kernels := map[int32]*kernelAgg{}
 	compTime := map[string]map[string]*ComponentTime{} // phase -> component
 	compOf := map[int32]string{}                       // demangled id -> component
+	// Per-device accounting needs every op again, sorted; it only says
+	// something when there are several devices or communication kernels.
+	devices, needDevices := p.deviceNeed(compOf)
 	var devOps []DeviceOp
 	var all []interval
 	var g Graphs
@@ -149,7 +152,9 @@ func (p *profile) summary() *Summary {
 				}
 			}
 		}
-		devOps = append(devOps, DeviceOp{Device: int(op.device), StartNs: op.start, EndNs: op.end, Class: class})
+		if needDevices {
+			devOps = append(devOps, DeviceOp{Device: int(op.device), StartNs: op.start, EndNs: op.end, Class: class})
+		}
 	}
 
 	p.fillPhases(s, work)
@@ -158,7 +163,10 @@ func (p *profile) summary() *Summary {
 	s.CUDAGraphs = graphs(g, p.mode, int64(len(graphKeys)))
 	s.Memory = memoryList(mem, p.gpu.PeakBandwidth)
 	s.GPUTime = gpuTime(all, lo, hi)
-	s.GPU.Devices, s.Devices, s.Communication = p.devices(devOps, work, lo, hi, s.Kernels)
+	s.GPU.Devices = devices
+	if needDevices {
+		s.GPU.Devices, s.Devices, s.Communication = p.devices(devOps, work, lo, hi, s.Kernels)
+	}
 	p.warnSummary(s, work)
 	s.Warnings = append(s.Warnings, p.warn...)
 	sort.SliceStable(s.Warnings, func(i, j int) bool { return s.Warnings[i].Code < s.Warnings[j].Code })
@@ -403,6 +411,31 @@ func gpuTime(all []interval, lo, hi int64) GPUTime {
 	t.IdlePct = 100 * ratio(float64(t.IdleNs), float64(t.WindowNs))
 	t.Gaps = longestGaps(gaps, maxGaps)
 	return t
+}
+
+// deviceNeed counts the devices of the in-scope ops and says whether
+// per-device accounting is needed: more than one device, or any
+// communication kernel. It fills compOf (demangled id -> component).
+func (p *profile) deviceNeed(compOf map[int32]string) (int, bool) {
+	devs := map[int32]bool{}
+	comm := false
+	for i := range p.ops {
+		if !p.inScope[i] {
+			continue
+		}
+		op := &p.ops[i]
+		devs[op.device] = true
+		if op.kind != opKernel {
+			continue
+		}
+		comp, ok := compOf[op.demangled]
+		if !ok {
+			comp = p.classes.component(p.kernelText(op))
+			compOf[op.demangled] = comp
+		}
+		comm = comm || comp == CompCommunication
+	}
+	return len(devs), len(devs) > 1 || comm
 }
 
 // devices accounts busy, communication and exposed time per device (the

@@ -248,3 +248,26 @@ func TestUserRules(t *testing.T) {
 		t.Error("bad component regex accepted")
 	}
 }
+
+// TestCommunicationSingleDevice: communication kernels on one device fill
+// Communication (but no per-device rows); without them it stays nil.
+func TestCommunicationSingleDevice(t *testing.T) {
+	plain := mustExport(t, export(t, "probe"), Options{})
+	if plain.Communication != nil || plain.Devices != nil || plain.GPU.Devices != 1 {
+		t.Errorf("no NCCL: communication %+v devices %+v", plain.Communication, plain.Devices)
+	}
+	// Pretend the split-K reduction were a collective.
+	s := mustExport(t, export(t, "probe"), Options{Components: []ComponentRule{{Name: CompCommunication, Match: "splitKreduce"}}})
+	if s.Communication == nil || s.Communication.TimeNs <= 0 || s.Devices != nil || s.GPU.Devices != 1 {
+		t.Fatalf("communication %+v devices %+v", s.Communication, s.Devices)
+	}
+	var k int64
+	for _, kr := range s.Kernels {
+		if kr.Name == "splitKreduce_kernel" {
+			k = kr.TotalNs
+		}
+	}
+	if s.Communication.TimeNs != k {
+		t.Errorf("communication time %d, splitKreduce_kernel total %d", s.Communication.TimeNs, k)
+	}
+}
