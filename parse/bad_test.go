@@ -122,3 +122,21 @@ func FuzzExport(f *testing.F) {
 		}
 	})
 }
+
+// TestOddPath: a path with spaces and URL metacharacters still opens (the
+// driver takes a file: URI).
+func TestOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run #1 & co?x=y%20")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "pro be.sqlite")
+	copyFile(t, export(t, "probe"), path, -1)
+	s, err := Export(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source.File != "pro be.sqlite" || s.Phases[PhaseDecode].Steps != 4 {
+		t.Errorf("source %+v", s.Source)
+	}
+}
