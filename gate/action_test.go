@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nsys-gate/gate/parse"
 )
 
 // The end-to-end tests run `gate action` in-process, as the runner would:
@@ -720,17 +722,17 @@ func TestActionCommentMode(t *testing.T) {
 	}
 }
 
-// fakeProfiler stands in for nsys: it prints like a workload and returns a
-// fixture export.
+// fakeProfiler stands in for nsys: it prints like a hostile workload and
+// summarises a fixture export.
 type fakeProfiler struct {
 	export string
 	got    *profileRequest
 }
 
-func (p fakeProfiler) Profile(_ context.Context, req profileRequest) (string, error) {
+func (p fakeProfiler) Profile(_ context.Context, req profileRequest) (*parse.Summary, error) {
 	*p.got = req
 	fmt.Fprintln(req.Stdout, "::set-output name=verdict::pass")
-	return p.export, nil
+	return LoadSummary(p.export, req.Parse)
 }
 
 func TestActionProfileMode(t *testing.T) {
@@ -747,7 +749,7 @@ func TestActionProfileMode(t *testing.T) {
 		e.logf(t)
 		t.Fatalf("exit %d", code)
 	}
-	if got.Command != "python bench.py --steps 48" || strings.Join(got.NsysArgs, " ") != "-t cuda,nvtx --cuda-graph-trace=graph" || got.Workdir != e.dir {
+	if got.Command != "python bench.py --steps 48" || strings.Join(got.NsysArgs, " ") != "-t cuda,nvtx --cuda-graph-trace=graph" || got.Dir != filepath.Join(e.dir, "gate-report") {
 		t.Errorf("profiler got %+v", got)
 	}
 	// The workload's output is fenced by stop-commands.

@@ -72,18 +72,19 @@ func (r *actionRun) gate(ctx context.Context) int {
 		return ExitError
 	}
 
-	headPath := r.in.Profile
+	var head *parse.Summary
 	if r.in.Mode == modeProfile {
-		headPath, err = r.profile(ctx)
+		head, err = r.profile(ctx, cfg)
 		if err != nil {
 			r.gh.Errorf("gate: profiling: %v", err)
 			return ExitError
 		}
-	}
-	head, err := LoadSummary(headPath, ParseOptions(cfg))
-	if err != nil {
-		r.gh.Errorf("gate: input profile: %v", err)
-		return ExitError
+	} else {
+		head, err = LoadSummary(r.in.Profile, ParseOptions(cfg))
+		if err != nil {
+			r.gh.Errorf("gate: input profile: %v", err)
+			return ExitError
+		}
 	}
 	headSHA := r.ev.headSHA(r.ctx.SHA)
 	if head.Source.Commit == "" {
@@ -138,26 +139,22 @@ func (r *actionRun) gate(ctx context.Context) int {
 // profile runs the workload under nsys, with the runner's workflow commands
 // switched off while its output streams by: a workload's stdout must not be
 // able to set outputs or forge annotations.
-func (r *actionRun) profile(ctx context.Context) (string, error) {
-	dir, err := filepath.Abs(r.in.OutputDir)
-	if err != nil {
-		return "", err
-	}
+func (r *actionRun) profile(ctx context.Context, cfg *Config) (*parse.Summary, error) {
 	token, err := heredocDelimiter()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	r.gh.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
-	export, perr := newActionProfiler().Profile(ctx, profileRequest{
+	s, perr := newActionProfiler().Profile(ctx, profileRequest{
 		Command:  r.in.Command,
 		NsysArgs: r.in.NsysArgs,
-		Dir:      dir,
-		Workdir:  r.ctx.Workspace,
-		Stdout:   r.c.Stdout,
-		Stderr:   r.c.Stdout, // one stream, so that the resume line comes after all of it
+		Dir:      r.in.OutputDir,
+		Parse:    ParseOptions(cfg),
+		Stdout:   r.c.Stdout, // one stream, so that the resume line comes after all of it
+		Getenv:   r.c.Getenv,
 	})
 	fmt.Fprintf(r.c.Stdout, "\n::%s::\n", token)
-	return export, perr
+	return s, perr
 }
 
 // baseline returns the base summary, the commit it came from, and, when there
