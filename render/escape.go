@@ -64,7 +64,9 @@ func oneLine(s string) string {
 // one (no link or image can open). The result is safe inside a table cell
 // too ('|' is escaped).
 func mdText(s string) string {
-	s = wwwLink.ReplaceAllStringFunc(oneLine(s), func(m string) string { return m[:3] + zwj + m[3:] })
+	// Leading spaces could make an indented code block of a list item.
+	s = strings.TrimSpace(oneLine(s))
+	s = wwwLink.ReplaceAllStringFunc(s, func(m string) string { return m[:3] + zwj + m[3:] })
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	// "1. x" or "2) x" at the start would open an ordered list.
@@ -86,15 +88,16 @@ func mdText(s string) string {
 		case '\\', '`', '*', '_', '[', ']', '|', '~', '$':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case '-', '+', '=', '.':
+		case '-', '+', '=', '.', ')':
 			// Only where it could start a list, heading or rule: a leading
-			// "-", "+" or "=" followed by a space or itself, or the "." of
-			// a leading "1. ".
+			// "-", "+" or "=" followed by a space or itself, or the "." or
+			// ")" of a leading "1. " or "1) ".
 			next := byte(' ')
 			if i+1 < len(s) {
 				next = s[i+1]
 			}
-			if (i == 0 && r != '.' && (next == ' ' || next == byte(r))) || (i == digits && (r == '.') && next == ' ') {
+			ordinal := r == '.' || r == ')'
+			if (i == 0 && !ordinal && (next == ' ' || next == byte(r))) || (i == digits && ordinal && next == ' ') {
 				b.WriteByte('\\')
 			}
 			b.WriteRune(r)

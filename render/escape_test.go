@@ -46,10 +46,12 @@ func TestMdText(t *testing.T) {
 		{"- item", `\- item`},
 		{"-4.1%", "-4.1%"},
 		{"1. first", `1\. first`},
+		{"2) second", `2\) second`},
+		{"f(x) = 1", "f(x) = 1"},
 		{"1.5 ms", "1.5 ms"},
 		{"two\nlines", "two lines"},
 		{"*em* _em_ ~s~ $m$", `\*em\* \_em\_ \~s\~ \$m\$`},
-		{"\x1b[31m", " \\[31m"},
+		{"\x1b[31m", "\\[31m"},
 	} {
 		if got := mdText(c.in); got != c.want {
 			t.Errorf("mdText(%q) = %q, want %q", c.in, got, c.want)
@@ -287,6 +289,12 @@ func FuzzMdText(f *testing.F) {
 		want := strings.TrimSpace(strings.ReplaceAll(oneLine(s), zwj, ""))
 		if got != want {
 			t.Errorf("cell shows %q, want %q", got, want)
+		}
+		// As a list item (reasons, warnings) it must stay one plain item.
+		h := githubHTML(t, "- "+mdText(s)+"\n")
+		if strings.Count(h, "<li>") != 1 || strings.Count(h, "<ul>") != 1 || strings.Contains(h, "<ol") ||
+			strings.Contains(h, "<h") || strings.Contains(h, "<a ") || strings.Contains(h, "<code") {
+			t.Errorf("as a list item %q renders as %q", s, h)
 		}
 	})
 }

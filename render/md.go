@@ -108,11 +108,12 @@ func (w *mdWriter) blocks(bs []block) {
 func (w *mdWriter) table(t table) {
 	w.b.WriteString("|")
 	for _, h := range t.head {
+		// Headers can hold profile strings too (phase names).
+		h = mdText(clip(h, 60))
 		if h == "" {
 			h = " "
 		}
-		// Headers can hold profile strings too (phase names).
-		w.b.WriteString(" " + mdText(clip(h, 60)) + " |")
+		w.b.WriteString(" " + h + " |")
 	}
 	w.b.WriteString("\n|")
 	for i := range t.head {

@@ -75,7 +75,7 @@ func verdictLine(r *compare.Result) line {
 		l = append(l, plain(plural(c.Fail, "regression", "regressions")))
 		if m := headline(r.Metrics); m != nil {
 			// Name the regression to read first, never an average.
-			l = append(l, plain(" ("), name(m.Name), text(" "+fmtDelta(*m)), plain(")"))
+			l = append(l, plain(" ("), name(m.Name), plain(" "), text(fmtDelta(*m)), plain(")"))
 		}
 		l = append(l, plain(", "))
 	}
