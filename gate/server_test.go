@@ -133,7 +133,7 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Errorf("completed %d failed %d report %q", res.Completed, res.Failed, res.Report)
 	}
 	got := extraByName(res.Metrics)
-	if m := got["load.ttft.mean_ms"]; len(m.Samples) != 12 || m.Better != "lower" || m.Value <= 0 {
+	if m := got["load.ttft.p50_ms"]; len(m.Samples) != 12 || m.Better != "lower" || m.Value <= 0 {
 		t.Errorf("load ttft: %+v", m)
 	}
 	if m := got["load.itl.p50_ms"]; m.Value <= 0 || m.Value > 500 {

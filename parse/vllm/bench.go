@@ -178,14 +178,10 @@ func benchLatency(obj map[string]any, src string, ws []parse.Warning) ([]parse.E
 		samples[i] *= 1000
 	}
 	if v, ok := num(obj, "avg_latency"); ok {
-		m := metric("vllm.latency.avg_ms", "ms", BetterLower, v*1000, src)
-		m.Samples = samples
-		ms = append(ms, m)
+		ms = append(ms, metric("vllm.latency.avg_ms", "ms", BetterLower, v*1000, src))
 	} else if len(samples) > 0 {
 		ws = append(ws, warn(WarnIncomplete, src+": avg_latency is missing; using the mean of latencies"))
-		m := metric("vllm.latency.avg_ms", "ms", BetterLower, mean(samples), src)
-		m.Samples = samples
-		ms = append(ms, m)
+		ms = append(ms, metric("vllm.latency.avg_ms", "ms", BetterLower, mean(samples), src))
 	}
 	if v, ok := num(obj, "std_latency"); ok {
 		ms = append(ms, metric("vllm.latency.std_ms", "ms", BetterLower, v*1000, src))
@@ -197,7 +193,13 @@ func benchLatency(obj map[string]any, src string, ws []parse.Warning) ([]parse.E
 				ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: percentiles[%q] is not a number", src, k)))
 				continue
 			}
-			ms = append(ms, metric("vllm.latency."+pctName(k)+"_ms", "ms", BetterLower, f*1000, src))
+			m := metric("vllm.latency."+pctName(k)+"_ms", "ms", BetterLower, f*1000, src)
+			if k == "50" {
+				// The samples go with the median: compare tests them and
+				// shows their median, which is this percentile.
+				m.Samples = samples
+			}
+			ms = append(ms, m)
 		}
 	}
 	sortWarnings(ws)
@@ -296,7 +298,7 @@ func benchServe(obj map[string]any, src string, ws []parse.Warning) ([]parse.Ext
 			stat = pctName(stat[1:])
 		}
 		m := metric("vllm."+sm[2]+"."+stat+"_ms", "ms", BetterLower, v, src)
-		if stat == "mean" {
+		if stat == "median" { // samples go with the median, which compare shows for them
 			switch sm[2] {
 			case "ttft":
 				m.Samples = ttft

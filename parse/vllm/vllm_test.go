@@ -155,13 +155,16 @@ func TestServeResultVersions(t *testing.T) {
 			if m := got["vllm.output_throughput"]; m.Better != BetterHigher || m.Unit != "tok/s" || !near(m.Value, obj["output_throughput"].(float64)) {
 				t.Errorf("output_throughput: %+v", m)
 			}
-			if n := len(got["vllm.ttft.mean_ms"].Samples); n != tc.ttftSamples {
+			if n := len(got["vllm.ttft.median_ms"].Samples); n != tc.ttftSamples {
 				t.Errorf("ttft samples: %d, want %d", n, tc.ttftSamples)
 			}
-			if n := len(got["vllm.e2el.mean_ms"].Samples); n != tc.e2elSamples {
+			if n := len(got["vllm.e2el.median_ms"].Samples); n != tc.e2elSamples {
 				t.Errorf("e2el samples: %d, want %d (failed requests dropped)", n, tc.e2elSamples)
 			}
-			for _, s := range got["vllm.e2el.mean_ms"].Samples {
+			if m := got["vllm.ttft.median_ms"]; len(m.Samples) > 0 && !near(median(m.Samples), m.Value) {
+				t.Errorf("median of the ttft samples %v != the file's median %v", median(m.Samples), m.Value)
+			}
+			for _, s := range got["vllm.e2el.median_ms"].Samples {
 				if s <= 0 {
 					t.Errorf("e2el sample %v: a failed request leaked in", s)
 				}
@@ -178,7 +181,10 @@ func TestLatencyAndThroughput(t *testing.T) {
 			t.Errorf("%s: warnings %v", file, ws)
 		}
 		got := byName(ms)
-		if m := got["vllm.latency.avg_ms"]; !near(m.Value, 1000*obj["avg_latency"].(float64)) || len(m.Samples) != 30 || m.Unit != "ms" {
+		if m := got["vllm.latency.avg_ms"]; !near(m.Value, 1000*obj["avg_latency"].(float64)) || m.Unit != "ms" {
+			t.Errorf("%s avg: %+v", file, m)
+		}
+		if m := got["vllm.latency.p50_ms"]; len(m.Samples) != 30 || !near(median(m.Samples), m.Value) {
 			t.Errorf("%s avg: %+v", file, m)
 		}
 		for k, v := range obj["percentiles"].(map[string]any) {
@@ -239,7 +245,7 @@ func TestBenchUnrecognised(t *testing.T) {
 	// Python writes NaN and Infinity; they are read as "no value", not as an error.
 	ms, ws = ParseBench([]byte(`{"avg_latency": 2.0, "std_latency": NaN, "latencies": [2.0, Infinity, -Infinity, "NaN"], "percentiles": {"50": 2.0}}`), "py.json")
 	got := byName(ms)
-	if len(ws) != 0 || got["vllm.latency.avg_ms"].Value != 2000 || len(got["vllm.latency.avg_ms"].Samples) != 1 {
+	if len(ws) != 0 || got["vllm.latency.avg_ms"].Value != 2000 || len(got["vllm.latency.p50_ms"].Samples) != 1 {
 		t.Errorf("python JSON: %v %v", ms, ws)
 	}
 	if _, ok := got["vllm.latency.std_ms"]; ok {
