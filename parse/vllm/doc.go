@@ -19,6 +19,9 @@
 //     under test (token totals, request counts, KV-cache usage, running
 //     requests) carry Better == "" (BetterInfo): shown, never gated.
 //
+// Samples (per request, per log line) sit on the metric whose value is their
+// median (p50, median), because compare tests samples and shows their median.
+//
 // Names: `vllm.<stat>` and `vllm.<metric>.<stat>_ms` for bench serve results
 // (vllm.output_throughput, vllm.ttft.p99_ms), `vllm.latency.*`,
 // `vllm.throughput.*`, `vllm.metrics.*` for a /metrics scrape and `vllm.log.*`
