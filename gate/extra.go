@@ -63,6 +63,9 @@ func AttachExtra(s *parse.Summary, paths ...string) error {
 // "user", "bench", "prometheus" or "log".
 func ExtraFormat(data []byte) string {
 	head := bytes.TrimSpace(data)
+	if len(head) > 0 && head[0] == '[' {
+		return "bench" // e.g. a .pytorch.json record list: ParseBench says it is not a result
+	}
 	if len(head) > 0 && head[0] == '{' {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(data, &probe) == nil {

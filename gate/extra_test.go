@@ -120,6 +120,14 @@ func TestAttachExtraDuplicatesAndErrors(t *testing.T) {
 		t.Errorf("duplicates kept")
 	}
 
+	// A .pytorch.json record list is not a result: a warning that says so.
+	list := filepath.Join(dir, "serve.pytorch.json")
+	os.WriteFile(list, []byte(`[{"benchmark": {"name": "vLLM benchmark"}}]`), 0o644)
+	s = &parse.Summary{}
+	if err := AttachExtra(s, list); err != nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0].Message, "not a vLLM benchmark result") {
+		t.Errorf("record list: %v %v", err, s.Warnings)
+	}
+
 	// Unrecognised content is a warning, not an error.
 	junk := filepath.Join(dir, "notes.txt")
 	os.WriteFile(junk, []byte("nothing to see\n"), 0o644)
