@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -284,7 +285,7 @@ func (r *actionRun) annotate(res *compare.Result) {
 
 // metricLine is one metric for an annotation.
 func metricLine(m compare.Metric) string {
-	s := fmt.Sprintf("%s: %s -> %s %s", m.Name, fmtNum(m.Base), fmtNum(m.Head), m.Unit)
+	s := fmt.Sprintf("%s: %s -> %s", m.Name, fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit))
 	if m.Base != 0 {
 		s += fmt.Sprintf(" (%+.1f%%)", m.DeltaPct)
 	}
@@ -297,7 +298,39 @@ func metricLine(m compare.Metric) string {
 	return s
 }
 
-func fmtNum(v float64) string { return fmt.Sprintf("%.6g", v) }
+// fmtValue writes v in a unit a reader takes in at a glance.
+func fmtValue(v float64, unit string) string {
+	a := math.Abs(v)
+	switch unit {
+	case "ns":
+		switch {
+		case a >= 1e9:
+			return fmt.Sprintf("%.4g s", v/1e9)
+		case a >= 1e6:
+			return fmt.Sprintf("%.4g ms", v/1e6)
+		case a >= 1e3:
+			return fmt.Sprintf("%.4g µs", v/1e3)
+		}
+		return fmt.Sprintf("%.4g ns", v)
+	case "bytes":
+		for _, u := range []struct {
+			div  float64
+			name string
+		}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+			if a >= u.div {
+				return fmt.Sprintf("%.4g %s", v/u.div, u.name)
+			}
+		}
+		return fmt.Sprintf("%.0f B", v)
+	case "bps":
+		return fmt.Sprintf("%.4g GB/s", v/1e9)
+	case "pct":
+		return fmt.Sprintf("%.4g%%", v)
+	case "count", "":
+		return fmt.Sprintf("%.6g", v)
+	}
+	return fmt.Sprintf("%.6g %s", v, unit)
+}
 
 func verdictWords(v compare.Verdict) string {
 	switch v {
