@@ -37,6 +37,10 @@ var phaseOrder = []string{PhaseMixed, PhasePrefill, PhaseDecode}
 // execute_context_<reqs>(<tokens>)_generation_<reqs>(<tokens>).
 var vllmStep = regexp.MustCompile(`^execute_context_(\d+)\((\d+)\)_generation_(\d+)\((\d+)\)$`)
 
+// vllmOldStep matches older vLLM releases' step name
+// execute_new_<new requests>_cached_<cached requests>.
+var vllmOldStep = regexp.MustCompile(`^execute_new_(\d+)_cached_(\d+)$`)
+
 var (
 	defaultPrefill = regexp.MustCompile(`(?i)prefill`)
 	defaultDecode  = regexp.MustCompile(`(?i)decode`)
@@ -88,11 +92,18 @@ func (p *phaser) phase(name string) string {
 }
 
 // defaultPhase applies the built-in rules: vLLM step names by their request
-// counts, else plain "prefill"/"decode" in the name.
+// counts (context requests are prefill, generation requests decode; older
+// releases say new and cached), else plain "prefill"/"decode" in the name.
 func defaultPhase(name string) string {
-	if m := vllmStep.FindStringSubmatch(name); m != nil {
-		ctx, _ := strconv.Atoi(m[1])
-		gen, _ := strconv.Atoi(m[3])
+	m := vllmStep.FindStringSubmatch(name)
+	if m != nil {
+		m = []string{m[1], m[3]}
+	} else if m = vllmOldStep.FindStringSubmatch(name); m != nil {
+		m = m[1:]
+	}
+	if m != nil {
+		ctx, _ := strconv.Atoi(m[0])
+		gen, _ := strconv.Atoi(m[1])
 		switch {
 		case ctx > 0 && gen > 0:
 			return PhaseMixed

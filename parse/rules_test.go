@@ -14,6 +14,9 @@ func TestDefaultPhase(t *testing.T) {
 		{"execute_context_0(0)_generation_0(0)", ""},
 		{"execute_context_1(x)_generation_0(0)", ""}, // not vLLM's shape, no keyword
 		{"gpu_model_runner: forward", ""},
+		{"execute_new_8_cached_0", PhasePrefill},
+		{"execute_new_0_cached_8", PhaseDecode},
+		{"execute_new_2_cached_6", PhaseMixed},
 	}
 	p, err := newPhaser(nil)
 	if err != nil {
