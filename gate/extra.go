@@ -181,3 +181,21 @@ func parseUserMetrics(data []byte, src string) ([]parse.ExtraMetric, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// ExtraFlag is a repeatable --extra FILE flag: fs.Var(&extras, "extra",
+// ExtraFlagUsage), then AttachExtra(s, extras...).
+type ExtraFlag []string
+
+// ExtraFlagUsage is the help text of --extra.
+const ExtraFlagUsage = "add metrics from `FILE` to the summary (repeatable): a vLLM bench result JSON, a /metrics scrape, a vLLM log, or gate's {\"metrics\": [...]} JSON"
+
+func (f *ExtraFlag) String() string { return strings.Join(*f, ",") }
+
+// Set appends one file.
+func (f *ExtraFlag) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty file name")
+	}
+	*f = append(*f, v)
+	return nil
+}

@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"compress/gzip"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -163,4 +164,19 @@ func countFrom(s *parse.Summary, src string) int {
 		}
 	}
 	return n
+}
+
+func TestExtraFlag(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var extras ExtraFlag
+	fs.Var(&extras, "extra", ExtraFlagUsage)
+	if err := fs.Parse([]string{"--extra", "a.json", "--extra", "b.prom"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual([]string(extras), []string{"a.json", "b.prom"}) {
+		t.Errorf("%v", extras)
+	}
+	if err := fs.Parse([]string{"--extra", ""}); err == nil {
+		t.Errorf("empty file name accepted")
+	}
 }
