@@ -39,6 +39,19 @@ func clip(s string, n int) string {
 	return s[:i] + "…"
 }
 
+// clipMiddle shortens s to at most n runes by cutting out its middle, so
+// that names which differ only at the end (template arguments, variants)
+// stay distinct.
+func clipMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) * 2 / 3
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 // oneLine replaces line breaks, tabs and other control characters with
 // spaces and invalid UTF-8 with U+FFFD, so that s stays on one line.
 func oneLine(s string) string {

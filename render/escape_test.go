@@ -323,3 +323,24 @@ func TestForgedResult(t *testing.T) {
 		}
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdefghij", 5, "abcd…"},
+		{"µµµµµµ", 4, "µµµ…"},
+	} {
+		if got := clip(c.s, c.n); got != c.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
+	}
+	a := clipMiddle("void cutlass::Kernel<"+strings.Repeat("x", 200)+">_variant_00001", 60)
+	b := clipMiddle("void cutlass::Kernel<"+strings.Repeat("x", 200)+">_variant_00002", 60)
+	if a == b || len([]rune(a)) != 60 || !strings.HasPrefix(a, "void cutlass") || !strings.HasSuffix(a, "00001") {
+		t.Errorf("clipMiddle lost what tells names apart: %q, %q", a, b)
+	}
+}

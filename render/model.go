@@ -25,10 +25,11 @@ type span struct {
 type line []span
 
 // plain is gate's own text; text untrusted text; name an untrusted name
-// (kernel, step, metric), clipped to maxName runes; bold gate's own emphasis.
+// (kernel, step, metric), clipped in the middle to maxName runes; bold
+// gate's own emphasis.
 func plain(s string) span { return span{lit, s} }
 func text(s string) span  { return span{txt, s} }
-func name(s string) span  { return span{code, clip(s, maxName)} }
+func name(s string) span  { return span{code, clipMiddle(s, maxName)} }
 func bold(s string) span  { return span{strong, s} }
 
 // cell is a table cell of untrusted (or formatted) text, clipped so that no

@@ -38,12 +38,19 @@ func Text(w io.Writer, r *compare.Result, opts Options) error {
 	return nil
 }
 
+// maxTermName is the most runes of a name in a terminal report.
+const maxTermName = 72
+
 func textLine(l line) string {
 	var b strings.Builder
 	for _, s := range l {
-		if s.kind == lit || s.kind == strong {
+		switch s.kind {
+		case lit, strong:
 			b.WriteString(s.s)
-		} else {
+		case code:
+			// Terminals are narrower than a browser.
+			b.WriteString(termText(clipMiddle(s.s, maxTermName)))
+		default:
 			b.WriteString(termText(s.s))
 		}
 	}
