@@ -119,13 +119,17 @@ type commentOutcome struct {
 	ID     int64
 }
 
-// findSticky returns gate's comment for marker among comments. When several
-// match (a token change, a copy by hand), bot-authored ones win, then the
+// findSticky returns gate's comment for marker among comments: one that
+// starts with the marker line and was written by a bot (GITHUB_TOKEN comments
+// are github-actions[bot]'s) or carries gate's digest line (a personal token).
+// A person quoting the marker is never taken for gate, so gate never
+// overwrites someone else's words. When several match, bots win, then the
 // oldest.
 func findSticky(comments []issueComment, marker string) (issueComment, bool) {
 	var found []issueComment
 	for _, c := range comments {
-		if hasMarker(c.Body, marker) {
+		first, _, _ := strings.Cut(c.Body, "\n")
+		if strings.TrimSpace(first) == marker && (c.Bot || commentDigest(c.Body) != "") {
 			found = append(found, c)
 		}
 	}

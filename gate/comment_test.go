@@ -39,6 +39,8 @@ func TestUpsertComment(t *testing.T) {
 		{"marker inline is not gate's", commentAlways, []issueComment{{ID: 3, Body: "see " + marker}}, body(failed, "fail 2"), "created", []string{"create #7"}},
 		{"other config id is not ours", commentAlways, []issueComment{{ID: 4, Body: render.Marker("prefill") + "\nx", Bot: true}}, body(failed, "fail 2"), "created", []string{"create #7"}},
 		{"bot copy wins over a human's", commentAlways, []issueComment{{ID: 5, Body: marker + "\nquoted"}, {ID: 6, Body: marker + "\nold", Bot: true}}, body(failed, "fail 2"), "updated", []string{"edit 6"}},
+		{"a person's copy of the marker is left alone", commentAlways, []issueComment{{ID: 7, Body: marker + "\nmy notes"}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"a personal token's comment carries the digest", commentAlways, []issueComment{{ID: 8, Body: body(failed, "fail 2")}}, body(fixed, "pass 1"), "updated", []string{"edit 8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
