@@ -112,7 +112,12 @@ func TestLoadBadInputs(t *testing.T) {
 		os.WriteFile(p, data, 0o644)
 		return p
 	}
+	gz, err := os.ReadFile(fixturePath("nsys/probe.sqlite.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ path, want string }{
+		{write("half.sqlite.gz", gz[:len(gz)/2]), "unexpected EOF"},
 		{write("junk.sqlite", []byte("hello")), "not an SQLite database"},
 		{write("junk.sqlite.gz", []byte{0x1f, 0x8b, 0, 1, 2}), "gzip"},
 		{write("bad.json", []byte(`{"schema": "other/v9"}`)), "schema"},
