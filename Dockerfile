@@ -27,10 +27,12 @@ RUN CGO_CFLAGS=-Wno-deprecated-declarations go build -trimpath \
 FROM ${CUDA_IMAGE}
 # The CUDA base images come with NVIDIA's CUDA apt repository configured.
 # cuda-nsight-systems-<major>-<minor> installs the Nsight Systems release that
-# matches the CUDA version; override for another one.
+# matches the CUDA version; override for another one. libdw1 and libcap2-bin
+# are libraries nsys loads that the slim base image lacks.
 ARG NSYS_PACKAGE=cuda-nsight-systems-13-0
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${NSYS_PACKAGE} ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ${NSYS_PACKAGE} libdw1 libcap2-bin ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && if ! command -v nsys >/dev/null; then \
       ln -s "$(ls -d /opt/nvidia/nsight-systems/*/bin/nsys | sort -V | tail -n 1)" /usr/local/bin/nsys; \
