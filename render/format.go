@@ -75,7 +75,13 @@ func fmtScaled(v, step float64, units []string) string {
 // fmtCount prints counts: integers with thousands separators, fractions
 // (per-step averages) with up to three significant digits.
 func fmtCount(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+	if s, bad := special(v); bad {
+		return s
+	}
+	if math.Abs(v) >= 1e15 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	if v == math.Trunc(v) {
 		return group(strconv.FormatInt(int64(v), 10))
 	}
 	if math.Abs(v) >= 100 {
@@ -112,6 +118,8 @@ func sig3(v float64) string {
 	a := math.Abs(v)
 	var s string
 	switch {
+	case a >= 1e15:
+		return strconv.FormatFloat(v, 'g', 3, 64)
 	case a >= 100:
 		return group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
 	case a >= 10:
@@ -146,7 +154,9 @@ func fmtPct(p float64) string {
 		return s
 	}
 	s := strconv.FormatFloat(p, 'f', 1, 64)
-	if math.Abs(p) >= 1000 {
+	if math.Abs(p) >= 1e15 {
+		s = strconv.FormatFloat(p, 'g', 3, 64)
+	} else if math.Abs(p) >= 1000 {
 		s = group(strconv.FormatFloat(math.Round(p), 'f', 0, 64))
 	}
 	if s == "-0.0" {

@@ -31,6 +31,8 @@ func TestFmtValue(t *testing.T) {
 		{312.4, "count", "312"},
 		{10850, "tok/s", "10,850 tok/s"},
 		{math.NaN(), "ns", "n/a"},
+		{1e300, "count", "1e+300"},
+		{-2e18, "count", "-2e+18"},
 		{math.Inf(1), "bytes", "∞"},
 	} {
 		if got := fmtValue(c.v, c.unit); got != c.want {

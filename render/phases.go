@@ -27,10 +27,10 @@ func phaseSection(r *compare.Result) *section {
 			continue
 		}
 		s := segments(m.Name)
-		if len(s) < 3 {
-			s = append([]string{"phases"}, s...)
+		phase, rest := "", s[len(s)-1:]
+		if len(s) >= 3 {
+			phase, rest = s[1], s[2:]
 		}
-		phase, rest := s[1], s[2:]
 		k := rowKey{field: rest[0], label: fieldLabel(rest)}
 		if len(rest) > 1 {
 			k.stat = rest[1]

@@ -233,3 +233,30 @@ func TestFingerprintMarks(t *testing.T) {
 		t.Errorf("marked fields that do not decide comparability here: %v", marked)
 	}
 }
+
+// FuzzResult renders results with arbitrary metric names, groups, units
+// and values in every format: no input may make render panic or fail.
+func FuzzResult(f *testing.F) {
+	f.Add("phases.decode.span.p50", "phase", "ns", 1174108.0, 1440315.0)
+	f.Add("x", "phase", "count", 0.0, 1.0)
+	f.Add("components.attention.time", "component", "ns", 1.0, 2.0)
+	f.Add("memory.memcpy", "memory", "bps", 1e9, 2e9)
+	f.Add("bandwidth.k.gbps", "bandwidth", "bps", -1.0, 1e300)
+	f.Add("", "", "", 0.0, 0.0)
+	f.Fuzz(func(t *testing.T, name, group, unit string, base, head float64) {
+		r := regressDoubleAttn()
+		m := compare.Metric{Name: name, Group: group, Unit: unit, Base: base, Head: head, Delta: head - base,
+			HasBase: true, HasHead: true, Verdict: compare.Fail, CI: &compare.Interval{Lo: base, Hi: head}}
+		if base != 0 {
+			m.DeltaPct = (head - base) / base * 100
+		}
+		r.Metrics = append(r.Metrics, m, m)
+		r.Kernels.TopTime = append(r.Kernels.TopTime, compare.KernelChange{Base: name, Head: unit, BaseNs: int64(base), HeadNs: -1, BasePerStep: head})
+		for _, f := range formats[:3] {
+			var b bytes.Buffer
+			if err := f.write(&b, r); err != nil {
+				t.Fatalf("%s: %v", f.ext, err)
+			}
+		}
+	})
+}
