@@ -116,6 +116,10 @@ func TestNilResult(t *testing.T) {
 		if err := f.write(&b, nil); err == nil {
 			t.Errorf("%s: nil result: no error", f.ext)
 		}
+		b.Reset()
+		if err := f.write(&b, &compare.Result{}); err != nil || b.Len() == 0 {
+			t.Errorf("%s: empty result: %v, %d bytes", f.ext, err, b.Len())
+		}
 	}
 }
 
