@@ -261,6 +261,11 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 		return m
 	}
 
+	if m.Better == "" {
+		m.Note = "descriptive: no better direction, shown but not gated"
+		return m
+	}
+
 	var st *statResult
 	var notes []string
 	if m.Kind == Stat && len(b.samples) > 0 && len(h.samples) > 0 {

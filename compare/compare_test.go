@@ -229,6 +229,17 @@ func TestExtraMetrics(t *testing.T) {
 	}
 }
 
+func TestDescriptiveExtraMetricsAreNotGated(t *testing.T) {
+	b, h := summary(1, 2, 3, 4), summary(1, 2, 3, 4)
+	b.Extra = []parse.ExtraMetric{{Name: "vllm.kv_cache_usage_pct", Unit: "pct", Value: 40}}
+	h.Extra = []parse.ExtraMetric{{Name: "vllm.kv_cache_usage_pct", Unit: "pct", Value: 90}}
+	r := Compare(b, h, Options{})
+	m := metric(t, r, "extra."+Segment("vllm.kv_cache_usage_pct"))
+	if m.Verdict != Info || m.Better != "" || r.Verdict != Pass {
+		t.Errorf("%+v (verdict %s), want an informational metric and a pass", m, r.Verdict)
+	}
+}
+
 func TestLegacyBaselineComparesValues(t *testing.T) {
 	legacy := `{"prefill_decode": {"decode": {"count": 96, "p50_ms": 1.0, "mean_ms": 1.0}},
 		"cuda_graphs": {"coverage_pct": 93.4},

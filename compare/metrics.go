@@ -252,8 +252,10 @@ func flatten(s *parse.Summary) []entry {
 
 	for _, x := range s.Extra {
 		e := entry{name: "extra." + Segment(x.Name), group: "extra", unit: x.Unit, kind: Exact, better: x.Better, value: x.Value}
-		if e.better != "higher" {
-			e.better = "lower"
+		if e.better != "higher" && e.better != "lower" {
+			// Descriptive values (token totals, request counts, KV-cache
+			// use) have no better direction: shown, never gated.
+			e.better = ""
 		}
 		if e.unit == "" {
 			e.unit = "count"

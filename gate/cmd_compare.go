@@ -44,6 +44,9 @@ func (c *Command) runCompare(args []string) int {
 	format := fset.String("format", "markdown", "report format: markdown, json, html or text")
 	out := fset.String("o", "", "write the report to this file instead of stdout")
 	scope := fset.String("scope", "", "NVTX range that bounds the measured window of exports (default: the config's scope)")
+	var baseExtra, headExtra ExtraFlag
+	fset.Var(&baseExtra, "base-extra", "like --extra, for BASE")
+	fset.Var(&headExtra, "extra", "for HEAD: "+ExtraFlagUsage)
 	baseOptional := fset.Bool("base-optional", false, "a missing BASE file gives the no-baseline verdict instead of an input error")
 	fset.Usage = func() {
 		fmt.Fprint(fset.Output(), compareUsage)
@@ -92,6 +95,17 @@ func (c *Command) runCompare(args []string) int {
 	}
 	base, head, err := loadPair(basePath, headPath, popts, noBase)
 	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate compare: %v\n", oneLine(err))
+		return ExitError
+	}
+
+	if base != nil {
+		if err := AttachExtra(base, baseExtra...); err != nil {
+			fmt.Fprintf(c.Stderr, "gate compare: %v\n", oneLine(err))
+			return ExitError
+		}
+	}
+	if err := AttachExtra(head, headExtra...); err != nil {
 		fmt.Fprintf(c.Stderr, "gate compare: %v\n", oneLine(err))
 		return ExitError
 	}

@@ -25,7 +25,10 @@ GPU through NVML (name, driver, clocks, throttle reasons, other processes)
 and records it in the summary; throttled clocks or a shared GPU become
 warnings in the report. With --with-ncu a second run under Nsight Compute
 measures the DRAM traffic of the top kernels (the summary's bandwidth
-section).
+section). With --server COMMAND is a server (vLLM or anything speaking its
+OpenAI-compatible endpoints): gate waits for its health check, drives a
+fixed, seeded request load, scrapes /metrics and shuts it down, and the
+serving metrics join the summary.
 
 The workload's output streams through; gate's progress lines go to stderr
 and start with "gate:". A workload that exits non-zero is an error (exit 2)
@@ -52,6 +55,10 @@ func (c *Command) runProfile(args []string) int {
 	scope := fs.String("scope", "", "NVTX range that bounds the measured window (default: the config's scope); also limits ncu to it")
 	config := fs.String("config", "", "gate.yml with scope, phase patterns and component rules")
 	fs.StringVar(&o.GPU, "gpu", "", "GPU to fingerprint: index or UUID (default: first of CUDA_VISIBLE_DEVICES, else 0)")
+	var extras ExtraFlag
+	fs.Var(&extras, "extra", ExtraFlagUsage)
+	server := fs.Bool("server", false, "COMMAND is a server: profile it under a fixed request load (see the server-mode flags)")
+	so := ServerFlags(fs)
 	preflightOnly := fs.Bool("preflight-only", false, "print the NVML fingerprint and preflight warnings as JSON, run nothing")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), profileUsage)
@@ -87,10 +94,17 @@ func (c *Command) runProfile(args []string) int {
 	o.NCUArgs = strings.Fields(*ncuArgs)
 	o.Stdout, o.Stderr, o.Progress = c.Stdout, c.Stderr, c.Stderr
 	o.Getenv = c.Getenv
+	o.Extra = extras
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := Profile(ctx, o)
+	var s *parse.Summary
+	if *server {
+		so.Command = o.Command
+		s, err = ProfileServer(ctx, o, *so)
+	} else {
+		s, err = Profile(ctx, o)
+	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate profile: %v\n", oneLine(err))
 		return ExitError

@@ -34,6 +34,9 @@ type ProfileOptions struct {
 	NsysArgs  []string
 	NsysExtra []string
 	Parse     parse.Options
+	// Extra are files of metrics from outside the profile (vLLM bench
+	// results, /metrics scrapes, logs, gate's metrics JSON) for Summary.Extra.
+	Extra []string
 
 	// WithNCU adds a second, targeted Nsight Compute run over the NCUTop
 	// kernels with the most GPU time, filling Summary.Bandwidth.
@@ -123,6 +126,9 @@ func Profile(ctx context.Context, o ProfileOptions) (*parse.Summary, error) {
 			o.progress("Nsight Compute pass failed, summary has no bandwidth section: %v", err)
 			s.Warnings = append(s.Warnings, parse.Warning{Code: "ncu_failed", Message: oneLine(err).Error()})
 		}
+	}
+	if err := AttachExtra(s, o.Extra...); err != nil {
+		return nil, err
 	}
 	if s.Source.GateVersion == "" {
 		s.Source.GateVersion = version()

@@ -88,6 +88,9 @@ func ProfileServer(ctx context.Context, o ProfileOptions, so ServerOptions) (*pa
 	if s.Source.GateVersion == "" {
 		s.Source.GateVersion = version()
 	}
+	if err := AttachExtra(s, o.Extra...); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := WriteSummaryJSON(&buf, s); err != nil {
 		return nil, err
