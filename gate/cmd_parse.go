@@ -13,7 +13,7 @@ import (
 	"github.com/nsys-gate/gate/render"
 )
 
-const parseUsage = `usage: gate parse PROFILE [-o summary.json] [--scope RANGE] [--config gate.yml] [--format json|table]
+const parseUsage = `usage: gate parse PROFILE [-o summary.json] [--scope RANGE] [--config gate.yml] [--extra FILE]... [--format json|table]
 
 Summarise one profile: an Nsight Systems SQLite export (.sqlite), a gzipped
 one (.sqlite.gz), a report (.nsys-rep, exported with the nsys on the PATH)
@@ -30,6 +30,8 @@ func (c *Command) runParse(args []string) int {
 	scope := fs.String("scope", "", "NVTX range that bounds the measured window (default: the config's scope, else the whole capture)")
 	config := fs.String("config", "", "gate.yml with scope, phase patterns and component rules")
 	format := fs.String("format", "json", "output format: json (the summary) or table (for people)")
+	var extras ExtraFlag
+	fs.Var(&extras, "extra", ExtraFlagUsage)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), parseUsage)
 		fs.PrintDefaults()
@@ -63,6 +65,10 @@ func (c *Command) runParse(args []string) int {
 	}
 	s, err := LoadSummary(profiles[0], opts)
 	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate parse: %v\n", oneLine(err))
+		return ExitError
+	}
+	if err := AttachExtra(s, extras...); err != nil {
 		fmt.Fprintf(c.Stderr, "gate parse: %v\n", oneLine(err))
 		return ExitError
 	}

@@ -54,6 +54,17 @@ func TestParseCommand(t *testing.T) {
 		t.Errorf("config scope: exit %d stderr %q", code, errs)
 	}
 
+	// --extra adds user metrics; a missing file is an input error.
+	extra := filepath.Join(dir, "extra.json")
+	os.WriteFile(extra, []byte(`{"metrics": [{"name": "tokens_per_s", "value": 1234, "unit": "tok/s", "better": "higher"}]}`), 0o644)
+	code, out, errs = runGate("parse", probe, "--extra", extra)
+	if code != ExitOK || json.Unmarshal([]byte(out), &s) != nil || len(s.Extra) != 1 || s.Extra[0].Name != "tokens_per_s" {
+		t.Errorf("--extra: exit %d extra %+v stderr %q", code, s.Extra, errs)
+	}
+	if code, _, errs = runGate("parse", probe, "--extra", filepath.Join(dir, "none.json")); code != ExitError || strings.Count(errs, "\n") != 1 {
+		t.Errorf("--extra missing file: exit %d stderr %q", code, errs)
+	}
+
 	code, out, _ = runGate("parse", "--format", "table", probe)
 	for _, want := range []string{"probe.sqlite.gz", "decode", "CUDA graphs (node mode)", "Top 15", "memcpy DtoH"} {
 		if code != ExitOK || !strings.Contains(out, want) {

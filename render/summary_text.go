@@ -15,7 +15,8 @@ const summaryTopKernels = 15
 
 // SummaryText writes a Summary as plain-text tables for a person at a
 // terminal (`gate parse --format table`): source and GPU, GPU time, phases,
-// CUDA graphs, components, the top kernels, memory and warnings. Strings
+// CUDA graphs, components, the top kernels, memory, devices, extra metrics
+// and warnings. Strings
 // from the profile are stripped of control characters.
 func SummaryText(w io.Writer, s *parse.Summary) error {
 	ew := &errWriter{w: w}
@@ -155,6 +156,16 @@ func SummaryText(w io.Writer, s *parse.Summary) error {
 		fmt.Fprintln(tw, "device\tbusy\tkernels\tkernel time\tcommunication\t")
 		for _, d := range s.Devices {
 			fmt.Fprintf(tw, "%d\t%.1f%%\t%d\t%s\t%s\t\n", d.ID, d.BusyPct, d.Kernels, stNs(float64(d.KernelNs)), stNs(float64(d.CommNs)))
+		}
+		tw.Flush()
+	}
+
+	if len(s.Extra) > 0 {
+		fmt.Fprintln(ew, "\nExtra metrics")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "metric\tvalue\tunit\tbetter\tsamples\tsource")
+		for _, m := range s.Extra {
+			fmt.Fprintf(tw, "%s\t%.4g\t%s\t%s\t%d\t%s\n", stClean(m.Name), m.Value, stClean(m.Unit), stClean(m.Better), len(m.Samples), stClean(m.Source))
 		}
 		tw.Flush()
 	}

@@ -47,12 +47,16 @@ func TestSummaryTextUntrusted(t *testing.T) {
 		Source:   parse.Source{File: "a\x1b[31mred.sqlite", TraceMode: parse.TraceNode},
 		Kernels:  []parse.Kernel{{Name: "evil\nkernel\x07", Component: "other", Count: 1, TotalNs: 5}},
 		Warnings: []parse.Warning{{Code: "x", Message: "line1\nline2"}},
+		Extra:    []parse.ExtraMetric{{Name: "tok\x1b[2Js", Value: 1, Unit: "tok/s", Better: "higher", Source: "bench.json"}},
 	}
 	var buf bytes.Buffer
 	if err := SummaryText(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
+	if !strings.Contains(out, "Extra metrics") {
+		t.Errorf("no extra metrics section:\n%s", out)
+	}
 	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "evil\n") || strings.Contains(out, "line1\n") {
 		t.Errorf("control characters passed through:\n%q", out)
 	}
