@@ -139,3 +139,35 @@ func TestCopyDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIKinds(t *testing.T) {
+	for name, want := range map[string]string{
+		"cudaStreamSynchronize_v3020":  "sync",
+		"cudaDeviceSynchronize_v3020":  "sync",
+		"cudaEventSynchronize_v3020":   "sync",
+		"cudaMemcpy_v3020":             "sync",
+		"cuStreamSynchronize":          "sync",
+		"cudaMemcpyAsync_v3020":        "",
+		"cudaLaunchKernel_v7000":       "",
+		"cudaGraphLaunch_v10000":       "graph",
+		"cuGraphLaunch":                "graph",
+		"cuKernelGetName":              "nowork",
+		"cudaStreamIsCapturing_v10000": "nowork",
+		"cudaMalloc_v3020":             "nowork",
+		"cuLaunchKernelEx":             "",
+		"cudaMemsetAsync_v3020":        "",
+	} {
+		got := ""
+		switch {
+		case syncAPI.MatchString(name):
+			got = "sync"
+		case graphLaunchAPI.MatchString(name):
+			got = "graph"
+		case noWorkAPI.MatchString(name):
+			got = "nowork"
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
