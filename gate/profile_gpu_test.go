@@ -96,3 +96,41 @@ func TestGPUFixtureBandwidth(t *testing.T) {
 		t.Errorf("no kernel reaches 20%% of peak DRAM bandwidth (best %.1f%%): decode GEMMs should", best)
 	}
 }
+
+// gate profile --server on the H200 (testdata/gpu/server.sh): the PyTorch
+// stand-in with CUDA-graph decode (base) against the same server decoding
+// eagerly (head). The serving metrics are in both summaries and the
+// comparison fails on them and on the decode step the profile shows.
+func TestGPUFixtureServer(t *testing.T) {
+	base := loadGPUFixture(t, "gpu/server-base.summary.json.gz")
+	head := loadGPUFixture(t, "gpu/server-head.summary.json.gz")
+	for _, s := range []*parse.Summary{base, head} {
+		names := map[string]bool{}
+		for _, x := range s.Extra {
+			names[x.Name] = true
+		}
+		for _, want := range []string{"load.ttft.p50_ms", "load.itl.p50_ms", "load.output_throughput"} {
+			if !names[want] {
+				t.Errorf("%s: no serving metric %s", s.Source.File, want)
+			}
+		}
+		if d := s.Phases[parse.PhaseDecode]; d == nil || d.Steps == 0 {
+			t.Errorf("%s: no decode steps under load", s.Source.File)
+		}
+	}
+	if base.CUDAGraphs.CoverageCount < 50 || head.CUDAGraphs.CoverageCount != 0 {
+		t.Errorf("graph coverage %.1f%% -> %.1f%%, want graphs in base only", base.CUDAGraphs.CoverageCount, head.CUDAGraphs.CoverageCount)
+	}
+	var stdout, stderr bytes.Buffer
+	c := &Command{Stdout: &stdout, Stderr: &stderr}
+	code := c.Main([]string{"gate", "compare", "--format", "json",
+		fixturePath("gpu/server-base.summary.json.gz"), fixturePath("gpu/server-head.summary.json.gz")})
+	if code != ExitFail {
+		t.Fatalf("exit %d, want %d: %s", code, ExitFail, stderr.String())
+	}
+	for _, want := range []string{`"phases.decode.span.p50"`, `"group": "extra"`} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("result JSON lacks %s", want)
+		}
+	}
+}
