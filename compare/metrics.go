@@ -103,7 +103,7 @@ func flatten(s *parse.Summary) []entry {
 		n += 2 * len(pc.Components)
 	}
 	if s.Bandwidth != nil {
-		n += 2 * len(s.Bandwidth.Kernels)
+		n += 3 * len(s.Bandwidth.Kernels)
 	}
 	if s.Communication != nil {
 		n += 2 + len(s.Communication.Collectives)
@@ -230,6 +230,9 @@ func flatten(s *parse.Summary) []entry {
 			p := "bandwidth." + Segment(k.Name) + "."
 			add(entry{name: p + "gbps", group: "bandwidth", unit: "bps", kind: Exact, better: "higher", value: k.GBps * 1e9})
 			add(entry{name: p + "pct_peak", group: "bandwidth", unit: "pct", kind: Exact, better: "higher", value: k.PctPeak})
+			// DRAM bytes per launch: the same work moving more data (a wider
+			// KV cache, a lost fusion) shows here even when GB/s does not.
+			add(entry{name: p + "bytes", group: "bandwidth", unit: "bytes", kind: Exact, better: "lower", value: k.BytesRead + k.BytesWritten})
 		}
 	}
 
