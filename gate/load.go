@@ -27,8 +27,44 @@ import (
 //
 // The content decides, not the name, except for .nsys-rep. Errors are one
 // line naming path.
+//
+// A comma-separated list of files that are not themselves a file name is
+// one export per rank of a multi-process run (tensor parallelism): each is
+// loaded and the summaries are merged with parse.MergeRanks, devices
+// numbered by rank.
 func LoadSummary(path string, opts parse.Options) (*parse.Summary, error) {
+	if ranks := rankPaths(path); len(ranks) > 1 {
+		return loadRanks(ranks, opts)
+	}
 	return loadSummary(context.Background(), path, opts, defaultExporter())
+}
+
+// rankPaths splits "r0.sqlite,r1.sqlite" into its files, unless a file of
+// that very name exists.
+func rankPaths(path string) []string {
+	if !strings.Contains(path, ",") {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return strings.Split(path, ",")
+}
+
+func loadRanks(paths []string, opts parse.Options) (*parse.Summary, error) {
+	ranks := make([]*parse.Summary, len(paths))
+	for i, p := range paths {
+		s, err := loadSummary(context.Background(), p, opts, defaultExporter())
+		if err != nil {
+			return nil, err
+		}
+		ranks[i] = s
+	}
+	s, err := parse.MergeRanks(ranks)
+	if err != nil {
+		return nil, fmt.Errorf("merging ranks %s: %w", strings.Join(paths, ","), err)
+	}
+	return s, nil
 }
 
 func loadSummary(ctx context.Context, path string, opts parse.Options, nsys nsysExporter) (*parse.Summary, error) {

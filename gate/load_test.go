@@ -131,3 +131,26 @@ func TestLoadBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// Comma-separated exports are the ranks of one multi-process run: loaded
+// one by one and merged, one device per rank.
+func TestLoadRanks(t *testing.T) {
+	probe := fixturePath("nsys/probe.sqlite.gz")
+	one, err := LoadSummary(probe, parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := LoadSummary(probe+","+probe, parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.GPU.Devices != 2 || len(two.Devices) != 2 {
+		t.Errorf("merged: %d devices, %d device rows; want 2 and 2", two.GPU.Devices, len(two.Devices))
+	}
+	if len(two.Kernels) == 0 || two.Kernels[0].Count != 2*one.Kernels[0].Count {
+		t.Errorf("merged kernels do not add up the ranks' launches")
+	}
+	if _, err := LoadSummary(probe+","+fixturePath("nsys/missing.sqlite"), parse.Options{}); err == nil || !strings.Contains(err.Error(), "missing.sqlite") {
+		t.Errorf("a missing rank: error %v, want one naming the file", err)
+	}
+}
