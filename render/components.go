@@ -15,7 +15,7 @@ func componentSection(r *compare.Result, p plan) *section {
 	if len(ms) == 0 {
 		return nil
 	}
-	rows, rest := pivotMetrics(ms, 2)
+	rows, rest := pivotMetrics(ms, 2, "time", "share")
 	time := func(r *pivotRow) float64 {
 		if m := r.fields["time"]; m != nil {
 			return math.Max(finite(m.Base), finite(m.Head))

@@ -237,6 +237,7 @@ func tensorParallel() *compare.Result {
 		stat("communication.AllReduce.time", "communication", "ns", 31.2e6, 33.0e6, 4.9, 6.6, 1e-5, 96, compare.Pass, "warn 10%"),
 		exact("bandwidth."+compare.Segment(kv)+".gbps", "bandwidth", "bps", 1.92e12, 2.95e12, compare.Info, ""),
 		exact("bandwidth."+compare.Segment(kv)+".pct_peak", "bandwidth", "pct", 39.9, 61.3, compare.Info, ""),
+		exact("bandwidth."+compare.Segment(kv)+".bytes", "bandwidth", "bytes", 4.19e6, 8.39e6, compare.Warn, "warn 10%"),
 		exact("bandwidth.flash_fwd_splitkv_kernel.gbps", "bandwidth", "bps", 3.31e12, 3.52e12, compare.Info, ""),
 		exact("bandwidth.flash_fwd_splitkv_kernel.pct_peak", "bandwidth", "pct", 68.8, 73.1, compare.Info, ""),
 		{Name: "extra.ttft_p50", Group: "extra", Unit: "ms", Kind: compare.Exact, Better: "lower", Base: 41.2, Head: 44.0, Delta: 2.8, DeltaPct: 6.8, HasBase: true, HasHead: true, Threshold: "warn 5%", Verdict: compare.Warn},

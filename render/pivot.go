@@ -1,6 +1,8 @@
 package render
 
 import (
+	"slices"
+
 	"github.com/nsys-gate/gate/compare"
 )
 
@@ -17,13 +19,15 @@ type pivotRow struct {
 }
 
 // pivotMetrics groups metrics named "<group>.<k1>...<kn>.<field>" (n =
-// keyLen) by their key; metrics of another shape are returned in rest.
-// Rows keep the order in which their keys first appear.
-func pivotMetrics(ms []*compare.Metric, keyLen int) (rows []*pivotRow, rest []*compare.Metric) {
+// keyLen) by their key, for the fields the table has columns for; metrics
+// of another shape or field are returned in rest, to be listed plainly, so
+// that a metric compare adds later is never dropped from a report. Rows keep
+// the order in which their keys first appear.
+func pivotMetrics(ms []*compare.Metric, keyLen int, fields ...string) (rows []*pivotRow, rest []*compare.Metric) {
 	byKey := map[string]*pivotRow{}
 	for _, m := range ms {
 		s := segments(m.Name)
-		if len(s) != keyLen+2 {
+		if len(s) != keyLen+2 || !slices.Contains(fields, s[len(s)-1]) {
 			rest = append(rest, m)
 			continue
 		}

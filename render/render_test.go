@@ -202,14 +202,14 @@ func TestOtherSections(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"⚠️ **gate: warn** — 3 warnings, 6 passed, 4 not gated",
+		"⚠️ **gate: warn** — 4 warnings, 6 passed, 4 not gated",
 		"### Serving metrics",
 		"| `extra.ttft_p50` | 41.2 ms → 44 ms | +6.8% | ⚠️ warn |",
 		"| `extra.output_throughput` | 10,850 tok/s → 10,420 tok/s | -4.0% | ✅ pass |",
 		"### Devices and communication",
 		"| `communication.exposed_pct` | 8.1% → 11.9% | +3.8 pp | ⚠️ warn |",
-		"| Kernel (Nsight Compute) | DRAM rate (base → head) |",
-		"| 1.92 TB/s → 2.95 TB/s | +53.6% | 39.9% → 61.3% |",
+		"| Kernel (Nsight Compute) | DRAM bytes/launch (base → head) |",
+		"| 4.19 MB → 8.39 MB | **+100.2%** ⚠️ | 1.92 TB/s → 2.95 TB/s | +53.6% | 39.9% → 61.3% | ⚠️ warn |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

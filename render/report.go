@@ -303,7 +303,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 	}
 	var rest []*compare.Metric
 	if len(mem) > 0 {
-		rows, other := pivotMetrics(mem, 2)
+		rows, other := pivotMetrics(mem, 2, "count", "bytes", "gbps")
 		rest = append(rest, other...)
 		sort.SliceStable(rows, func(i, j int) bool {
 			a, b := rows[i], rows[j]
@@ -332,7 +332,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 		s.blocks = append(s.blocks, t)
 	}
 	if len(bw) > 0 {
-		rows, other := pivotMetrics(bw, 1)
+		rows, other := pivotMetrics(bw, 1, "gbps", "pct_peak", "bytes")
 		rest = append(rest, other...)
 		sort.SliceStable(rows, func(i, j int) bool {
 			a, b := rows[i], rows[j]
@@ -341,8 +341,8 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 			}
 			return headOf(a.fields["gbps"]) > headOf(b.fields["gbps"])
 		})
-		t := table{head: []string{"Kernel (Nsight Compute)", "DRAM rate (base → head)", "Δ", "% of peak", "Verdict"},
-			right: []bool{false, true, true, true, false}}
+		t := table{head: []string{"Kernel (Nsight Compute)", "DRAM bytes/launch (base → head)", "Δ bytes", "DRAM rate (base → head)", "Δ rate", "% of peak", "Verdict"},
+			right: []bool{false, true, true, true, true, true, false}}
 		for i, row := range rows {
 			if i == p.tableRows {
 				t.more = len(rows) - i
@@ -352,7 +352,8 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 			if pct == "" {
 				pct = ofPeak(row.fields["gbps"], peakB, peakH)
 			}
-			t.rows = append(t.rows, []line{{name(row.parts[0])}, cell(row.change("gbps")), row.delta("gbps"), cell(pct), row.verdict("gbps", "pct_peak")})
+			t.rows = append(t.rows, []line{{name(row.parts[0])}, cell(row.change("bytes")), row.delta("bytes"),
+				cell(row.change("gbps")), row.delta("gbps"), cell(pct), row.verdict("bytes", "gbps", "pct_peak")})
 		}
 		s.blocks = append(s.blocks, t)
 	}
