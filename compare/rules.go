@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -31,6 +32,28 @@ func Segment(s string) string {
 		default:
 			b.WriteByte(c)
 		}
+	}
+	return b.String()
+}
+
+// DisplayName is a metric name for people: the %XX escapes of Segment are
+// decoded (extra.load%2Ettft%2Ep50_ms reads extra.load.ttft.p50_ms), except
+// spaces and control bytes, which stay escaped. Rules still match the
+// escaped name.
+func DisplayName(name string) string {
+	if !strings.Contains(name, "%") {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '%' && i+2 < len(name) {
+			if v, err := strconv.ParseUint(name[i+1:i+3], 16, 8); err == nil && v > ' ' && v != 0x7f {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(name[i])
 	}
 	return b.String()
 }

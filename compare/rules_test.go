@@ -246,3 +246,17 @@ func TestMatchManyDoubleStars(t *testing.T) {
 		t.Error("did not match")
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"extra." + Segment("load.ttft.p50_ms"), "extra.load.ttft.p50_ms"},
+		{"kernels." + Segment("void gemm<128, 64>(float*)") + ".total", "kernels.void%20gemm<128,%2064>(float*).total"},
+		{"kernels." + Segment("100%.") + ".count", "kernels.100%..count"},
+		{"phases.decode.span.p50", "phases.decode.span.p50"},
+		{"bad%ZZ%4", "bad%ZZ%4"},
+	} {
+		if got := DisplayName(tc.in); got != tc.want {
+			t.Errorf("DisplayName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func verdictLine(r *compare.Result) line {
 		l = append(l, plain(plural(c.Fail, "regression", "regressions")))
 		if m := headline(r.Metrics); m != nil {
 			// Name the regression to read first, never an average.
-			l = append(l, plain(" ("), name(m.Name), plain(" "), text(fmtDelta(*m)), plain(")"))
+			l = append(l, plain(" ("), name(compare.DisplayName(m.Name)), plain(" "), text(fmtDelta(*m)), plain(")"))
 		}
 		l = append(l, plain(", "))
 	}
@@ -225,7 +225,7 @@ func regressionSection(r *compare.Result, p plan) *section {
 		if m.Note != "" {
 			v = append(v, plain(" — "), text(clip(m.Note, 200)))
 		}
-		t.rows = append(t.rows, []line{{name(m.Name)}, cell(b), cell(h), line{bold(fmtDelta(*m))}, cell(fmtCI(*m)), cell(m.Threshold), v})
+		t.rows = append(t.rows, []line{{name(compare.DisplayName(m.Name))}, cell(b), cell(h), line{bold(fmtDelta(*m))}, cell(fmtCI(*m)), cell(m.Threshold), v})
 	}
 	return &section{key: "regressions", title: title, blocks: []block{t}}
 }
@@ -263,7 +263,7 @@ func metricSection(key, title string, ms []*compare.Metric, p plan, extra *colum
 			t.more = len(ms) - i
 			break
 		}
-		row := []line{{name(m.Name)}, cell(fmtChange(*m)), cell(fmtDelta(*m))}
+		row := []line{{name(compare.DisplayName(m.Name))}, cell(fmtChange(*m)), cell(fmtDelta(*m))}
 		if extra != nil {
 			row = append(row, cell(extra.value(m)))
 		}
