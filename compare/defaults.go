@@ -58,6 +58,8 @@ var defaultRules = []Rule{
 	{Metric: "communication.exposed_pct", Kind: Exact, Warn: "2pp", Fail: "5pp"},
 	{Metric: "communication.exposed.p50", Kind: Stat, Warn: "5%", Fail: "10%", Floor: "2us"},
 	{Metric: "communication.*.time", Kind: Exact, Warn: "10%", Fail: "25%", Floor: "10us"},
+	{Metric: "communication.*.count", Kind: Exact, Warn: "0", Fail: "1%"},
+	{Metric: "communication.imbalance", Kind: Exact, Warn: "5pp", Fail: "10pp"},
 	// User metrics from outside the profile.
 	{Metric: "extra.*", Warn: "5%", Fail: "10%"},
 }

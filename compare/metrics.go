@@ -106,7 +106,7 @@ func flatten(s *parse.Summary) []entry {
 		n += 3 * len(s.Bandwidth.Kernels)
 	}
 	if s.Communication != nil {
-		n += 2 + len(s.Communication.Collectives)
+		n += 3 + 2*len(s.Communication.Collectives)
 	}
 	out := make([]entry, 0, n)
 	add := func(e entry) {
@@ -242,6 +242,9 @@ func flatten(s *parse.Summary) []entry {
 
 	if c := s.Communication; c != nil {
 		add(entry{name: "communication.exposed_pct", group: "communication", unit: "pct", kind: Exact, better: "lower", value: c.ExposedPct})
+		if len(s.Devices) > 1 {
+			add(entry{name: "communication.imbalance", group: "communication", unit: "pct", kind: Exact, better: "lower", value: c.Imbalance * 100})
+		}
 		if len(c.ExposedSamples) > 0 {
 			e := entry{name: "communication.exposed.p50", group: "communication", unit: "ns", kind: Stat, better: "lower", sampled: true}
 			e.samples = append([]float64(nil), c.ExposedSamples...)
@@ -250,6 +253,9 @@ func flatten(s *parse.Summary) []entry {
 		}
 		for _, col := range c.Collectives {
 			add(entry{name: "communication." + Segment(col.Name) + ".time", group: "communication", unit: "ns", kind: Exact, better: "lower", value: float64(col.TimeNs)})
+			// The number of collectives is structural: an extra all-reduce
+			// per layer shows here without any timing noise.
+			add(entry{name: "communication." + Segment(col.Name) + ".count", group: "communication", unit: "count", kind: Exact, better: "lower", value: float64(col.Count)})
 		}
 	}
 

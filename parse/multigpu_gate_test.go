@@ -51,6 +51,7 @@ func TestGateFailsOnExtraAllReduce(t *testing.T) {
 	}
 	for _, name := range []string{
 		"communication.AllReduce.time",
+		"communication.AllReduce.count",
 		"communication.exposed.p50",
 		"phases.decode.kernels",
 	} {
