@@ -124,7 +124,7 @@ func stepSamples(s *Summary) []Step {
 		return ph.Samples
 	}
 	var out []Step
-	for _, name := range keysSorted(s.Phases) {
+	for _, name := range sortedKeys(s.Phases) {
 		out = append(out, s.Phases[name].Samples...)
 	}
 	return out

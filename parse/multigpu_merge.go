@@ -183,7 +183,7 @@ func mergePhases(m *Summary, ranks []*Summary, devMap []map[int]int) {
 			names[name] = true
 		}
 	}
-	for _, name := range keysSorted(names) {
+	for _, name := range sortedKeys(names) {
 		n := -1
 		var counts []string
 		for i, r := range ranks {
@@ -309,10 +309,9 @@ func mergeKernels(ranks []*Summary) []Kernel {
 	return out
 }
 
-// mergeComponents sums component time per phase, phases in the order the
-// ranks list them, components most time first.
+// mergeComponents sums component time per phase; componentList orders and
+// shares them as the parser does for one export.
 func mergeComponents(ranks []*Summary) []PhaseComponents {
-	var phases []string
 	byPhase := map[string]map[string]*ComponentTime{}
 	for _, r := range ranks {
 		for _, pc := range r.Components {
@@ -320,7 +319,6 @@ func mergeComponents(ranks []*Summary) []PhaseComponents {
 			if comps == nil {
 				comps = map[string]*ComponentTime{}
 				byPhase[pc.Phase] = comps
-				phases = append(phases, pc.Phase)
 			}
 			for _, c := range pc.Components {
 				acc := comps[c.Name]
@@ -333,22 +331,7 @@ func mergeComponents(ranks []*Summary) []PhaseComponents {
 			}
 		}
 	}
-	out := []PhaseComponents{}
-	for _, ph := range phases {
-		var total int64
-		var comps []ComponentTime
-		for _, name := range keysSorted(byPhase[ph]) {
-			c := byPhase[ph][name]
-			total += c.TimeNs
-			comps = append(comps, *c)
-		}
-		for i := range comps {
-			comps[i].Share = ratio(float64(comps[i].TimeNs), float64(total))
-		}
-		sort.SliceStable(comps, func(i, j int) bool { return comps[i].TimeNs > comps[j].TimeNs })
-		out = append(out, PhaseComponents{Phase: ph, Components: comps})
-	}
-	return out
+	return componentList(byPhase)
 }
 
 // mergeGraphs sums CUDA-graph counts and recomputes coverage as the parser
@@ -470,7 +453,7 @@ func mergeCommunication(m *Summary, ranks []*Summary) *Communication {
 		kernelNs += k.TotalNs
 	}
 	c.Collectives = []Collective{}
-	for _, name := range keysSorted(byName) {
+	for _, name := range sortedKeys(byName) {
 		k := *byName[name]
 		k.Share = ratio(float64(k.TimeNs), float64(kernelNs))
 		c.TimeNs += k.TimeNs
@@ -506,14 +489,4 @@ func mergeExtra(ranks []*Summary) []ExtraMetric {
 		}
 	}
 	return out
-}
-
-// keysSorted returns the keys of m in order.
-func keysSorted[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

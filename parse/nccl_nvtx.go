@@ -96,7 +96,7 @@ func resolveGeneric(ctx context.Context, db *sql.DB, c *Communication, kernelNs,
 	}
 
 	generic := &c.Collectives[gi]
-	for _, name := range keysSorted(moved) {
+	for _, name := range sortedKeys(moved) {
 		m := moved[name]
 		// The window filter here and the parser's scope may differ at the
 		// edges: never move more than the Generic collective holds.
