@@ -127,22 +127,29 @@ func Profile(ctx context.Context, o ProfileOptions) (*parse.Summary, error) {
 			s.Warnings = append(s.Warnings, parse.Warning{Code: "ncu_failed", Message: oneLine(err).Error()})
 		}
 	}
-	if err := AttachExtra(s, o.Extra...); err != nil {
+	out, err := finishSummary(s, dir, o.Extra)
+	if err != nil {
 		return nil, err
+	}
+	o.progress("wrote %s", out)
+	return s, nil
+}
+
+// finishSummary adds the extra metrics files and gate's version to a fresh
+// profile's summary and writes it to dir/summary.json, whose path it returns.
+func finishSummary(s *parse.Summary, dir string, extra []string) (string, error) {
+	if err := AttachExtra(s, extra...); err != nil {
+		return "", err
 	}
 	if s.Source.GateVersion == "" {
 		s.Source.GateVersion = version()
 	}
 	var buf bytes.Buffer
 	if err := WriteSummaryJSON(&buf, s); err != nil {
-		return nil, err
+		return "", err
 	}
 	out := filepath.Join(dir, "summary.json")
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-		return nil, err
-	}
-	o.progress("wrote %s", out)
-	return s, nil
+	return out, os.WriteFile(out, buf.Bytes(), 0o644)
 }
 
 func (o *ProfileOptions) defaults() {

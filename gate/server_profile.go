@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -85,18 +84,8 @@ func ProfileServer(ctx context.Context, o ProfileOptions, so ServerOptions) (*pa
 		return nil, err
 	}
 	res.Attach(s)
-	if s.Source.GateVersion == "" {
-		s.Source.GateVersion = version()
-	}
-	if err := AttachExtra(s, o.Extra...); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := WriteSummaryJSON(&buf, s); err != nil {
-		return nil, err
-	}
-	out := filepath.Join(dir, "summary.json")
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+	out, err := finishSummary(s, dir, o.Extra)
+	if err != nil {
 		return nil, err
 	}
 	progress("wrote %s", out)
