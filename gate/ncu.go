@@ -78,10 +78,15 @@ func kernelRegex(names []string) string {
 
 // ncuArgs builds the targeted Nsight Compute run: only the named kernels
 // (ncu matches --kernel-name against the base function name, which is nsys's
-// shortName), at most count launches after skipping skip, inside the scope
-// range when there is one; clocks and caches left alone so the bandwidth is
-// what the workload sees; the raw CSV page written to logFile, away from the
-// workload's own stdout.
+// shortName), count launches of each launch configuration after skipping
+// skip of it, inside the scope range when there is one; clocks and caches
+// left alone so the bandwidth is what the workload sees; the raw CSV page
+// written to logFile, away from the workload's own stdout.
+//
+// The filters apply per launch configuration (--filter-mode
+// per-launch-config): with one global count the first launches, all in
+// prefill, used it up before the decode-only kernels (the decode attention
+// kernel on the H200) ever ran.
 func ncuArgs(kernels []string, skip, count int, scope, logFile string, extra []string) []string {
 	args := []string{
 		"--csv", "--page", "raw",
@@ -89,6 +94,7 @@ func ncuArgs(kernels []string, skip, count int, scope, logFile string, extra []s
 		"--kernel-name", "regex:" + kernelRegex(kernels),
 		"--launch-skip", strconv.Itoa(skip),
 		"--launch-count", strconv.Itoa(count),
+		"--filter-mode", "per-launch-config",
 		"--metrics", strings.Join(ncu.Metrics, ","),
 	}
 	if scope != "" {
@@ -112,7 +118,7 @@ func profileNCU(ctx context.Context, o *ProfileOptions, s *parse.Summary) error 
 	}
 	count := o.NCULaunches
 	if count <= 0 {
-		count = 10 * len(kernels)
+		count = 3
 	}
 	logFile := filepath.Join(o.Dir, "ncu.csv")
 	argv := append(ncuArgs(kernels, o.NCUSkip, count, o.Parse.Scope, logFile, o.NCUArgs), o.Command...)

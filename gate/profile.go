@@ -44,7 +44,7 @@ type ProfileOptions struct {
 	NCU         string   // ncu to run; empty: PATH, then /opt/nvidia/nsight-compute
 	NCUTop      int      // kernels to measure (default 5)
 	NCUSkip     int      // matching launches to skip first (warm-up)
-	NCULaunches int      // launches to measure in all (default 10 per kernel)
+	NCULaunches int      // launches to measure per launch configuration (default 3)
 	NCUArgs     []string // extra ncu flags
 
 	// NVML is read before the workload starts; nil means the system's. GPU

@@ -288,7 +288,7 @@ func TestProfileWithNCU(t *testing.T) {
 	for _, want := range []string{
 		"--csv --page raw --clock-control none --cache-control none",
 		"--kernel-name regex:(^|[: ])(" + strings.Join(top, "|") + ")([<(]|$)",
-		"--launch-skip 2 --launch-count 30",
+		"--launch-skip 2 --launch-count 3 --filter-mode per-launch-config",
 		"--metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed",
 		"--nvtx --nvtx-include benchmark/",
 		"--log-file " + filepath.Join(f.out, "ncu.csv") + " sh -c echo run",

@@ -116,7 +116,7 @@ if ! grep -q '"bandwidth"' "$WORK/ncu/summary.json" 2>/dev/null; then
 	# The NVTX filter may have matched nothing: measure without it, skipping
 	# the warm-up launches instead.
 	log "no bandwidth section with --scope: retrying ncu without the NVTX filter"
-	step ncu_noscope 150 "$GATE" profile --out "$WORK/ncu" --nsys "$NSYS" --ncu "$NCU" --with-ncu --ncu-top 5 --ncu-skip 100 -- "$PY" "$WORKLOAD"
+	step ncu_noscope 150 "$GATE" profile --out "$WORK/ncu" --nsys "$NSYS" --ncu "$NCU" --with-ncu --ncu-top 5 --ncu-skip 2 -- "$PY" "$WORKLOAD"
 fi
 cp "$WORK/ncu/summary.json" "$OUT/ncu.summary.json" 2>>"$LOG"
 
