@@ -285,7 +285,7 @@ func (r *actionRun) annotate(res *compare.Result) {
 
 // metricLine is one metric for an annotation.
 func metricLine(m compare.Metric) string {
-	s := fmt.Sprintf("%s: %s -> %s", m.Name, fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit))
+	s := fmt.Sprintf("%s: %s -> %s", compare.DisplayName(m.Name), fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit))
 	if m.Base != 0 {
 		s += fmt.Sprintf(" (%+.1f%%)", m.DeltaPct)
 	}
