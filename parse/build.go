@@ -201,11 +201,20 @@ func (p *profile) direction(kind int32) string {
 // first to last in-scope GPU op.
 func (p *profile) window() (lo, hi int64) {
 	if p.scope >= 0 {
-		r := &p.ranges[p.scope]
-		if r.spanStart >= 0 {
-			return r.spanStart, r.spanEnd
+		// The union of the processes' scope ranges (one per rank).
+		lo, hi = -1, -1
+		for _, j := range p.scopes {
+			r := &p.ranges[j]
+			a, b := r.start, r.end
+			if r.spanStart >= 0 {
+				a, b = r.spanStart, r.spanEnd
+			}
+			if lo < 0 || a < lo {
+				lo = a
+			}
+			hi = max(hi, b)
 		}
-		return r.start, r.end
+		return lo, hi
 	}
 	lo, hi = -1, -1
 	for i, op := range p.ops {

@@ -68,14 +68,17 @@ func ExportAs(path, name string, opts Options) (*Summary, error) {
 // profile is an export loaded into aggregates: the ranges with their
 // projections, the steps and the in-scope GPU ops.
 type profile struct {
-	file    string
-	opts    Options
-	strs    map[int64]string
-	groups  []string // group names for groupDemangledGridBlock
-	by      groupBy
-	ranges  []nvtxRange
-	steps   []*stepAgg
-	scope   int32 // range index of the scope, -1 for the whole capture
+	file   string
+	opts   Options
+	strs   map[int64]string
+	groups []string // group names for groupDemangledGridBlock
+	by     groupBy
+	ranges []nvtxRange
+	steps  []*stepAgg
+	scope  int32 // range index of the first scope range, -1 for the whole capture
+	// scopes maps each process to its own scope range: in a multi-process
+	// export (one per rank) every process marks its own measured part.
+	scopes  map[int64]int32
 	ops     []gpuOp
 	inScope []bool // per op
 	opStep  []int32
@@ -356,9 +359,17 @@ func copyDirection(name string) string {
 // findSteps picks the scope range and the step ranges inside it.
 func (p *profile) findSteps(ph *phaser) error {
 	if p.opts.Scope != "" {
+		p.scopes = map[int64]int32{}
 		for i := range p.ranges {
 			r := &p.ranges[i]
-			if r.name == p.opts.Scope && (p.scope < 0 || r.start < p.ranges[p.scope].start) {
+			if r.name != p.opts.Scope {
+				continue
+			}
+			pid := processOf(r.tid)
+			if j, ok := p.scopes[pid]; !ok || r.start < p.ranges[j].start {
+				p.scopes[pid] = int32(i)
+			}
+			if p.scope < 0 || r.start < p.ranges[p.scope].start {
 				p.scope = int32(i)
 			}
 		}
@@ -369,8 +380,12 @@ func (p *profile) findSteps(ph *phaser) error {
 	for i := range p.ranges {
 		r := &p.ranges[i]
 		if p.scope >= 0 {
-			sc := &p.ranges[p.scope]
-			if int32(i) == p.scope || r.start < sc.start || r.end > sc.end {
+			j, ok := p.scopes[processOf(r.tid)]
+			if !ok {
+				continue // a process without a scope range measured nothing
+			}
+			sc := &p.ranges[j]
+			if int32(i) == j || r.start < sc.start || r.end > sc.end {
 				continue
 			}
 		}
@@ -391,6 +406,18 @@ func (p *profile) findSteps(ph *phaser) error {
 	}
 	return nil
 }
+
+// isScope reports whether range r is its process's scope range.
+func (p *profile) isScope(r int32) bool {
+	if p.scope < 0 {
+		return false
+	}
+	j, ok := p.scopes[processOf(p.ranges[r].tid)]
+	return ok && j == r
+}
+
+// processOf is the process id within a globalTid or globalPid.
+func processOf(global int64) int64 { return (global >> 24) & 0xFFFFFF }
 
 // project attributes every GPU op to the ranges that contain its launching
 // call, as nsys's nvtxgpuproj does, and marks the ops inside the scope. All
@@ -442,7 +469,7 @@ func (p *profile) project(l *launches) {
 		}
 		for _, r := range chain {
 			rg := &p.ranges[r]
-			if r == p.scope {
+			if p.isScope(r) {
 				p.inScope[i] = true
 			}
 			if p.opStep[i] < 0 && rg.step >= 0 {

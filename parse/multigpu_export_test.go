@@ -446,3 +446,43 @@ func TestFillDevicesIndependent(t *testing.T) {
 		}
 	}
 }
+
+// In an export of several processes each rank pushes its own scope range
+// (`benchmark`), and ranks are never in lockstep: every rank's steps count
+// against its own scope range, not against the first one found. Rank 1 is
+// moved 1 ms later here, so its last decode step ends after rank 0's scope.
+func TestScopePerProcess(t *testing.T) {
+	path := mgAssembleTP(t, 2)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rank1 int64 // globalPid of the copied process
+	if err := db.QueryRow(`SELECT max(globalPid) FROM ` + tKernel).Scan(&rank1); err != nil {
+		t.Fatal(err)
+	}
+	const lag = 1_000_000
+	for _, table := range []string{tKernel, tMemcpy, tMemset} {
+		mgExec(t, db, fmt.Sprintf(`UPDATE %s SET start = start + %d, "end" = "end" + %d WHERE globalPid = %d`, table, lag, lag, rank1))
+	}
+	for _, table := range []string{tRuntime, tNVTX} {
+		mgExec(t, db, fmt.Sprintf(`UPDATE %s SET start = start + %d, "end" = "end" + %d WHERE globalTid >> 24 = %d`, table, lag, lag, rank1>>24))
+	}
+	db.Close()
+
+	one, err := Export(mgUnzip(t, "nsys/probe.sqlite"), Options{Scope: "benchmark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := Export(path, Options{Scope: "benchmark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 2 * one.Phases[PhaseDecode].Steps
+	if got := two.Phases[PhaseDecode].Steps; got != want {
+		t.Errorf("%d decode steps in two lagging ranks, want %d (each rank's own scope)", got, want)
+	}
+	if lo, hi := two.Source.WindowStartNs, two.Source.WindowEndNs; hi-lo < one.Source.WindowEndNs-one.Source.WindowStartNs+lag/2 {
+		t.Errorf("window %d..%d (one rank: %d..%d) does not cover the lagging rank's scope", lo, hi, one.Source.WindowStartNs, one.Source.WindowEndNs)
+	}
+}

@@ -33,8 +33,7 @@ type gpuOp struct {
 // (bits 24..47 of globalPid/globalTid) and the correlation id, which is
 // unique only within a process (CUPTI ids are 32-bit).
 func opKey(global, corr int64) uint64 {
-	pid := uint64(global>>24) & 0xFFFFFF
-	return pid<<40 | uint64(corr)&(1<<32-1)
+	return uint64(processOf(global))<<40 | uint64(corr)&(1<<32-1)
 }
 
 // groupBy selects what per-kernel statistics are keyed by.
