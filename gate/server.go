@@ -301,7 +301,7 @@ func RunServer(ctx context.Context, opt ServerOptions) (res *ServerResult, err e
 	if opt.Warmup > 0 {
 		warm := opt.Load
 		warm.Requests, warm.Seed = opt.Warmup, opt.Load.Seed-1
-		if rs, _ := runLoad(lctx, opt.HTTP, opt.URL, warm, model); srv.gone() {
+		if rs, _ := runLoad(lctx, opt.HTTP, opt.URL, warm, model); srv.goneAfter(rs) {
 			return nil, srv.crashed("warm-up", rs)
 		}
 	}
@@ -313,7 +313,7 @@ func RunServer(ctx context.Context, opt ServerOptions) (res *ServerResult, err e
 		}
 	}
 	rs, wall := runLoad(lctx, opt.HTTP, opt.URL, opt.Load, model)
-	if srv.gone() {
+	if srv.goneAfter(rs) {
 		return nil, srv.crashed("load run", rs)
 	}
 	if opt.Capture == CaptureAPI && opt.Nsys != "" {
@@ -391,6 +391,26 @@ func (p *serverProc) gone() bool {
 	default:
 		return false
 	}
+}
+
+// goneAfter reports whether the server exited during a load that returned
+// rs. A crash fails the requests in flight a moment before the process is
+// reaped, so when any request failed it waits a little for the exit.
+func (p *serverProc) goneAfter(rs []reqResult) bool {
+	if p.gone() {
+		return true
+	}
+	for _, r := range rs {
+		if r.err != "" {
+			select {
+			case <-p.exited:
+				return true
+			case <-time.After(2 * time.Second):
+				return false
+			}
+		}
+	}
+	return false
 }
 
 // context is ctx, also cancelled when the server exits, so that a crash
