@@ -123,7 +123,7 @@ func (r *actionRun) gate(ctx context.Context) int {
 		}
 	}
 	r.annotate(res)
-	notes := r.publish(ctx, res, md.String(), cfg.ID, headSHA)
+	notes := r.publish(ctx, res, fitComment(md.String(), res, ropts), cfg.ID, headSHA)
 	r.jobSummary(res, ropts, notes)
 	r.setOutputs(
 		"verdict", string(res.Verdict),
@@ -360,7 +360,7 @@ func (r *actionRun) comment(ctx context.Context) int {
 		}
 	}
 	url := ""
-	body := commentBody(md.String(), render.Marker(id), resultDigest(res))
+	body := commentBody(fitComment(md.String(), res, ropts), render.Marker(id), resultDigest(res))
 	out, err := upsertComment(ctx, r.api, number, render.Marker(id), body, r.in.Comment)
 	switch {
 	case err == nil:

@@ -86,6 +86,28 @@ func commentBody(report, marker, digest string) string {
 	return report + tail
 }
 
+// fitComment returns md, or, when md and the digest line would not fit in
+// one comment, the report rendered again under a budget that leaves room for
+// that line: the renderer then drops whole sections and says so, instead of
+// commentBody cutting the text mid-table.
+func fitComment(md string, res *compare.Result, opts render.Options) string {
+	return fitCommentTo(render.CommentBudget, md, res, opts)
+}
+
+// fitCommentTo is fitComment for a comment limit of budget characters.
+func fitCommentTo(budget int, md string, res *compare.Result, opts render.Options) string {
+	room := budget - utf16Len("\n"+digestLine(resultDigest(res))+"\n")
+	if utf16Len(md) <= room {
+		return md
+	}
+	opts.Budget = room
+	var b strings.Builder
+	if err := render.Markdown(&b, res, opts); err != nil {
+		return md // commentBody still cuts it to fit
+	}
+	return b.String()
+}
+
 // utf16Len counts characters the way GitHub limits comment bodies.
 func utf16Len(s string) int {
 	n := 0

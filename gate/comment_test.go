@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -139,4 +140,39 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatalf("accepted result does not render: %v", err)
 		}
 	})
+}
+
+// A report too long for one comment is rendered again under the comment's
+// budget, so whole sections are dropped (and the renderer says so) rather
+// than cut mid-table, and the digest line still fits. The real limit is
+// 65,536 characters; a 3,000-character one shows the same with a report
+// the renderer's own caps keep at about 4,000.
+func TestFitCommentDropsSectionsNotText(t *testing.T) {
+	const limit = 3000
+	res := &compare.Result{Schema: compare.ResultSchema, Verdict: compare.Fail, ConfigID: "big"}
+	for i := 0; i < 10000; i++ {
+		name := fmt.Sprintf("kernels.kernel_%05d_with_a_long_template_name_128x128x64.total", i)
+		res.Metrics = append(res.Metrics, compare.Metric{Name: name, Group: "kernel", Unit: "ns", Kind: compare.Exact,
+			Better: "lower", Base: 1000, Head: 2000, Delta: 1000, DeltaPct: 100, HasBase: true, HasHead: true,
+			Threshold: "fail 25%", Verdict: compare.Fail})
+	}
+	res.Counts.Fail = len(res.Metrics)
+	var full strings.Builder
+	if err := render.Markdown(&full, res, render.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if utf16Len(full.String()) <= limit {
+		t.Fatalf("the report has %d characters: not a test of fitting", utf16Len(full.String()))
+	}
+	md := fitCommentTo(limit, full.String(), res, render.Options{})
+	body := md + "\n" + digestLine(resultDigest(res)) + "\n"
+	if n := utf16Len(body); n > limit {
+		t.Errorf("comment has %d characters, over %d", n, limit)
+	}
+	if !strings.Contains(md, "Shortened to fit") || !strings.HasPrefix(md, render.Marker("big")) {
+		t.Errorf("the renderer did not shorten the report itself:\n%s", md)
+	}
+	if short := fitCommentTo(1<<20, full.String(), res, render.Options{}); short != full.String() {
+		t.Errorf("a report that fits was rendered again")
+	}
 }
