@@ -2,6 +2,7 @@ package compare
 
 import (
 	"compress/gzip"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -82,9 +83,9 @@ func fixtureSummaryScoped(tb testing.TB, name, scope string) *parse.Summary {
 
 func exportFixture(tb testing.TB, key, path, scope string) *parse.Summary {
 	tb.Helper()
-	s, err := parse.Export(path, parse.Options{Scope: scope})
+	s, err := parse.Export(context.Background(), path, parse.Options{Scope: scope})
 	if err != nil {
-		tb.Fatalf("parse.Export(%s, scope %q): %v", path, scope, err)
+		tb.Fatalf("parse.Export(context.Background(), %s, scope %q): %v", path, scope, err)
 	}
 	summaries[key] = s
 	return s

@@ -81,7 +81,7 @@ func loadSummary(ctx context.Context, path string, opts parse.Options, nsys nsys
 		if err := nsys.export(ctx, path, out); err != nil {
 			return nil, err
 		}
-		return parse.ExportAs(out, path, opts)
+		return parse.ExportAs(ctx, out, path, opts)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -95,7 +95,7 @@ func loadSummary(ctx context.Context, path string, opts parse.Options, nsys nsys
 	head, _ := br.Peek(16)
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return loadGzip(br, path, opts)
+		return loadGzip(ctx, br, path, opts)
 	case looksJSON(head):
 		s, err := parse.DecodeSummary(br)
 		if err != nil {
@@ -104,12 +104,12 @@ func loadSummary(ctx context.Context, path string, opts parse.Options, nsys nsys
 		return s, nil
 	}
 	f.Close()
-	return parse.Export(path, opts)
+	return parse.Export(ctx, path, opts)
 }
 
 // loadGzip decompresses a gzipped export to a temporary file (SQLite needs
 // a file) or decodes a gzipped summary JSON in memory.
-func loadGzip(r io.Reader, path string, opts parse.Options) (*parse.Summary, error) {
+func loadGzip(ctx context.Context, r io.Reader, path string, opts parse.Options) (*parse.Summary, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad gzip stream: %w", path, err)
@@ -135,7 +135,7 @@ func loadGzip(r io.Reader, path string, opts parse.Options) (*parse.Summary, err
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return parse.ExportAs(tmp.Name(), path, opts)
+	return parse.ExportAs(ctx, tmp.Name(), path, opts)
 }
 
 // looksJSON reports whether a file starts like a JSON object.

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"context"
 	"database/sql"
 	"io"
 	"os"
@@ -88,7 +89,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Export(tt.path, Options{})
+			s, err := Export(context.Background(), tt.path, Options{})
 			if err == nil {
 				t.Fatalf("no error; summary %+v", s.Source)
 			}
@@ -129,7 +130,7 @@ func FuzzExport(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Export(path, Options{Scope: "benchmark"})
+		s, err := Export(context.Background(), path, Options{Scope: "benchmark"})
 		if err == nil && s.Schema != SummarySchema {
 			t.Fatalf("summary without schema")
 		}
@@ -145,7 +146,7 @@ func TestOddPath(t *testing.T) {
 	}
 	path := filepath.Join(dir, "pro be.sqlite")
 	copyFile(t, export(t, "probe"), path, -1)
-	s, err := Export(path, Options{})
+	s, err := Export(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"context"
 	"os"
 	"testing"
 )
@@ -23,7 +24,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Export(path, Options{}); err != nil {
+				if _, err := Export(context.Background(), path, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,8 +1,10 @@
 package parse
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // maxGaps is how many of the longest idle gaps a summary keeps.
@@ -61,6 +63,8 @@ func (p *profile) summary() *Summary {
 	var g Graphs
 	graphKeys := map[uint64]bool{}
 	mem := map[[2]string]*MemoryOp{}
+	byKernel := map[string]map[int32]*PhaseKernel{} // phase -> kernel name id
+	replayNs := map[string]int64{}                  // phase -> graph-replay time
 	var kernelTotal int64
 	for i := range p.ops {
 		if !p.inScope[i] {
@@ -123,6 +127,7 @@ func (p *profile) summary() *Summary {
 			if w != nil {
 				w.kernels++
 				w.kernelNs += dur
+				addPhaseKernel(byKernel, phase, op.name, dur)
 			}
 		case opGraph:
 			g.Replays++
@@ -130,6 +135,7 @@ func (p *profile) summary() *Summary {
 			class = OpCompute
 			if w != nil {
 				w.kernelNs += dur
+				replayNs[phase] += dur
 			}
 		case opMemcpy, opMemset:
 			kind, dir := "memset", ""
@@ -159,6 +165,7 @@ func (p *profile) summary() *Summary {
 
 	p.fillPhases(s, work)
 	s.Kernels = p.kernelList(kernels, kernelTotal, s.Phases)
+	p.fillByKernel(s, byKernel, replayNs)
 	s.Components = componentList(compTime)
 	s.CUDAGraphs = graphs(g, p.mode, int64(len(graphKeys)))
 	s.Memory = memoryList(mem, p.gpu.PeakBandwidth)
@@ -242,6 +249,64 @@ func addComp(m map[string]map[string]*ComponentTime, phase, comp string, dur int
 	}
 	c.TimeNs += dur
 	c.Kernels++
+}
+
+// addPhaseKernel adds one launch of kernel id to its phase's totals.
+func addPhaseKernel(m map[string]map[int32]*PhaseKernel, phase string, id int32, dur int64) {
+	pm := m[phase]
+	if pm == nil {
+		pm = map[int32]*PhaseKernel{}
+		m[phase] = pm
+	}
+	k := pm[id]
+	if k == nil {
+		k = &PhaseKernel{}
+		pm[id] = k
+	}
+	k.Launches++
+	k.TotalNs += dur
+}
+
+// fillByKernel sets each phase's per-kernel totals, named and classified
+// as the summary's kernel rows, with the graph replays as one pseudo-entry.
+func (p *profile) fillByKernel(s *Summary, byKernel map[string]map[int32]*PhaseKernel, replayNs map[string]int64) {
+	comp := make(map[string]string, len(s.Kernels))
+	for _, k := range s.Kernels {
+		comp[k.Name] = k.Component
+	}
+	for name, ph := range s.Phases {
+		// Ids of one name (possible where a StringIds value repeats) merge.
+		byName := map[string]*PhaseKernel{}
+		for id, k := range byKernel[name] {
+			n := p.kernelName(id)
+			if m := byName[n]; m != nil {
+				m.Launches += k.Launches
+				m.TotalNs += k.TotalNs
+				continue
+			}
+			k.Name, k.Component = n, comp[n]
+			byName[n] = k
+		}
+		out := make([]PhaseKernel, 0, len(byName)+1)
+		for _, k := range byName {
+			out = append(out, *k)
+		}
+		if ns, ok := replayNs[name]; ok {
+			out = append(out, PhaseKernel{Name: GraphReplaysKernel, Component: CompOther, TotalNs: ns})
+		}
+		sortPhaseKernels(out)
+		ph.ByKernel = out
+	}
+}
+
+// sortPhaseKernels orders per-kernel totals: most time first, then by name.
+func sortPhaseKernels(ks []PhaseKernel) {
+	slices.SortFunc(ks, func(a, b PhaseKernel) int {
+		if c := cmp.Compare(b.TotalNs, a.TotalNs); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }
 
 // fillPhases makes one Phase per phase that has steps.

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ func readLegacyFixture(tb testing.TB) []byte {
 }
 
 func TestDecodeSummaryRoundTrip(t *testing.T) {
-	s, err := Export(export(t, "probe"), Options{})
+	s, err := Export(context.Background(), export(t, "probe"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestDecodeSummaryErrors(t *testing.T) {
 // survives a JSON round trip.
 func FuzzDecodeSummary(f *testing.F) {
 	f.Add(readLegacyFixture(f))
-	if s, err := Export(export(f, "probe"), Options{}); err == nil {
+	if s, err := Export(context.Background(), export(f, "probe"), Options{}); err == nil {
 		if data, err := json.Marshal(s); err == nil {
 			f.Add(data)
 		}

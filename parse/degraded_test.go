@@ -1,7 +1,9 @@
 package parse
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -57,6 +59,62 @@ func TestDegradedExports(t *testing.T) {
 			},
 		},
 		{
+			// Broken writers leave ends missing, before the start, or at
+			// the int64 extremes: such rows are dropped, never averaged.
+			name: "impossible times",
+			edit: []string{
+				`UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET end = start - 5 WHERE rowid IN (SELECT rowid FROM CUPTI_ACTIVITY_KIND_KERNEL ORDER BY start DESC LIMIT 3)`,
+				`UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET start = -9223372036854775807 - 1 WHERE rowid = (SELECT max(rowid) FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE end >= start)`,
+				`UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET end = 9223372036854775807 WHERE rowid = (SELECT min(rowid) FROM CUPTI_ACTIVITY_KIND_KERNEL)`,
+				// The same table without its NOT NULL constraints, as
+				// another writer might make it, with one end missing.
+				`CREATE TABLE m AS SELECT * FROM CUPTI_ACTIVITY_KIND_MEMCPY`,
+				`DROP TABLE CUPTI_ACTIVITY_KIND_MEMCPY`,
+				`ALTER TABLE m RENAME TO CUPTI_ACTIVITY_KIND_MEMCPY`,
+				`UPDATE CUPTI_ACTIVITY_KIND_MEMCPY SET end = NULL WHERE rowid = (SELECT min(rowid) FROM CUPTI_ACTIVITY_KIND_MEMCPY)`,
+				`UPDATE CUPTI_ACTIVITY_KIND_MEMCPY SET start = NULL WHERE rowid = (SELECT max(rowid) FROM CUPTI_ACTIVITY_KIND_MEMCPY)`,
+				`UPDATE NVTX_EVENTS SET end = start - 1 WHERE rowid = (SELECT min(rowid) FROM NVTX_EVENTS WHERE text = 'decode' OR textId IN (SELECT id FROM StringIds WHERE value = 'decode'))`,
+			},
+			warns: []string{WarnImpossibleTimes},
+			check: func(t *testing.T, s *Summary) {
+				plain := mustExport(t, export(t, "probe"), Options{})
+				count := func(s *Summary) (n int64) {
+					for _, k := range s.Kernels {
+						n += k.Count
+						if k.MinNs < 0 || k.MaxNs > 1<<40 {
+							t.Errorf("kernel %s: min %d, max %d ns", k.Name, k.MinNs, k.MaxNs)
+						}
+					}
+					return n
+				}
+				if got, want := count(s), count(plain)-5; got != want {
+					t.Errorf("%d kernels, want %d (5 dropped)", got, want)
+				}
+				var memcpys int64
+				for _, op := range s.Memory.Ops {
+					memcpys += op.Count
+					if op.TimeNs < 0 {
+						t.Errorf("memory %+v", op)
+					}
+				}
+				var plainMemcpys int64
+				for _, op := range plain.Memory.Ops {
+					plainMemcpys += op.Count
+				}
+				if memcpys != plainMemcpys-2 {
+					t.Errorf("%d memory ops, want %d", memcpys, plainMemcpys-2)
+				}
+				if got := s.Phases[PhaseDecode].Steps; got != 3 {
+					t.Errorf("%d decode steps, want 3 (one range dropped)", got)
+				}
+				for _, w := range s.Warnings {
+					if w.Code == WarnImpossibleTimes && !strings.Contains(w.Message, "8 rows") {
+						t.Errorf("warning %q: want 8 rows", w.Message)
+					}
+				}
+			},
+		},
+		{
 			name: "text inline instead of textId",
 			edit: []string{`UPDATE NVTX_EVENTS SET text = (SELECT value FROM StringIds WHERE id = textId), textId = NULL WHERE textId IS NOT NULL`},
 			check: func(t *testing.T, s *Summary) {
@@ -71,7 +129,7 @@ func TestDegradedExports(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "edited.sqlite")
 			copyFile(t, export(t, "probe"), path, -1)
 			execSQL(t, path, tt.edit...)
-			s, err := Export(path, Options{})
+			s, err := Export(context.Background(), path, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

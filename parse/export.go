@@ -22,6 +22,10 @@ const (
 	WarnNoRuntime       = "no_runtime"
 	WarnEmptySteps      = "empty_steps"
 	WarnGraphsUntraced  = "graphs_untraced"
+	// WarnImpossibleTimes: GPU ops or NVTX ranges whose times cannot be
+	// real (end before start, a missing start or end, values beyond ±2^62
+	// ns) were dropped rather than averaged in.
+	WarnImpossibleTimes = "impossible_times"
 )
 
 // Export reads an Nsight Systems SQLite export (nsys export --type sqlite)
@@ -49,15 +53,15 @@ const (
 //     range (every op without a scope).
 //   - The kernel and runtime tables are each read once, on two connections
 //     in parallel; SQLite filters out API calls that never launch GPU work.
-func Export(path string, opts Options) (*Summary, error) {
-	return ExportAs(path, path, opts)
+func Export(ctx context.Context, path string, opts Options) (*Summary, error) {
+	return ExportAs(ctx, path, path, opts)
 }
 
 // ExportAs is Export for a file that the user knows by another name (a
 // decompressed or converted temporary copy): errors and Source.File use
 // name.
-func ExportAs(path, name string, opts Options) (*Summary, error) {
-	p, err := load(context.Background(), path, opts, groupShort)
+func ExportAs(ctx context.Context, path, name string, opts Options) (*Summary, error) {
+	p, err := load(ctx, path, opts, groupShort)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -141,8 +145,9 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 			p.warnf(WarnMissingTable, "the export has no %s table", t)
 		}
 	}
+	bad := map[string]int{} // table -> rows with impossible times
 	var unended int
-	if p.ranges, unended, err = readRanges(ctx, s); err != nil {
+	if p.ranges, unended, err = readRanges(ctx, s, bad); err != nil {
 		return nil, err
 	}
 	if unended > 0 {
@@ -189,10 +194,10 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	defer kconn.Close()
 	var ops []gpuOp
 	if s.has(tKernel) {
-		ops, err = scanKernels(ctx, kconn, s, by, &p.groups, ops)
+		ops, err = scanKernels(ctx, kconn, s, by, &p.groups, ops, bad)
 	}
 	if err == nil {
-		ops, err = scanSmall(ctx, kconn, s, ops)
+		ops, err = scanSmall(ctx, kconn, s, ops, bad)
 	}
 	<-done
 	if err != nil {
@@ -200,6 +205,15 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	}
 	if rtErr != nil {
 		return nil, rtErr
+	}
+	if len(bad) > 0 {
+		var parts []string
+		n := 0
+		for _, t := range sortedKeys(bad) {
+			parts = append(parts, fmt.Sprintf("%s %d", t, bad[t]))
+			n += bad[t]
+		}
+		p.warnf(WarnImpossibleTimes, "%d rows with impossible times (end before start, a missing start or end, or beyond ±2^62 ns) were dropped: %s", n, strings.Join(parts, ", "))
 	}
 	if len(ops) == 0 {
 		return nil, errors.New("no GPU work in the export (no kernels, memcpys, memsets or graph replays)")

@@ -73,7 +73,7 @@ func TestKernelStatsMatchNsysStats(t *testing.T) {
 func TestMemoryMatchesNsysStats(t *testing.T) {
 	for _, name := range []string{"base_a", "regress_double_attn", "vllm_real", "base_graphmode"} {
 		t.Run(name, func(t *testing.T) {
-			s, err := Export(export(t, name), Options{})
+			s, err := Export(context.Background(), export(t, name), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

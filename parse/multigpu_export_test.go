@@ -136,7 +136,7 @@ func mgCopyFile(t testing.TB, src, dst string) {
 // mgExportAndFill parses an export and fills its per-device detail.
 func mgExportAndFill(t testing.TB, path string, opts Options) (parsed, filled *Summary) {
 	t.Helper()
-	s, err := Export(path, opts)
+	s, err := Export(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestFillDevicesSingleGPU(t *testing.T) {
 
 func BenchmarkFillDevices(b *testing.B) {
 	path := mgAssembleTP(b, 2)
-	s, err := Export(path, Options{})
+	s, err := Export(context.Background(), path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -470,11 +470,11 @@ func TestScopePerProcess(t *testing.T) {
 	}
 	db.Close()
 
-	one, err := Export(mgUnzip(t, "nsys/probe.sqlite"), Options{Scope: "benchmark"})
+	one, err := Export(context.Background(), mgUnzip(t, "nsys/probe.sqlite"), Options{Scope: "benchmark"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := Export(path, Options{Scope: "benchmark"})
+	two, err := Export(context.Background(), path, Options{Scope: "benchmark"})
 	if err != nil {
 		t.Fatal(err)
 	}

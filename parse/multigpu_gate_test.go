@@ -17,7 +17,7 @@ func TestGateFailsOnExtraAllReduce(t *testing.T) {
 	const allReduce = "ncclDevKernel_AllReduce_Sum_bf16_RING_LL"
 	load := func(path string) *parse.Summary {
 		t.Helper()
-		s, err := parse.Export(path, parse.Options{})
+		s, err := parse.Export(context.Background(), path, parse.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"compress/gzip"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -37,7 +38,7 @@ func mgUnzip(t testing.TB, rel string) string {
 // mgExport parses a fixture export.
 func mgExport(t testing.TB, rel string, opts Options) *Summary {
 	t.Helper()
-	s, err := Export(mgUnzip(t, rel), opts)
+	s, err := Export(context.Background(), mgUnzip(t, rel), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func tpFixture(t *testing.T, name string) *parse.Summary {
 		t.Skipf("%s.gz not recorded yet (run testdata/gpu/tp.sh on the 2-GPU machine): %v", rel, err)
 	}
 	path := parse.MgUnzip(t, rel)
-	s, err := parse.Export(path, parse.Options{})
+	s, err := parse.Export(context.Background(), path, parse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,9 @@ type threadRanges struct {
 }
 
 // readRanges reads the push/pop ranges with both ends. Ranges that never
-// ended are skipped and counted.
-func readRanges(ctx context.Context, s *schema) (ranges []nvtxRange, unended int, err error) {
+// ended are skipped and counted; so are ranges with impossible times (into
+// bad, by table).
+func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nvtxRange, unended int, err error) {
 	if !s.has(tNVTX) {
 		return nil, 0, nil
 	}
@@ -60,15 +61,19 @@ func readRanges(ctx context.Context, s *schema) (ranges []nvtxRange, unended int
 	defer rows.Close()
 	for rows.Next() {
 		var r nvtxRange
-		var end, tid *int64
-		if err := rows.Scan(&r.start, &end, &tid, &r.name); err != nil {
+		var start, end, tid *int64
+		if err := rows.Scan(&start, &end, &tid, &r.name); err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
 		}
-		if end == nil || tid == nil || *end < r.start {
+		if end == nil || tid == nil {
 			unended++
 			continue
 		}
-		r.end, r.tid = *end, *tid
+		if start == nil || impossible(*start, *end) {
+			bad[tNVTX]++
+			continue
+		}
+		r.start, r.end, r.tid = *start, *end, *tid
 		r.parent, r.step = -1, -1
 		ranges = append(ranges, r)
 	}

@@ -48,7 +48,7 @@ const (
 
 // scanKernels reads the kernel table once. For groupDemangledGridBlock the
 // group names are interned into groups.
-func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, groups *[]string, ops []gpuOp) ([]gpuOp, error) {
+func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, groups *[]string, ops []gpuOp, bad map[string]int) ([]gpuOp, error) {
 	short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
 	demangled := s.colOr(ctx, tKernel, "demangledName", short)
 	graphNode := s.colOr(ctx, tKernel, "graphNodeId", "NULL")
@@ -60,7 +60,7 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	// Pack what Go needs into few columns (each column read costs a driver
 	// round trip): the join key as opKey computes it, both name ids, and
 	// device with the graph flag.
-	q := fmt.Sprintf(`SELECT coalesce(start, 0), coalesce(end, 0),
+	q := fmt.Sprintf(`SELECT `+timeCols+`,
 		((coalesce(globalPid, 0) >> 24) & 16777215) << 40 | (coalesce(correlationId, 0) & 4294967295),
 		(coalesce(%s, 0) << 32) | (coalesce(%s, 0) & 4294967295),
 		coalesce(%s, 0) * 2 + (%s IS NOT NULL)%s FROM %s`,
@@ -85,6 +85,10 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 		if err := rows.Scan(dest...); err != nil {
 			return ops, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
 		}
+		if impossible(start, end) {
+			bad[tKernel]++
+			continue
+		}
 		dem := int64(uint32(names))
 		op := gpuOp{
 			start: start, end: end, key: uint64(key), kind: opKernel, device: int32(devGraph >> 1),
@@ -108,6 +112,22 @@ func scanKernels(ctx context.Context, conn *sql.Conn, s *schema, by groupBy, gro
 	return ops, nil
 }
 
+// timeCols reads an activity row's start and end, a missing value as one
+// that impossible rejects.
+const timeCols = "coalesce(start, 9223372036854775807), coalesce(end, 9223372036854775807)"
+
+// maxTime bounds plausible timestamps: nsys counts nanoseconds from the
+// session's start, and 2^62 ns is 146 years. Beyond it a value is a
+// sentinel or garbage, and sums of such values would overflow.
+const maxTime = 1 << 62
+
+// impossible says whether a row's times cannot be a real interval: missing
+// (read as math.MaxInt64), end before start, or beyond ±maxTime. Such rows
+// are dropped and counted, never averaged in.
+func impossible(start, end int64) bool {
+	return end < start || start < -maxTime || end > maxTime
+}
+
 // rowsHint guesses a table's row count from its largest rowid (a b-tree
 // descent, not a scan), bounded by what the file could hold, to size slices
 // once instead of growing them.
@@ -121,7 +141,7 @@ func rowsHint(ctx context.Context, conn *sql.Conn, s *schema, table string) int 
 
 // scanSmall reads the memcpy, memset and graph-trace tables (small next to
 // the kernel table) into ops.
-func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp) ([]gpuOp, error) {
+func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp, bad map[string]int) ([]gpuOp, error) {
 	type table struct {
 		name  string
 		kind  uint8
@@ -131,17 +151,17 @@ func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp) ([]g
 	var tables []table
 	if s.has(tMemcpy) {
 		tables = append(tables, table{tMemcpy, opMemcpy,
-			fmt.Sprintf("start, end, %s, correlationId, globalPid, %s, %s", s.colOr(ctx, tMemcpy, "deviceId", "0"),
+			fmt.Sprintf(timeCols+", %s, correlationId, globalPid, %s, %s", s.colOr(ctx, tMemcpy, "deviceId", "0"),
 				s.colOr(ctx, tMemcpy, "copyKind", "0"), s.colOr(ctx, tMemcpy, "bytes", "0")), true})
 	}
 	if s.has(tMemset) {
 		tables = append(tables, table{tMemset, opMemset,
-			fmt.Sprintf("start, end, %s, correlationId, globalPid, 0, %s", s.colOr(ctx, tMemset, "deviceId", "0"),
+			fmt.Sprintf(timeCols+", %s, correlationId, globalPid, 0, %s", s.colOr(ctx, tMemset, "deviceId", "0"),
 				s.colOr(ctx, tMemset, "bytes", "0")), true})
 	}
 	if s.has(tGraphTrace) {
 		tables = append(tables, table{tGraphTrace, opGraph,
-			fmt.Sprintf("start, end, %s, correlationId, globalPid, 0, 0", s.colOr(ctx, tGraphTrace, "deviceId", "0")), false})
+			fmt.Sprintf(timeCols+", %s, correlationId, globalPid, 0, 0", s.colOr(ctx, tGraphTrace, "deviceId", "0")), false})
 	}
 	for _, t := range tables {
 		rows, err := conn.QueryContext(ctx, "SELECT "+t.cols+" FROM "+t.name)
@@ -155,6 +175,10 @@ func scanSmall(ctx context.Context, conn *sql.Conn, s *schema, ops []gpuOp) ([]g
 			if err := rows.Scan(&op.start, &op.end, &dev, &corr, &pid, &name, &bytes); err != nil {
 				rows.Close()
 				return ops, fmt.Errorf("%s: %w", t.name, sqliteErr(err))
+			}
+			if impossible(op.start, op.end) {
+				bad[t.name]++
+				continue
 			}
 			op.kind = t.kind
 			op.key = opKey(pid, corr)

@@ -117,6 +117,29 @@ type Phase struct {
 	DtoH        Stat   `json:"dtoh"`         // device-to-host copies per step
 	Syncs       Stat   `json:"syncs"`        // host synchronisations per step
 	Samples     []Step `json:"samples"`
+	// ByKernel is the phase's kernel time and launches per kernel, summed
+	// over its steps: the parts add up exactly to the sum of the samples'
+	// KernelNs and Kernels, so a change of kernel time per step can be
+	// decomposed by kernel. In graph-level traces the replays count as
+	// kernel time but name no kernel: they are one pseudo-entry named
+	// GraphReplaysKernel with 0 launches (replays are not kernels). Sorted
+	// by TotalNs desc, then Name. Empty in summaries written before it
+	// existed and in phases merged from several ranks (MergeRanks keeps one
+	// rank's step per index, which per-kernel sums cannot follow).
+	ByKernel []PhaseKernel `json:"by_kernel,omitempty"`
+}
+
+// GraphReplaysKernel names the pseudo-entry of Phase.ByKernel that holds
+// the time of CUDA-graph replays in graph-level traces.
+const GraphReplaysKernel = "(CUDA graph replays)"
+
+// PhaseKernel is one kernel's share of a phase: launches and time summed
+// over the phase's steps.
+type PhaseKernel struct {
+	Name      string `json:"name"` // short name, as in Summary.Kernels
+	Component string `json:"component"`
+	Launches  int64  `json:"launches"` // summed over the phase's steps
+	TotalNs   int64  `json:"total_ns"` // summed over the phase's steps
 }
 
 // Step is one step range and what its GPU ops added up to.

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 func mustExport(t *testing.T, path string, opts Options) *Summary {
 	t.Helper()
-	s, err := Export(path, opts)
+	s, err := Export(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestScope(t *testing.T) {
 	if bench.GPUTime.BusyPct < 80 || whole.GPUTime.BusyPct > 20 {
 		t.Errorf("busy %.1f%% in scope, %.1f%% whole: scope should exclude idle setup", bench.GPUTime.BusyPct, whole.GPUTime.BusyPct)
 	}
-	if _, err := Export(export(t, "base_a"), Options{Scope: "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+	if _, err := Export(context.Background(), export(t, "base_a"), Options{Scope: "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown scope: err %v", err)
 	}
 }
@@ -241,10 +242,10 @@ func TestUserRules(t *testing.T) {
 	if _, ok := s.Phases[PhaseDecode]; ok {
 		t.Errorf("decode overridden by a pattern that matches nothing still found steps")
 	}
-	if _, err := Export(export(t, "probe"), Options{Phases: map[string][]string{"warmup": {"x"}}}); err == nil {
+	if _, err := Export(context.Background(), export(t, "probe"), Options{Phases: map[string][]string{"warmup": {"x"}}}); err == nil {
 		t.Error("unknown phase accepted")
 	}
-	if _, err := Export(export(t, "probe"), Options{Components: []ComponentRule{{Name: "x", Match: "("}}}); err == nil {
+	if _, err := Export(context.Background(), export(t, "probe"), Options{Components: []ComponentRule{{Name: "x", Match: "("}}}); err == nil {
 		t.Error("bad component regex accepted")
 	}
 }

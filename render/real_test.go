@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -52,9 +53,9 @@ func realSummary(t *testing.T, name string) *parse.Summary {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := parse.Export(path, parse.Options{})
+	s, err := parse.Export(context.Background(), path, parse.Options{})
 	if err != nil {
-		t.Fatalf("parse.Export(%s): %v", name, err)
+		t.Fatalf("parse.Export(context.Background(), %s): %v", name, err)
 	}
 	// The summary names the temp file; name the fixture, for stable goldens.
 	s.Source.File = name + ".sqlite.gz"
