@@ -172,7 +172,10 @@ func (p *profile) summary() *Summary {
 	s.GPUTime = gpuTime(all, lo, hi)
 	s.GPU.Devices = devices
 	if needDevices {
-		s.GPU.Devices, s.Devices, s.Communication = p.devices(devOps, work, lo, hi, s.Kernels)
+		s.GPU.Devices, s.Devices, s.Communication = p.devices(s, devOps, lo, hi)
+		if s.Communication != nil {
+			p.resolveGeneric(s.Communication, kernelTotal)
+		}
 	}
 	p.warnSummary(s, work)
 	s.Warnings = append(s.Warnings, p.warn...)
@@ -513,14 +516,15 @@ func (p *profile) deviceNeed(compOf map[int32]string) (int, bool) {
 }
 
 // devices accounts busy, communication and exposed time per device (the
-// DeviceAccumulator of multigpu.go) over the window and each step's span.
-// Per-device rows are kept only for multi-device profiles.
-func (p *profile) devices(ops []DeviceOp, work []stepWork, lo, hi int64, kernels []Kernel) (int, []Device, *Communication) {
+// DeviceAccumulator of multigpu.go) over the window and the spans of the
+// steady-state steps (stepSamples: the decode steps, else every step), on
+// the device each step ran on. Per-device rows are kept only for
+// multi-device profiles.
+func (p *profile) devices(s *Summary, ops []DeviceOp, lo, hi int64) (int, []Device, *Communication) {
 	var windows []StepWindow
-	for i, st := range p.steps {
-		r := &p.ranges[st.rng]
-		if r.spanStart >= 0 {
-			windows = append(windows, StepWindow{Device: int(work[i].device), StartNs: r.spanStart, EndNs: r.spanEnd})
+	for _, st := range stepSamples(s) {
+		if st.SpanNs > 0 {
+			windows = append(windows, StepWindow{Device: st.Device, StartNs: st.StartNs, EndNs: st.StartNs + st.SpanNs})
 		}
 	}
 	acc, err := NewDeviceAccumulator(lo, hi, windows)
@@ -536,7 +540,7 @@ func (p *profile) devices(ops []DeviceOp, work []stepWork, lo, hi int64, kernels
 		}
 	}
 	devs := acc.Devices()
-	out, comm := BuildDevices(devs, acc.Steps(), kernels, p.gpu.Name)
+	out, comm := BuildDevices(devs, acc.Steps(), s.Kernels, p.gpu.Name)
 	if len(devs) < 2 {
 		out = nil
 	}

@@ -28,7 +28,7 @@ const (
 // Sources: vLLM's vllm_engine_model.json, TraceLens classify_kernels.py, HTA
 // kernel types (see the project's research notes, §5).
 var DefaultComponentRules = []ComponentRule{
-	{CompCommunication, `nccl|cross_device_reduce|custom_?all_?reduce|allreduce|all_reduce|all_gather|reduce_scatter|sendrecv`},
+	{CompCommunication, commPattern},
 	{CompSampling, `sampling|topk_topp|top_k_top_p|top_p|top_k_renorm|gumbel|argmax`},
 	{CompAttention, `flash|fmha|sdpa|attention|_attn|attn_|mha_|mla_|paged_?attention|BatchPrefillWith|BatchDecodeWith|reshape_and_cache|rotary|rope_`},
 	{CompMoE, `moe|GroupProblemShape|group_gemm|grouped_gemm|topkGating|expert|matmul_ogs|_combined_routing`},
@@ -37,6 +37,15 @@ var DefaultComponentRules = []ComponentRule{
 	{CompNorm, `norm|MeanOps|rsqrt|pow_tensor_scalar`},
 	{CompActivation, `silu|gelu|swiglu|act_and_mul|swish|relu|tanh|sigmoid|softplus`},
 }
+
+// commPattern is the default communication rule: NCCL and RCCL (every
+// kernel name contains "nccl" or "rccl"), and the custom all-reduce and
+// all-to-all kernels that inference engines use beside NCCL (vLLM's
+// cross_device_reduce_*stage, TensorRT-LLM's and FlashInfer's one-shot and
+// two-shot all-reduce, all2all dispatchers). It is the first default rule,
+// so IsCommunication, built from it, says exactly what the default rules
+// classify as communication.
+const commPattern = `nccl|rccl|cross_device_reduce|custom_?all_?reduce|all_?reduce|all_?gather|reduce_?scatter|send_?recv|all_?to_?all|all2all`
 
 // classifier maps kernel names to components with ordered rules.
 type classifier struct {

@@ -51,6 +51,10 @@ const (
 //     capture) whose names say prefill, decode or mixed (see Options).
 //     Ops count toward the window when they were launched inside the scope
 //     range (every op without a scope).
+//   - With several devices or any communication kernel, per-device busy,
+//     communication and exposed time are accounted over the window and the
+//     decode steps (Summary.Devices, Summary.Communication); NCCL's Generic
+//     kernels are named after the NCCL call around their launch.
 //   - The kernel and runtime tables are each read once, on two connections
 //     in parallel; SQLite filters out API calls that never launch GPU work.
 func Export(ctx context.Context, path string, opts Options) (*Summary, error) {
@@ -94,6 +98,11 @@ type profile struct {
 	classes *classifier
 	// graphLaunches is the number of cudaGraphLaunch calls the runtime scan saw.
 	graphLaunches int
+	// generic marks the name ids of NCCL's Generic kernels; genericOps are
+	// the ops among them that a range call launched, with the call's
+	// innermost range (see resolveGeneric).
+	generic    map[int32]bool
+	genericOps []genericOp
 }
 
 // stepAgg is one step range and the GPU work projected onto it.
@@ -137,6 +146,7 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	if p.strs, err = readStrings(ctx, s); err != nil {
 		return nil, err
 	}
+	p.generic = genericKernels(p.strs, by)
 	if p.copy, err = readCopyKinds(ctx, s); err != nil {
 		return nil, err
 	}
@@ -459,6 +469,9 @@ func (p *profile) project(l *launches) {
 			continue
 		}
 		ent := &l.entries[e]
+		if op.kind == opKernel && p.generic[op.name] {
+			p.genericOps = append(p.genericOps, genericOp{op: int32(i), rng: ent.rng})
+		}
 		single[0] = ent.rng
 		inner := single[:1]
 		if l.multi != nil {

@@ -66,24 +66,21 @@ func exposedPct(exposed, total int64) float64 {
 	return min(100, 100*ratio(float64(exposed), float64(total)))
 }
 
-// Collectives groups the communication kernels among kernels (by name, or
-// by the communication component) by collective:
-// count, summed time and share of all kernel time. Sorted by time, longest
-// first, then by name.
+// Collectives groups the communication kernels among kernels (those of
+// the communication component) by collective, named from the short name or
+// else the demangled one: count, summed time and share of all kernel time.
+// Sorted by time, longest first, then by name.
 func Collectives(kernels []Kernel) []Collective {
 	var total int64
 	byName := map[string]*Collective{}
 	for _, k := range kernels {
 		total += k.TotalNs
-		name := CollectiveOf(k.Name)
-		if name == "" && k.Demangled != "" {
-			name = CollectiveOf(k.Demangled)
-		}
-		if name == "" && k.Component == CompCommunication {
-			name = CollOther // a user's component rule says communication
-		}
-		if name == "" {
+		if k.Component != CompCommunication {
 			continue
+		}
+		name := collectiveName(k.Name)
+		if name == CollOther && k.Demangled != "" {
+			name = collectiveName(k.Demangled)
 		}
 		c := byName[name]
 		if c == nil {
@@ -109,4 +106,18 @@ func sortCollectives(cs []Collective) {
 		}
 		return cs[i].Name < cs[j].Name
 	})
+}
+
+// stepSamples are the steps whose windows per-device detail is measured
+// over: the decode steps, or every step (phases by name) when there is no
+// decode phase.
+func stepSamples(s *Summary) []Step {
+	if ph := s.Phases[PhaseDecode]; ph != nil && len(ph.Samples) > 0 {
+		return ph.Samples
+	}
+	var out []Step
+	for _, name := range sortedKeys(s.Phases) {
+		out = append(out, s.Phases[name].Samples...)
+	}
+	return out
 }

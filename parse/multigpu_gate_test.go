@@ -21,9 +21,6 @@ func TestGateFailsOnExtraAllReduce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := parse.FillDevicesFile(context.Background(), s, path); err != nil {
-			t.Fatal(err)
-		}
 		return s
 	}
 	base := load(parse.MgAssembleTP(t, 2))

@@ -21,7 +21,7 @@ const WarnRankNoExposure = "rank_exposure_unknown"
 //
 //   - devices are renumbered by rank: rank 0's devices first, then rank 1's;
 //     a rank without per-device detail counts as one device with its totals
-//     (its step spans are those of its decode steps, as FillDevices measures);
+//     (its step spans are those of its decode steps, as Export measures them);
 //   - each phase keeps, per step index, the step of the slowest rank (the
 //     longest span): a synchronous collective makes every rank wait for it;
 //     Step.Device says which device that was;

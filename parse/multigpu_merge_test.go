@@ -168,6 +168,7 @@ func TestMergeRanksCommunication(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		s := mgExport(t, "nsys/probe.sqlite", Options{})
 		s.Kernels[len(s.Kernels)-1].Name = "ncclDevKernel_AllReduce_Sum_bf16_RING_LL"
+		s.Kernels[len(s.Kernels)-1].Component = CompCommunication
 		ranks = append(ranks, s)
 	}
 	last := ranks[0].Kernels[len(ranks[0].Kernels)-1]

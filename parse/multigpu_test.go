@@ -290,8 +290,8 @@ func TestBuildDevices(t *testing.T) {
 	}
 	kernels := []Kernel{
 		{Name: "gemm", Count: 14, TotalNs: 1200},
-		{Name: "ncclDevKernel_AllReduce_Sum_bf16_RING_LL", Count: 2, TotalNs: 300},
-		{Name: "ncclDevKernel_SendRecv", Count: 2, TotalNs: 100},
+		{Name: "ncclDevKernel_AllReduce_Sum_bf16_RING_LL", Component: CompCommunication, Count: 2, TotalNs: 300},
+		{Name: "ncclDevKernel_SendRecv", Component: CompCommunication, Count: 2, TotalNs: 100},
 	}
 	gotDevs, comm := BuildDevices(devs, steps, kernels, "H200")
 	wantDevs := []Device{

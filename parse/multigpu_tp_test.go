@@ -27,9 +27,6 @@ func tpFixture(t *testing.T, name string) *parse.Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := parse.FillDevicesFile(context.Background(), s, path); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 )
@@ -63,6 +64,61 @@ func TestResolveGeneric(t *testing.T) {
 	}
 	if !mgNear(share, float64(commNs)/float64(total)) || s.Communication.TimeNs != commNs {
 		t.Errorf("collective shares add up to %v, time %d ns; want %v, %d ns", share, s.Communication.TimeNs, float64(commNs)/float64(total), commNs)
+	}
+}
+
+// TestExportResolvesGenericTwoRanks is issue 10's must-hold: on an
+// assembled two-rank export, parse.Export alone (what gate runs) names the
+// generic NCCL kernels launched inside ncclAllReduce ranges AllReduce, on
+// both ranks; without the ranges they stay Generic.
+func TestExportResolvesGenericTwoRanks(t *testing.T) {
+	const generic = "ncclDevKernel_Generic_4"
+	assemble := func(ranges bool) string {
+		path := mgAssembleTP(t, 2)
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		// NCCL 2.19+ runs the all-reduce as its Generic kernel.
+		mgExec(t, db, `UPDATE StringIds SET value = ? WHERE value = ?`, generic, tpRenames["nvjet_sm90_tst_64x16_64x16_4x1_v_bz_NNT"])
+		if ranges {
+			mgExec(t, db, `INSERT INTO NVTX_EVENTS (start, end, eventType, text, globalTid)
+				SELECT r.start - 10, r.end + 10, 59, 'ncclAllReduce', r.globalTid FROM CUPTI_ACTIVITY_KIND_RUNTIME r
+				WHERE r.correlationId IN (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE shortName IN (SELECT id FROM StringIds WHERE value = ?))`, generic)
+		}
+		return path
+	}
+	collectives := func(s *Summary) map[string]Collective {
+		out := map[string]Collective{}
+		for _, c := range s.Communication.Collectives {
+			out[c.Name] = c
+		}
+		return out
+	}
+	s, err := Export(context.Background(), assemble(true), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gen Kernel
+	for _, k := range s.Kernels {
+		if k.Name == generic {
+			gen = k
+		}
+	}
+	got := collectives(s)
+	if _, ok := got[CollGeneric]; ok || gen.Count == 0 || len(s.Devices) != 2 {
+		t.Fatalf("collectives %+v (%d devices), want the %d generic kernels named", s.Communication.Collectives, len(s.Devices), gen.Count)
+	}
+	if c := got[CollAllReduce]; c.Count != gen.Count || c.TimeNs != gen.TotalNs {
+		t.Errorf("AllReduce %+v, want the generic kernels' %d launches in %d ns", c, gen.Count, gen.TotalNs)
+	}
+	plain, err := Export(context.Background(), assemble(false), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := collectives(plain)[CollGeneric]; c.Count != gen.Count {
+		t.Errorf("without NCCL ranges: Generic %+v, want %d launches", c, gen.Count)
 	}
 }
 

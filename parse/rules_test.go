@@ -52,43 +52,56 @@ func TestUserPhase(t *testing.T) {
 	}
 }
 
-// TestComponents classifies real kernel names (from the fixtures and from
-// the engines the research notes list).
+// componentExamples are real kernel names (from the fixtures and from the
+// engines the research notes list) and their components: examples of every
+// default rule.
+var componentExamples = []struct{ name, want string }{
+	{"cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x128_1x4x1_cga1x1x1_kernel0_0", CompAttention},
+	{"nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_NNT", CompGEMM},
+	{"void cublasLt::splitKreduce_kernel<(int)32, (int)16, int, float>(cublasLt::cublasSplitKParams<T6>)", CompGEMM},
+	{"sm80_xmma_gemm_f32f32_f32f32_f32_tn_n_tilesize64x256x8_stage3_warpsize1x4x1_ffma_aligna4_alignc4_execute_kernel__5x_cublas", CompGEMM},
+	{"void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float, at::native::MeanOps<float, float, float, float>, unsigned int, float, (int)4, (int)4>>(T3)", CompNorm},
+	{"void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float, at::native::ArgMaxOps<float>, unsigned int, long, (int)4, (int)4>>(T3)", CompSampling},
+	{"void at::native::vectorized_elementwise_kernel<(int)4, at::native::rsqrt_kernel_cuda(at::TensorIteratorBase &)>", CompNorm},
+	{"void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl_nocast<at::native::<unnamed>::silu_kernel(at::TensorIteratorBase &)>", CompActivation},
+	{"void at::native::unrolled_elementwise_kernel<at::native::direct_copy_kernel_cuda(at::TensorIteratorBase &)>", CompMemory},
+	{"void at::native::vectorized_elementwise_kernel<(int)8, at::native::FillFunctor<c10::BFloat16>, std::array<char *, (unsigned long)1>>(int, T2, T3)", CompMemory},
+	{"void at::native::index_elementwise_kernel<(int)128, (int)4, void at::native::index_copy_kernel_impl<at::native::OpaqueType<(int)2>>>", CompMemory},
+	{"ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<(unsigned long)4096>)", CompCommunication},
+	{"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", CompCommunication},
+	{"void vllm::cross_device_reduce_1stage<__nv_bfloat16, (int)2>", CompCommunication},
+	{"void flash::flash_fwd_splitkv_kernel<Flash_fwd_kernel_traits<128, 64, 128, 4>>", CompAttention},
+	{"BatchDecodeWithPagedKVCacheKernel", CompAttention},
+	{"void vllm::reshape_and_cache_flash_kernel<__nv_bfloat16>", CompAttention},
+	{"void vllm::rotary_embedding_kernel<c10::BFloat16, true>", CompAttention},
+	{"fused_moe_kernel", CompMoE},
+	{"void vllm::moe::topkGatingSoftmax<float>", CompMoE},
+	{"void vllm::rms_norm_kernel<c10::BFloat16>", CompNorm},
+	{"void vllm::fused_add_rms_norm_kernel<c10::BFloat16, 8>", CompNorm},
+	{"void vllm::act_and_mul_kernel<c10::BFloat16, &vllm::silu_kernel<c10::BFloat16>>", CompActivation},
+	{"void flashinfer::sampling::TopKTopPSamplingFromProbKernel<1024>", CompSampling},
+	{"void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8>", CompGEMM},
+	{"triton_poi_fused_add_mul_0", CompOther},
+	{"void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl_nocast<at::native::BinaryFunctor<c10::BFloat16, c10::BFloat16, c10::BFloat16, at::native::binary_internal::MulFunctor<float>>>>", CompOther},
+	// Communication beside NCCL's own names, spelt as engines spell them.
+	{"allgather_kernel", CompCommunication},
+	{"send_recv_kernel", CompCommunication},
+	{"reducescatter_fused_kernel", CompCommunication},
+	{"all2all_dispatch_kernel", CompCommunication},
+	{"moe_all_to_all_combine", CompCommunication},
+	{"rcclKernel_AllReduce_RING_LL_Sum_float", CompCommunication},
+	{"void flashinfer::trtllm_allreduce_fusion::allreduce_fusion_kernel_oneshot_lamport", CompCommunication},
+	{"ncclDevKernel_Generic_4", CompCommunication},
+}
+
+// TestComponents classifies the examples with the default rules, and a
+// user rule before them.
 func TestComponents(t *testing.T) {
-	tests := []struct{ name, want string }{
-		{"cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x128_1x4x1_cga1x1x1_kernel0_0", CompAttention},
-		{"nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_NNT", CompGEMM},
-		{"void cublasLt::splitKreduce_kernel<(int)32, (int)16, int, float>(cublasLt::cublasSplitKParams<T6>)", CompGEMM},
-		{"sm80_xmma_gemm_f32f32_f32f32_f32_tn_n_tilesize64x256x8_stage3_warpsize1x4x1_ffma_aligna4_alignc4_execute_kernel__5x_cublas", CompGEMM},
-		{"void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float, at::native::MeanOps<float, float, float, float>, unsigned int, float, (int)4, (int)4>>(T3)", CompNorm},
-		{"void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float, at::native::ArgMaxOps<float>, unsigned int, long, (int)4, (int)4>>(T3)", CompSampling},
-		{"void at::native::vectorized_elementwise_kernel<(int)4, at::native::rsqrt_kernel_cuda(at::TensorIteratorBase &)>", CompNorm},
-		{"void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl_nocast<at::native::<unnamed>::silu_kernel(at::TensorIteratorBase &)>", CompActivation},
-		{"void at::native::unrolled_elementwise_kernel<at::native::direct_copy_kernel_cuda(at::TensorIteratorBase &)>", CompMemory},
-		{"void at::native::vectorized_elementwise_kernel<(int)8, at::native::FillFunctor<c10::BFloat16>, std::array<char *, (unsigned long)1>>(int, T2, T3)", CompMemory},
-		{"void at::native::index_elementwise_kernel<(int)128, (int)4, void at::native::index_copy_kernel_impl<at::native::OpaqueType<(int)2>>>", CompMemory},
-		{"ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<(unsigned long)4096>)", CompCommunication},
-		{"ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", CompCommunication},
-		{"void vllm::cross_device_reduce_1stage<__nv_bfloat16, (int)2>", CompCommunication},
-		{"void flash::flash_fwd_splitkv_kernel<Flash_fwd_kernel_traits<128, 64, 128, 4>>", CompAttention},
-		{"BatchDecodeWithPagedKVCacheKernel", CompAttention},
-		{"void vllm::reshape_and_cache_flash_kernel<__nv_bfloat16>", CompAttention},
-		{"void vllm::rotary_embedding_kernel<c10::BFloat16, true>", CompAttention},
-		{"fused_moe_kernel", CompMoE},
-		{"void vllm::moe::topkGatingSoftmax<float>", CompMoE},
-		{"void vllm::rms_norm_kernel<c10::BFloat16>", CompNorm},
-		{"void vllm::fused_add_rms_norm_kernel<c10::BFloat16, 8>", CompNorm},
-		{"void vllm::act_and_mul_kernel<c10::BFloat16, &vllm::silu_kernel<c10::BFloat16>>", CompActivation},
-		{"void flashinfer::sampling::TopKTopPSamplingFromProbKernel<1024>", CompSampling},
-		{"void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8>", CompGEMM},
-		{"triton_poi_fused_add_mul_0", CompOther},
-		{"void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl_nocast<at::native::BinaryFunctor<c10::BFloat16, c10::BFloat16, c10::BFloat16, at::native::binary_internal::MulFunctor<float>>>>", CompOther},
-	}
 	c, err := newClassifier(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range tests {
+	for _, tt := range componentExamples {
 		if got := c.component(tt.name); got != tt.want {
 			t.Errorf("component(%.70q) = %q, want %q", tt.name, got, tt.want)
 		}
@@ -99,6 +112,32 @@ func TestComponents(t *testing.T) {
 	}
 	if got := u.component("triton_poi_fused_add_mul_0"); got != "gemm" {
 		t.Errorf("user rule not first: %q", got)
+	}
+}
+
+// TestCommunicationPredicate: IsCommunication (and so CollectiveOf) says
+// communication exactly where the default component rules do, on the
+// examples of every default rule.
+func TestCommunicationPredicate(t *testing.T) {
+	c, err := newClassifier(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, tt := range componentExamples {
+		comp := c.component(tt.name)
+		seen[comp] = true
+		if IsCommunication(tt.name) != (comp == CompCommunication) {
+			t.Errorf("%.70q: IsCommunication %v, component %q", tt.name, IsCommunication(tt.name), comp)
+		}
+		if (CollectiveOf(tt.name) != "") != (comp == CompCommunication) {
+			t.Errorf("%.70q: collective %q, component %q", tt.name, CollectiveOf(tt.name), comp)
+		}
+	}
+	for _, r := range DefaultComponentRules {
+		if !seen[r.Name] {
+			t.Errorf("default rule %s has no example", r.Name)
+		}
 	}
 }
 
