@@ -3,6 +3,7 @@ package parse
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Component names.
@@ -62,12 +63,15 @@ type compiledRule struct {
 func newClassifier(user []ComponentRule) (*classifier, error) {
 	c := &classifier{}
 	for i, r := range user {
-		if r.Name == "" {
-			return nil, fmt.Errorf("components[%d]: empty name", i)
+		if strings.TrimSpace(r.Name) == "" {
+			return nil, fmt.Errorf("components[%d].name: empty", i)
+		}
+		if r.Match == "" {
+			return nil, fmt.Errorf("components[%d].match: empty", i)
 		}
 		re, err := regexp.Compile("(?i)" + r.Match)
 		if err != nil {
-			return nil, fmt.Errorf("components[%d] (%s): %w", i, r.Name, err)
+			return nil, fmt.Errorf("components[%d].match: %w", i, err)
 		}
 		c.rules = append(c.rules, compiledRule{r.Name, re})
 	}

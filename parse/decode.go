@@ -8,6 +8,16 @@ import (
 	"strings"
 )
 
+// EncodeSummary writes s as indented JSON with stable key order (struct
+// order; map keys sorted by encoding/json) and without HTML escaping, so
+// kernel names stay readable in diffs. DecodeSummary reads it back.
+func EncodeSummary(w io.Writer, s *Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(s)
+}
+
 // maxSummaryBytes bounds what DecodeSummary reads: a summary is kilobytes to
 // a few megabytes; anything far larger is not one.
 const maxSummaryBytes = 256 << 20

@@ -30,6 +30,18 @@ type ComponentRule struct {
 	Match string `json:"match"`
 }
 
+// Validate reports the first phase pattern or component rule that Export
+// would refuse, naming it as gate.yml does (phases.decode[0],
+// components[2].match), so that a configuration is checked once, by the
+// code that uses it.
+func (o Options) Validate() error {
+	if _, err := newPhaser(o.Phases); err != nil {
+		return err
+	}
+	_, err := newClassifier(o.Components)
+	return err
+}
+
 // phaseOrder is the order in which user phase patterns are tried.
 var phaseOrder = []string{PhaseMixed, PhasePrefill, PhaseDecode}
 
