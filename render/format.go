@@ -218,25 +218,38 @@ func fmtCI(m compare.Metric) string {
 	return s
 }
 
+// VerdictWords is a verdict as people read it ("fail", "not comparable"),
+// the one spelling that reports, annotations, check runs and the command
+// line share. A verdict this gate does not know (a newer or forged report
+// JSON) is "unknown", never echoed: it could carry markup.
+func VerdictWords(v compare.Verdict) string {
+	switch v {
+	case compare.Fail, compare.Warn, compare.Pass, compare.Info:
+		return string(v)
+	case compare.NotComparable:
+		return "not comparable"
+	case compare.NoBaseline:
+		return "no baseline"
+	}
+	return "unknown"
+}
+
 // verdictMark is the emoji and word for a verdict.
 func verdictMark(v compare.Verdict) string {
+	emoji := "❔"
 	switch v {
 	case compare.Fail:
-		return "❌ fail"
+		emoji = "❌"
 	case compare.Warn:
-		return "⚠️ warn"
+		emoji = "⚠️"
 	case compare.Pass:
-		return "✅ pass"
+		emoji = "✅"
 	case compare.Info:
-		return "ℹ️ info"
-	case compare.NotComparable:
-		return "⚪ not comparable"
-	case compare.NoBaseline:
-		return "⚪ no baseline"
+		emoji = "ℹ️"
+	case compare.NotComparable, compare.NoBaseline:
+		emoji = "⚪"
 	}
-	// A verdict this gate does not know (a newer or forged report JSON)
-	// is not echoed: it could carry markup.
-	return "❔ unknown"
+	return emoji + " " + VerdictWords(v)
 }
 
 // verdictEmoji is the emoji alone, for compact cells; pass and info, which

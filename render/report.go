@@ -70,7 +70,7 @@ func verdictLine(r *compare.Result) line {
 	}
 	c := r.Counts
 	emoji := strings.Fields(verdictMark(r.Verdict))[0]
-	l := line{plain(emoji + " "), bold("gate: " + clip(string(r.Verdict), 40)), plain(" — ")}
+	l := line{plain(emoji + " "), bold("gate: " + VerdictWords(r.Verdict)), plain(" — ")}
 	if c.Fail > 0 {
 		l = append(l, plain(plural(c.Fail, "regression", "regressions")))
 		if m := headline(r.Metrics); m != nil {
