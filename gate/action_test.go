@@ -11,13 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/internal/ziptest"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -333,12 +335,12 @@ func fixtureSummary(t *testing.T, name string) []byte {
 	if b, ok := summaryJSON.m[name]; ok {
 		return b
 	}
-	s, err := LoadSummary(filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), ParseOptions(&Config{}))
+	s, err := load.Summary(context.Background(), filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), parse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := WriteSummaryJSON(&b, s); err != nil {
+	if err := parse.EncodeSummary(&b, s); err != nil {
 		t.Fatal(err)
 	}
 	summaryJSON.m[name] = b.Bytes()
@@ -347,10 +349,11 @@ func fixtureSummary(t *testing.T, name string) []byte {
 
 // actionEnv is the environment of one `gate action` step.
 type actionEnv struct {
-	dir    string
-	vars   map[string]string
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	dir      string
+	vars     map[string]string
+	stdout   bytes.Buffer
+	stderr   bytes.Buffer
+	profiler action.Profiler // nil: nsys
 }
 
 func newActionEnv(t *testing.T, gh *fakeGitHub, event string, inputs map[string]string) *actionEnv {
@@ -384,7 +387,7 @@ func (e *actionEnv) run() int {
 	e.stderr.Reset()
 	os.Remove(e.vars["GITHUB_OUTPUT"])
 	os.Remove(e.vars["GITHUB_STEP_SUMMARY"])
-	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }}
+	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }, profiler: e.profiler}
 	return c.Main([]string{"gate", "action"})
 }
 
@@ -434,7 +437,7 @@ func (e *actionEnv) logf(t *testing.T) {
 }
 
 // baselineZip is an artifact zip as actions/upload-artifact makes it.
-func baselineZip(t *testing.T, entries ...zipEntry) []byte { return makeZip(t, entries...) }
+func baselineZip(t *testing.T, entries ...ziptest.Entry) []byte { return ziptest.Make(t, entries...) }
 
 const mainSHA = "0d3a7e9c1b5f2a4e6c8b0d2f4a6c8e0b2d4f6a8c"
 
@@ -445,9 +448,9 @@ func withBaselines(t *testing.T, gh *fakeGitHub) {
 	old := fixtureSummary(t, "regress_double_attn")
 	day := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	gh.artifacts = []fakeArtifact{
-		{ID: 501, Name: "gate-baseline", Created: day, RunID: 901, HeadBranch: "main", HeadSHA: "1111111111111111111111111111111111111111", Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(old)})},
-		{ID: 502, Name: "gate-baseline", Created: day.Add(48 * time.Hour), RunID: 902, HeadBranch: "main", HeadSHA: mainSHA, Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(base)})},
-		{ID: 503, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 903, HeadBranch: "fuse-attn", HeadSHA: "3333333333333333333333333333333333333333", Zip: baselineZip(t, zipEntry{Name: "summary.json", Data: string(old)})},
+		{ID: 501, Name: "gate-baseline", Created: day, RunID: 901, HeadBranch: "main", HeadSHA: "1111111111111111111111111111111111111111", Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(old)})},
+		{ID: 502, Name: "gate-baseline", Created: day.Add(48 * time.Hour), RunID: 902, HeadBranch: "main", HeadSHA: mainSHA, Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(base)})},
+		{ID: 503, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 903, HeadBranch: "fuse-attn", HeadSHA: "3333333333333333333333333333333333333333", Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(old)})},
 		{ID: 504, Name: "gate-baseline", Created: day.Add(96 * time.Hour), RunID: 904, HeadBranch: "main", HeadSHA: "4444444444444444444444444444444444444444", Expired: true},
 		{ID: 505, Name: "other-artifact", Created: day.Add(120 * time.Hour), RunID: 904, HeadBranch: "main", HeadSHA: "4444444444444444444444444444444444444444"},
 	}
@@ -466,7 +469,7 @@ func withChatter(gh *fakeGitHub) {
 func fixture(name string) string { return filepath.Join("..", "testdata", "nsys", name+".sqlite.gz") }
 
 func TestActionStickyComment(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	gh := newFakeGitHub(t)
 	withBaselines(t, gh)
 	withChatter(gh)
@@ -488,8 +491,8 @@ func TestActionStickyComment(t *testing.T) {
 	if !strings.HasPrefix(first.Body, "<!-- gate:report id=default -->\n") || !strings.Contains(first.Body, "gate: fail") {
 		t.Errorf("comment does not start with the marker and say fail:\n%.300s", first.Body)
 	}
-	if !strings.Contains(first.Body, short(mainSHA)) {
-		t.Errorf("comment does not name the baseline commit %s", short(mainSHA))
+	if !strings.Contains(first.Body, mainSHA[:12]) {
+		t.Errorf("comment does not name the baseline commit %s", mainSHA[:12])
 	}
 	out := e.outputs(t)
 	wantURL := fmt.Sprintf("https://github.com/%s/pull/7#issuecomment-%d", testRepo, first.ID)
@@ -563,7 +566,7 @@ func TestActionStickyComment(t *testing.T) {
 }
 
 func TestActionForbiddenFallsBack(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	for _, tt := range []struct {
 		failOn string
 		want   int
@@ -595,7 +598,7 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 }
 
 func TestActionNoBaseline(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	gh := newFakeGitHub(t)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 	if code := e.run(); code != ExitNotComparable {
@@ -630,23 +633,20 @@ func TestActionNoBaseline(t *testing.T) {
 }
 
 func TestActionRefusesUnsafeBaseline(t *testing.T) {
-	saved := defaultUnzipLimits
-	defer func() { defaultUnzipLimits = saved }()
-	defaultUnzipLimits.Entry = 1 << 20
-
+	t.Parallel()
 	base := string(fixtureSummary(t, "base_a"))
 	for _, tt := range []struct {
 		name  string
-		entry []zipEntry
+		entry []ziptest.Entry
 		want  string
 	}{
-		{"parent path", []zipEntry{{Name: "../../summary.json", Data: base}}, "path leaves the archive"},
-		{"oversized entry", []zipEntry{{Name: "summary.json", Data: strings.Repeat(" ", 1<<20+1)}}, "allowed per file"},
-		{"symlink", []zipEntry{{Name: "summary.json", Data: "/etc/passwd", Mode: 0o777 | os.ModeSymlink}}, "not a regular file"},
+		{"parent path", []ziptest.Entry{{Name: "../../summary.json", Data: base}}, "path leaves the archive"},
+		{"oversized entry", []ziptest.Entry{{Name: "summary.json", Data: "{}", Raw: true, Claimed: 64<<20 + 1}}, "allowed per file"},
+		{"symlink", []ziptest.Entry{{Name: "summary.json", Data: "/etc/passwd", Mode: 0o777 | os.ModeSymlink}}, "not a regular file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			gh := newFakeGitHub(t)
-			gh.artifacts = []fakeArtifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: makeZip(t, tt.entry...)}}
+			gh.artifacts = []fakeArtifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: ziptest.Make(t, tt.entry...)}}
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 			if code := e.run(); code != ExitNotComparable {
 				e.logf(t)
@@ -664,7 +664,7 @@ func TestActionRefusesUnsafeBaseline(t *testing.T) {
 }
 
 func TestActionCommentMode(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	// The pull_request job of a fork wrote its report; gate re-renders the
 	// result.json from its artifact and comments on the PR found by commit.
 	gh := newFakeGitHub(t)
@@ -680,7 +680,7 @@ func TestActionCommentMode(t *testing.T) {
 	}
 	const forkSHA = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6"
 	gh.artifacts = []fakeArtifact{{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
-		Zip: makeZip(t, zipEntry{Name: "result.json", Data: string(result)}, zipEntry{Name: "report.md", Data: "@everyone this text is never posted"})}}
+		Zip: ziptest.Make(t, ziptest.Entry{Name: "result.json", Data: string(result)}, ziptest.Entry{Name: "report.md", Data: "@everyone this text is never posted"})}}
 	gh.prs = []fakePR{
 		{Number: 3, SHA: forkSHA, HeadRepo: "someone-else/demo", State: "open"}, // same commit pushed to another fork
 		{Number: 9, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open"},
@@ -709,7 +709,7 @@ func TestActionCommentMode(t *testing.T) {
 
 	// A tampered result.json is refused, and nothing is posted.
 	bad := strings.Replace(string(result), `"verdict": "fail"`, `"verdict": "approved"`, 1)
-	gh.artifacts[0].Zip = makeZip(t, zipEntry{Name: "gate/result.json", Data: bad})
+	gh.artifacts[0].Zip = ziptest.Make(t, ziptest.Entry{Name: "gate/result.json", Data: bad})
 	gh.writes()
 	if code := e.run(); code != ExitOK {
 		t.Fatalf("tampered: exit %d", code)
@@ -726,25 +726,23 @@ func TestActionCommentMode(t *testing.T) {
 // summarises a fixture export.
 type fakeProfiler struct {
 	export string
-	got    *profileRequest
+	got    *action.ProfileRequest
 }
 
-func (p fakeProfiler) Profile(_ context.Context, req profileRequest) (*parse.Summary, error) {
+func (p fakeProfiler) Profile(ctx context.Context, req action.ProfileRequest) (*parse.Summary, error) {
 	*p.got = req
 	fmt.Fprintln(req.Stdout, "::set-output name=verdict::pass")
-	return LoadSummary(p.export, req.Parse)
+	return load.Summary(ctx, p.export, req.Parse)
 }
 
 func TestActionProfileMode(t *testing.T) {
-	var got profileRequest
-	saved := newActionProfiler
-	defer func() { newActionProfiler = saved }()
-	newActionProfiler = func() profiler { return fakeProfiler{export: fixture("base_b"), got: &got} }
-
+	t.Parallel()
+	var got action.ProfileRequest
 	e := newActionEnv(t, nil, "pull_request", map[string]string{
 		"command": "python bench.py --steps 48", "nsys-args": "-t cuda,nvtx --cuda-graph-trace=graph",
 		"baseline": fixture("base_a"), "github-token": "", "comment": "never",
 	})
+	e.profiler = fakeProfiler{export: fixture("base_b"), got: &got}
 	if code := e.run(); code != ExitOK {
 		e.logf(t)
 		t.Fatalf("exit %d", code)
@@ -768,7 +766,7 @@ func TestActionProfileMode(t *testing.T) {
 }
 
 func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	// Outside a runner there are no env files and no token: nothing may
 	// panic, outputs are printed, and the exit code is still the verdict's.
 	dir := t.TempDir()
@@ -785,7 +783,7 @@ func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
 	if !strings.Contains(stdout.String(), "output verdict=fail") {
 		t.Errorf("outputs not printed:\n%s", stdout.String())
 	}
-	for _, f := range []string{reportSummaryFile, reportResultFile, reportMarkdownFile, reportHTMLFile} {
+	for _, f := range []string{"summary.json", "result.json", "report.md", "report.html"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
 			t.Error(err)
 		}
@@ -793,7 +791,7 @@ func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
 }
 
 func TestActionBadInputs(t *testing.T) {
-	t.Parallel() // sequential tests that swap package variables have finished
+	t.Parallel()
 	for _, tt := range []struct {
 		inputs map[string]string
 		want   string
@@ -813,28 +811,5 @@ func TestActionBadInputs(t *testing.T) {
 		if !strings.Contains(e.stdout.String(), "::error::") || !strings.Contains(e.stdout.String(), tt.want) {
 			t.Errorf("%v: no error annotation with %q:\n%s", tt.inputs, tt.want, e.stdout.String())
 		}
-	}
-}
-
-func TestPickBaseline(t *testing.T) {
-	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	arts := []artifact{
-		{ID: 1, Name: "b", CreatedAt: day, HeadBranch: "main"},
-		{ID: 2, Name: "b", CreatedAt: day.Add(time.Hour), HeadBranch: "main", RepoID: 1, HeadRepoID: 2},
-		{ID: 3, Name: "b", CreatedAt: day.Add(2 * time.Hour), HeadBranch: "main", Expired: true},
-		{ID: 4, Name: "b", CreatedAt: day.Add(3 * time.Hour), HeadBranch: "dev"},
-		{ID: 5, Name: "c", CreatedAt: day.Add(4 * time.Hour), HeadBranch: "main"},
-		{ID: 6, Name: "b", CreatedAt: day.Add(-time.Hour), HeadBranch: "main"},
-	}
-	a, skipped, ok := pickBaseline(arts, "b", "main")
-	if !ok || a.ID != 1 {
-		t.Errorf("picked %d %v, want 1", a.ID, ok)
-	}
-	sort.Strings(skipped)
-	if len(skipped) != 3 {
-		t.Errorf("skipped = %q, want the fork, the expired and the dev one", skipped)
-	}
-	if _, _, ok := pickBaseline(arts, "b", "release"); ok {
-		t.Error("picked a baseline for a branch that has none")
 	}
 }

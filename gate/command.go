@@ -1,5 +1,16 @@
-// Package gate wires parse, compare and render to the world: files, config,
-// nsys/ncu processes, NVML and GitHub. It is the only package that does I/O.
+// Package gate is gate's command line: the subcommands parse, compare,
+// rules, profile and action, their flags, and the one table from a verdict
+// to an exit code (exit.go). It wires the packages below it to a process:
+//
+//	gate/config   gate.yml
+//	gate/load     any profile form -> parse.Summary; nsys export
+//	gate/profile  run a workload under nsys (and ncu); server mode
+//	gate/server   an inference server under a fixed request load
+//	gate/action   the GitHub Action
+//	gate/githubrest  go-github behind action.GitHub
+//	gate/nvml     the GPU fingerprint (cgo)
+//
+// Start at Command.Main; each subcommand has its own file.
 package gate
 
 import (
@@ -9,14 +20,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-)
 
-// Exit codes. A regression is not a tool failure: scripts can tell them apart.
-const (
-	ExitOK            = 0 // pass or warn
-	ExitFail          = 1 // a gated metric regressed
-	ExitError         = 2 // usage or input error
-	ExitNotComparable = 3 // no baseline, or the two profiles cannot be compared
+	"github.com/nsys-gate/gate/gate/action"
 )
 
 // Command is gate's command line. Its fields are the process's streams and
@@ -26,6 +31,10 @@ type Command struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+
+	// profiler runs the action's profile mode; nil: nsys through package
+	// profile. Tests set it to run the mode without nsys.
+	profiler action.Profiler
 }
 
 type subcommand struct {
@@ -87,7 +96,8 @@ func (c *Command) usage(w io.Writer) {
 // otherwise it comes from the module's build info.
 var Version = ""
 
-// version returns gate's version string.
+// version returns gate's version string: Version, else the module version
+// of the build, else "devel".
 func version() string {
 	if Version != "" {
 		return Version

@@ -1,286 +1,140 @@
 package gate
 
 import (
-	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"os/signal"
 	"strings"
+	"syscall"
 
+	"github.com/nsys-gate/gate/gate/config"
 	"github.com/nsys-gate/gate/gate/nvml"
+	"github.com/nsys-gate/gate/gate/profile"
 	"github.com/nsys-gate/gate/parse"
 )
 
-// ProfileNsysArgs are the nsys profile flags gate uses unless told otherwise:
-// CUDA and NVTX only (CPU sampling makes captures huge and needs
-// perf_event_open), kernels inside CUDA graphs traced one by one so they can
-// be attributed, and the SQLite export made in the same run.
-var ProfileNsysArgs = []string{"-t", "cuda,nvtx", "-s", "none", "--cpuctxsw=none", "--cuda-graph-trace=node", "--export=sqlite"}
+const profileUsage = `usage: gate profile [flags] -- COMMAND [ARGS...]
+       gate profile --preflight-only
 
-// nsysHint says what to install when nsys is missing.
-const nsysHint = "install NVIDIA Nsight Systems (https://developer.nvidia.com/nsight-systems) and put nsys on the PATH, or pass --nsys PATH"
+Run COMMAND under Nsight Systems with gate's defaults
+(` + "`nsys profile -t cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node --export=sqlite`" + `),
+parse the export and write DIR/summary.json. Before the run gate reads the
+GPU through NVML (name, driver, clocks, throttle reasons, other processes)
+and records it in the summary; throttled clocks or a shared GPU become
+warnings in the report. With --with-ncu a second run under Nsight Compute
+measures the DRAM traffic of the top kernels (the summary's bandwidth
+section). With --server COMMAND is a server (vLLM or anything speaking its
+OpenAI-compatible endpoints): gate waits for its health check, drives a
+fixed, seeded request load, scrapes /metrics and shuts it down, and the
+serving metrics join the summary.
 
-// ProfileOptions says what `gate profile` runs and where its results go.
-type ProfileOptions struct {
-	Command []string // the workload: program and arguments
-	Dir     string   // output folder: profile.nsys-rep, profile.sqlite, summary.json, ncu.csv
-	Nsys    string   // nsys to run; empty: nsys from the PATH
-	// NsysArgs replace ProfileNsysArgs when set; NsysExtra are added to
-	// whichever are used. gate adds -f true -o DIR/profile itself.
-	NsysArgs  []string
-	NsysExtra []string
-	Parse     parse.Options
-	// Extra are files of metrics from outside the profile (vLLM bench
-	// results, /metrics scrapes, logs, gate's metrics JSON) for Summary.Extra.
-	Extra []string
+The workload's output streams through; gate's progress lines go to stderr
+and start with "gate:". A workload that exits non-zero is an error (exit 2)
+that reports its code.
 
-	// WithNCU adds a second, targeted Nsight Compute run over the NCUTop
-	// kernels with the most GPU time, filling Summary.Bandwidth.
-	WithNCU     bool
-	NCU         string   // ncu to run; empty: PATH, then /opt/nvidia/nsight-compute
-	NCUTop      int      // kernels to measure (default 5)
-	NCUSkip     int      // matching launches to skip first (warm-up)
-	NCULaunches int      // launches to measure per launch configuration (default 3)
-	NCUArgs     []string // extra ncu flags
+flags:
+`
 
-	// NVML is read before the workload starts; nil means the system's. GPU
-	// picks the device ("0", "GPU-..."); empty: CUDA_VISIBLE_DEVICES' first.
-	NVML nvml.Library
-	GPU  string
-
-	Stdout, Stderr io.Writer // the workload's streams (and nsys's)
-	Progress       io.Writer // gate's own progress lines
-	Env            []string  // the workload's environment; nil: gate's
-	Getenv         func(string) string
-	LookPath       func(string) (string, error) // nil: exec.LookPath
-}
-
-// WorkloadError is a workload that exited non-zero under the profiler.
-type WorkloadError struct {
-	Code int
-	Argv []string
-}
-
-func (e *WorkloadError) Error() string {
-	return fmt.Sprintf("the workload exited with code %d under nsys (%s)", e.Code, strings.Join(e.Argv, " "))
-}
-
-// Profile runs o.Command under Nsight Systems and returns its summary, also
-// written to DIR/summary.json: a preflight NVML reading first (its
-// fingerprint goes to Summary.GPU.NVML, its warnings to Summary.Warnings),
-// then nsys, then the parse, then, with WithNCU, the Nsight Compute pass. The
-// workload's output streams through; a failing workload is a *WorkloadError.
-func Profile(ctx context.Context, o ProfileOptions) (*parse.Summary, error) {
-	o.defaults()
+// runProfile implements `gate profile`.
+func (c *Command) runProfile(args []string) int {
+	fs := c.newFlags("gate profile", profileUsage)
+	o := profile.Options{}
+	fs.StringVar(&o.Dir, "out", profile.DefaultDir, "output folder")
+	fs.StringVar(&o.Nsys, "nsys", "", "nsys to run (default: nsys on the PATH)")
+	nsysArgs := fs.String("nsys-args", "", "nsys profile flags replacing gate's defaults (space-separated)")
+	nsysExtra := fs.String("nsys-extra", "", "nsys profile flags added to gate's defaults (space-separated)")
+	withNCU := fs.Bool("with-ncu", false, "also measure per-kernel DRAM bandwidth with Nsight Compute")
+	var n profile.NCUOptions
+	fs.StringVar(&n.Path, "ncu", "", "ncu to run (default: ncu on the PATH, else /opt/nvidia/nsight-compute/*/ncu)")
+	fs.IntVar(&n.Top, "ncu-top", 5, "measure this many kernels, those with the most GPU time")
+	fs.IntVar(&n.Skip, "ncu-skip", 0, "launches of each launch configuration ncu skips first (warm-up)")
+	fs.IntVar(&n.Launches, "ncu-launches", 0, "launches ncu measures of each launch configuration of the top kernels (default 3)")
+	ncuArgs := fs.String("ncu-args", "", "extra ncu flags (space-separated)")
+	scope := fs.String("scope", "", "NVTX range that bounds the measured window (default: the config's scope); also limits ncu to it")
+	configPath := fs.String("config", "", "gate.yml with scope, phase patterns and component rules")
+	fs.StringVar(&o.GPU, "gpu", "", "GPU to fingerprint: index or UUID (default: first of CUDA_VISIBLE_DEVICES, else 0)")
+	var extras extraFlag
+	fs.Var(&extras, "extra", extraUsage)
+	isServer := fs.Bool("server", false, "COMMAND is a server: profile it under a fixed request load (see the server-mode flags)")
+	so := serverFlags(fs.FlagSet)
+	preflightOnly := fs.Bool("preflight-only", false, "print the NVML fingerprint and preflight warnings as JSON, run nothing")
+	command, code, ok := fs.parse(args, false)
+	if !ok {
+		return code
+	}
+	if *preflightOnly {
+		return c.preflightOnly(o.GPU)
+	}
+	o.Command = command
 	if len(o.Command) == 0 {
-		return nil, errors.New("no workload to profile: give the command after --")
+		fmt.Fprintln(c.Stderr, "gate profile: no workload: give it after --, e.g. gate profile -- python3 bench.py")
+		return ExitError
 	}
-	nsys, err := o.findNsys()
+	cfg, err := config.Load(*configPath)
 	if err != nil {
-		return nil, err
+		fmt.Fprintf(c.Stderr, "gate profile: %s\n", errorLine(err))
+		return ExitError
 	}
-	dir, err := filepath.Abs(o.Dir)
-	if err != nil {
-		return nil, err
+	o.Parse = cfg.ParseOptions()
+	if *scope != "" {
+		o.Parse.Scope = *scope
 	}
-	o.Dir = dir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output folder: %w", err)
+	o.NsysArgs = strings.Fields(*nsysArgs)
+	o.NsysExtra = strings.Fields(*nsysExtra)
+	if *withNCU {
+		n.Args = strings.Fields(*ncuArgs)
+		o.NCU = &n
 	}
-	fp := o.preflight()
+	o.Stdout, o.Stderr, o.Progress = c.Stdout, c.Stderr, c.Stderr
+	o.Getenv = c.Getenv
+	o.Extra = extras
+	o.Version = version()
 
-	base := filepath.Join(dir, "profile")
-	args := o.NsysArgs
-	if len(args) == 0 {
-		args = ProfileNsysArgs
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var s *parse.Summary
+	if *isServer {
+		so.Command = o.Command
+		s, err = profile.Server(ctx, o, *so)
+	} else {
+		s, err = profile.Run(ctx, o)
 	}
-	argv := append([]string{"profile"}, args...)
-	argv = append(argv, o.NsysExtra...)
-	argv = append(argv, "-f", "true", "-o", base)
-	argv = append(argv, o.Command...)
-	os.Remove(base + ".sqlite") // never parse a stale export
-	o.progress("profiling: %s %s", nsys, strings.Join(argv, " "))
-	code, err := o.run(ctx, nsys, argv)
 	if err != nil {
-		return nil, fmt.Errorf("running nsys: %w", err)
+		fmt.Fprintf(c.Stderr, "gate profile: %s\n", errorLine(err))
+		return ExitError
 	}
-	if code != 0 {
-		return nil, &WorkloadError{Code: code, Argv: o.Command}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(c.Stderr, "gate: %d warning(s) in the summary\n", len(s.Warnings))
 	}
-	export, err := o.export(ctx, nsys, base)
-	if err != nil {
-		return nil, err
-	}
-	o.progress("parsing %s", export)
-	s, err := LoadSummary(export, o.Parse)
-	if err != nil {
-		return nil, err
-	}
-	attachNVML(s, fp)
-	if o.WithNCU {
-		if err := profileNCU(ctx, &o, s); err != nil {
-			o.progress("Nsight Compute pass failed, summary has no bandwidth section: %v", err)
-			s.Warnings = append(s.Warnings, parse.Warning{Code: "ncu_failed", Message: oneLine(err).Error()})
-		}
-	}
-	out, err := finishSummary(s, dir, o.Extra)
-	if err != nil {
-		return nil, err
-	}
-	o.progress("wrote %s", out)
-	return s, nil
+	return ExitOK
 }
 
-// finishSummary adds the extra metrics files and gate's version to a fresh
-// profile's summary and writes it to dir/summary.json, whose path it returns.
-func finishSummary(s *parse.Summary, dir string, extra []string) (string, error) {
-	if err := AttachExtra(s, extra...); err != nil {
-		return "", err
-	}
-	if s.Source.GateVersion == "" {
-		s.Source.GateVersion = version()
-	}
-	var buf bytes.Buffer
-	if err := WriteSummaryJSON(&buf, s); err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "summary.json")
-	return out, os.WriteFile(out, buf.Bytes(), 0o644)
-}
-
-func (o *ProfileOptions) defaults() {
-	if o.Dir == "" {
-		o.Dir = "gate-profile"
-	}
-	if o.NCUTop <= 0 {
-		o.NCUTop = 5
-	}
-	if o.Stdout == nil {
-		o.Stdout = io.Discard
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
-	if o.Progress == nil {
-		o.Progress = o.Stderr
-	}
-	if o.Getenv == nil {
-		o.Getenv = os.Getenv
-	}
-	if o.LookPath == nil {
-		o.LookPath = exec.LookPath
-	}
-	if o.NVML == nil {
-		o.NVML = nvml.Open()
-	}
-}
-
-func (o *ProfileOptions) lookPath(name string) (string, error) { return o.LookPath(name) }
-
-func (o *ProfileOptions) progress(format string, args ...any) {
-	fmt.Fprintf(o.Progress, "gate: "+format+"\n", args...)
-}
-
-func (o *ProfileOptions) findNsys() (string, error) {
-	name := o.Nsys
-	if name == "" {
-		name = "nsys"
-	}
-	p, err := o.LookPath(name)
-	if err != nil {
-		if o.Nsys != "" {
-			return "", fmt.Errorf("nsys %s: %v: %s", o.Nsys, err, nsysHint)
-		}
-		return "", fmt.Errorf("nsys not found on the PATH: %s", nsysHint)
-	}
-	return p, nil
-}
-
-// run runs name with args, streaming to the workload's streams, and returns
-// its exit code; err is for a program that could not be started at all.
-func (o *ProfileOptions) run(ctx context.Context, name string, args []string) (int, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdin = nil
-	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
-	cmd.Env = o.Env
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		return exit.ExitCode(), nil
-	}
-	return 0, err
-}
-
-// export returns the SQLite export nsys made, or makes it from the report
-// when the nsys flags did not ask for one.
-func (o *ProfileOptions) export(ctx context.Context, nsys, base string) (string, error) {
-	export := base + ".sqlite"
-	if fi, err := os.Stat(export); err == nil && fi.Size() > 0 {
-		return export, nil
-	}
-	report := base + ".nsys-rep"
-	if _, err := os.Stat(report); err != nil {
-		return "", fmt.Errorf("nsys wrote neither %s nor %s: did the workload launch any CUDA work?", filepath.Base(export), filepath.Base(report))
-	}
-	argv := []string{"export", "--type", "sqlite", "--force-overwrite", "true", "--output", export, report}
-	o.progress("exporting: %s %s", nsys, strings.Join(argv, " "))
-	code, err := o.run(ctx, nsys, argv)
-	if err != nil || code != 0 {
-		return "", fmt.Errorf("nsys export of %s failed (code %d): %v", report, code, err)
-	}
-	if _, err := os.Stat(export); err != nil {
-		return "", fmt.Errorf("nsys export wrote no %s", export)
-	}
-	return export, nil
-}
-
-// preflight reads the GPU before the workload runs and says what it saw.
-func (o *ProfileOptions) preflight() *parse.NVML {
-	gpu := o.GPU
+// preflightOnly prints the GPU fingerprint and what preflight says about it.
+func (c *Command) preflightOnly(gpu string) int {
 	if gpu == "" {
-		gpu = nvml.GPUFromEnv(o.Getenv)
+		gpu = nvml.GPUFromEnv(c.Getenv)
 	}
-	fp, err := nvml.Read(o.NVML, gpu)
-	if !fp.Available {
-		o.progress("preflight: GPU fingerprint unknown (%v)", err)
-		return fp
+	fp, err := nvml.Read(nvml.Open(), gpu)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate: preflight: %v\n", err)
 	}
-	o.progress("preflight: %s, driver %s, CUDA %s, SM %d MHz, memory %d MHz, %d °C, clock reasons [%s], %d other process(es)",
-		fp.Name, fp.Driver, fp.CUDADriver, fp.SMClockMHz, fp.MemClockMHz, fp.TemperatureC, strings.Join(fp.ThrottleReasons, " "), fp.OtherProcesses)
-	for _, w := range nvml.Preflight(fp) {
-		o.progress("warning: %s", w.Message)
+	out := struct {
+		NVML     any `json:"nvml"`
+		Warnings any `json:"warnings"`
+	}{fp, nonNil(nvml.Preflight(fp))}
+	enc := json.NewEncoder(c.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return ExitError
 	}
-	return fp
+	return ExitOK
 }
 
-// attachNVML records the fingerprint and its preflight warnings in s, and
-// fills what the export did not say about the GPU from it.
-func attachNVML(s *parse.Summary, fp *parse.NVML) {
-	s.GPU.NVML = fp
-	if fp == nil || !fp.Available {
-		return
+func nonNil(ws []parse.Warning) []parse.Warning {
+	if ws == nil {
+		return []parse.Warning{}
 	}
-	if s.GPU.PeakBandwidth <= 0 && fp.PeakBandwidth > 0 {
-		s.GPU.PeakBandwidth = fp.PeakBandwidth
-	}
-	if s.Memory.PeakBandwidth <= 0 {
-		s.Memory.PeakBandwidth = s.GPU.PeakBandwidth
-	}
-	if s.GPU.Name == "" {
-		s.GPU.Name = fp.Name
-	}
-	if s.GPU.Driver == "" {
-		s.GPU.Driver = fp.Driver
-	}
-	if s.GPU.CUDA == "" {
-		s.GPU.CUDA = fp.CUDADriver
-	}
-	s.Warnings = append(s.Warnings, nvml.Preflight(fp)...)
+	return ws
 }

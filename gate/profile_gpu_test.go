@@ -2,10 +2,12 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/gate/load"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -22,7 +24,7 @@ func loadGPUFixture(t *testing.T, name string) *parse.Summary {
 	if _, err := os.Stat(fixturePath(name)); err != nil {
 		t.Skipf("%s not recorded yet: run testdata/gpu/e2e.sh on a GPU machine", name)
 	}
-	s, err := LoadSummary(fixturePath(name), parse.Options{})
+	s, err := load.Summary(context.Background(), fixturePath(name), parse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,388 @@
+// Package action is gate as a GitHub Action: it reads the step's inputs
+// from INPUT_* variables, makes the head summary (profiling a workload or
+// loading a profile), finds the baseline artifact, compares, writes the
+// report, the job summary and the outputs, posts the sticky PR comment and
+// the check run, and says what it decided; the command turns that into the
+// exit code. The fork-safe comment mode posts the result an earlier run
+// uploaded.
+//
+// Start at Run and Env (action.go), then run.go for the modes. The world is
+// reached only through Env: GitHub (github.go, with FakeGitHub beside it),
+// a Profiler (profiler.go), the runner's files and event payload (env.go).
+// baseline.go, comment.go, unzip.go and result.go hold the artifact and
+// comment protocols.
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/gate/config"
+	"github.com/nsys-gate/gate/render"
+)
+
+// Action modes (the `mode` input).
+const (
+	modeProfile = "profile" // run nsys on `command`, then gate
+	modeCompare = "compare" // gate an existing export or summary (`profile`)
+	modeComment = "comment" // post the report of an earlier run (workflow_run)
+)
+
+// Values of the fail-on input: which verdicts fail the step.
+const (
+	FailOnFail  = "fail"  // regressions fail
+	FailOnWarn  = "warn"  // warnings fail too
+	FailOnNever = "never" // report, never fail
+)
+
+// Names of the files the action writes into its output directory, beside
+// the head summary (load.SummaryFile, the next baseline). The fork-safe
+// comment mode reads reportResultFile back from an artifact.
+const (
+	reportResultFile   = "result.json"
+	reportMarkdownFile = "report.md"
+	reportHTMLFile     = "report.html"
+)
+
+// inputs are the action's inputs (action.yml), read from the INPUT_*
+// environment the runner sets, kebab-case names kept.
+type inputs struct {
+	Mode             string
+	Command          string
+	Profile          string
+	Baseline         string
+	BaselineArtifact string
+	BaselineBranch   string
+	Config           string
+	Scope            string
+	NsysArgs         []string
+	Comment          string
+	FailOn           string
+	Token            string
+	OutputDir        string
+	ReportArtifact   string
+	CheckRun         bool
+	CheckName        string
+}
+
+// readInputs reads and validates the inputs. The runner does not enforce
+// `required` or enumerations, so gate does, naming the input.
+func readInputs(a *githubactions.Action) (inputs, error) {
+	in := inputs{
+		Mode:             strings.ToLower(a.GetInput("mode")),
+		Command:          a.GetInput("command"),
+		Profile:          a.GetInput("profile"),
+		Baseline:         a.GetInput("baseline"),
+		BaselineArtifact: a.GetInput("baseline-artifact"),
+		BaselineBranch:   a.GetInput("baseline-branch"),
+		Config:           a.GetInput("config"),
+		Scope:            a.GetInput("scope"),
+		NsysArgs:         strings.Fields(a.GetInput("nsys-args")),
+		Comment:          strings.ToLower(a.GetInput("comment")),
+		FailOn:           strings.ToLower(a.GetInput("fail-on")),
+		Token:            a.GetInput("github-token"),
+		OutputDir:        a.GetInput("output-dir"),
+		ReportArtifact:   a.GetInput("report-artifact"),
+		CheckName:        a.GetInput("check-name"),
+	}
+	if in.Token == "" {
+		in.Token = a.Getenv("GITHUB_TOKEN")
+	}
+	if in.Mode == "" {
+		in.Mode = modeCompare
+		if in.Command != "" {
+			in.Mode = modeProfile
+		}
+	}
+	in.BaselineArtifact = orDefault(in.BaselineArtifact, "gate-baseline")
+	in.Comment = orDefault(in.Comment, commentAlways)
+	in.FailOn = orDefault(in.FailOn, FailOnFail)
+	in.OutputDir = orDefault(in.OutputDir, "gate-report")
+	in.ReportArtifact = orDefault(in.ReportArtifact, "gate-report")
+	in.CheckName = orDefault(in.CheckName, "gate")
+	check, err := parseBoolInput("check-run", a.GetInput("check-run"), true)
+	if err != nil {
+		return in, err
+	}
+	in.CheckRun = check
+
+	switch in.Mode {
+	case modeProfile:
+		if in.Command == "" {
+			return in, fmt.Errorf("input command: required in mode profile")
+		}
+	case modeCompare:
+		if in.Profile == "" {
+			return in, fmt.Errorf("input profile: required in mode compare (an nsys export or a gate summary)")
+		}
+	case modeComment:
+	default:
+		return in, fmt.Errorf("input mode: %q: want profile, compare or comment", in.Mode)
+	}
+	switch in.Comment {
+	case commentAlways, commentOnChange, commentNever:
+	default:
+		return in, fmt.Errorf("input comment: %q: want always, on-change or never", in.Comment)
+	}
+	switch in.FailOn {
+	case FailOnFail, FailOnWarn, FailOnNever:
+	default:
+		return in, fmt.Errorf("input fail-on: %q: want fail, warn or never", in.FailOn)
+	}
+	return in, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// parseBoolInput accepts the YAML 1.2 core booleans, as actions/toolkit does.
+func parseBoolInput(name, v string, def bool) (bool, error) {
+	switch v {
+	case "":
+		return def, nil
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	}
+	return false, fmt.Errorf("input %s: %q: want true or false", name, v)
+}
+
+// Env is everything the action takes from the world, injected so that
+// tests run it in-process.
+type Env struct {
+	Getenv func(string) string
+	// Stdout is the step's log: workflow commands, progress lines, the
+	// workload's output and, outside a runner, the outputs.
+	Stdout io.Writer
+	// GitHub returns the API client for owner/repo at apiURL (GITHUB_API_URL),
+	// authenticated with token; nil means the action has no API.
+	GitHub func(apiURL, token, owner, repo string) (GitHub, error)
+	// Profiler runs the workload of the profile mode.
+	Profiler Profiler
+}
+
+// Outcome is what a run decided. The command maps it to the step's exit
+// code: the verdict under FailOn, with Config's neutral exit codes.
+type Outcome struct {
+	// Verdict is the gate's verdict; empty when the run judged nothing
+	// itself (the comment mode posts an earlier run's).
+	Verdict compare.Verdict
+	Counts  compare.Counts
+	FailOn  string         // the fail-on input: FailOnFail, FailOnWarn or FailOnNever
+	Config  *config.Config // gate.yml, for its neutral exit codes
+}
+
+// Run runs the action once. An error is one the step must fail on (bad
+// inputs, an unreadable profile); it has been reported as an error
+// annotation already. Anything that only degrades the result (no baseline,
+// a refused comment) is a warning annotation and a note in the job summary.
+func Run(ctx context.Context, env Env) (Outcome, error) {
+	r, err := newRun(env)
+	if err != nil {
+		// A workflow command, so that the failure shows on the run's page.
+		githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)).Errorf("gate: %v", err)
+		return Outcome{}, err
+	}
+	var out Outcome
+	if r.in.Mode == modeComment {
+		err = r.comment(ctx)
+	} else {
+		out, err = r.profileOrCompare(ctx)
+	}
+	if err != nil {
+		r.actions.Errorf("gate: %v", err)
+	}
+	return out, err
+}
+
+// run is one invocation of the action: what it read from the environment,
+// and the clients it talks through.
+type run struct {
+	env     Env
+	actions *githubactions.Action // workflow commands (annotations, masks)
+	in      inputs
+	runner  *githubactions.GitHubContext // GITHUB_* variables
+	ev      *event
+	files   fileCommands
+	github  GitHub // nil without a token or repository
+	repo    string // owner/name
+}
+
+// newRun reads the runner's environment. Problems with optional parts of it
+// (an unparsable GITHUB_RUN_ID) are warnings; a missing or broken event
+// payload is an error.
+func newRun(env Env) (*run, error) {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	actions := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
+	in, err := readInputs(actions)
+	if err != nil {
+		return nil, err
+	}
+	if in.Token != "" {
+		actions.AddMask(in.Token)
+	}
+	runner, err := actions.Context()
+	if runner == nil {
+		return nil, err
+	}
+	if err != nil {
+		actions.Warningf("reading the runner's environment: %v", err)
+	}
+	ev, err := readEvent(runner.EventPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{env: env, actions: actions, in: in, runner: runner, ev: ev, files: fileCommands{getenv: env.Getenv, log: env.Stdout}}
+	owner, name := runner.Repo()
+	if owner != "" && name != "" {
+		r.repo = owner + "/" + name
+	}
+	if in.Token != "" && r.repo != "" && env.GitHub != nil {
+		gh, err := env.GitHub(runner.APIURL, in.Token, owner, name)
+		if err != nil {
+			return nil, err
+		}
+		r.github = gh
+	}
+	return r, nil
+}
+
+// runURL links the workflow run, where the full report is.
+func (r *run) runURL() string {
+	if r.repo == "" || r.runner.RunID == 0 {
+		return ""
+	}
+	return r.runLink(r.runner.RunID)
+}
+
+// runLink links workflow run id of the repository.
+func (r *run) runLink(id int64) string {
+	return fmt.Sprintf("%s/%s/actions/runs/%d", strings.TrimSuffix(r.runner.ServerURL, "/"), r.repo, id)
+}
+
+// outputPath is how a path is reported in outputs: relative to the workspace
+// when inside it, because a Docker action sees the workspace at another path
+// than the steps after it do, and those resolve relative paths against it.
+func (r *run) outputPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	ws := r.runner.Workspace
+	if ws == "" {
+		ws, _ = os.Getwd()
+	}
+	if rel, err := filepath.Rel(ws, abs); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return abs
+}
+
+// setOutputs writes the step outputs; a failure to write them is reported,
+// not fatal: the verdict still decides the exit code.
+func (r *run) setOutputs(kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := r.files.setOutput(kv[i], kv[i+1]); err != nil {
+			r.actions.Warningf("setting output %s: %v", kv[i], err)
+		}
+	}
+}
+
+// annotate adds an error annotation per failed metric and a warning per
+// warned one, at most perKind of each (the runner keeps 10 per step); the
+// rest are counted in one more.
+func (r *run) annotate(res *compare.Result) {
+	const perKind = 9
+	var nFail, nWarn int
+	for _, m := range res.Metrics {
+		switch m.Verdict {
+		case compare.Fail:
+			nFail++
+			if nFail <= perKind {
+				r.actions.WithFieldsMap(map[string]string{"title": "gate: regression"}).Errorf("%s", metricLine(m))
+			}
+		case compare.Warn:
+			nWarn++
+			if nWarn <= perKind {
+				r.actions.WithFieldsMap(map[string]string{"title": "gate: warning"}).Warningf("%s", metricLine(m))
+			}
+		}
+	}
+	if nFail > perKind {
+		r.actions.Errorf("gate: %d more regressions, see the job summary", nFail-perKind)
+	}
+	if nWarn > perKind {
+		r.actions.Warningf("gate: %d more warnings, see the job summary", nWarn-perKind)
+	}
+	switch res.Verdict {
+	case compare.NoBaseline, compare.NotComparable:
+		r.actions.WithFieldsMap(map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}).Warningf("%s", strings.Join(res.Reasons, "; "))
+	}
+}
+
+// metricLine is one metric for an annotation.
+func metricLine(m compare.Metric) string {
+	s := fmt.Sprintf("%s: %s -> %s", compare.DisplayName(m.Name), fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit))
+	if m.Base != 0 {
+		s += fmt.Sprintf(" (%+.1f%%)", m.DeltaPct)
+	}
+	if m.Threshold != "" {
+		s += ", threshold " + m.Threshold
+	}
+	if m.Note != "" {
+		s += "; " + m.Note
+	}
+	return s
+}
+
+// fmtValue writes v in a unit a reader takes in at a glance.
+func fmtValue(v float64, unit string) string {
+	a := math.Abs(v)
+	switch unit {
+	case "ns":
+		switch {
+		case a >= 1e9:
+			return fmt.Sprintf("%.4g s", v/1e9)
+		case a >= 1e6:
+			return fmt.Sprintf("%.4g ms", v/1e6)
+		case a >= 1e3:
+			return fmt.Sprintf("%.4g µs", v/1e3)
+		}
+		return fmt.Sprintf("%.4g ns", v)
+	case "bytes":
+		for _, u := range []struct {
+			div  float64
+			name string
+		}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+			if a >= u.div {
+				return fmt.Sprintf("%.4g %s", v/u.div, u.name)
+			}
+		}
+		return fmt.Sprintf("%.0f B", v)
+	case "bps":
+		return fmt.Sprintf("%.4g GB/s", v/1e9)
+	case "pct":
+		return fmt.Sprintf("%.4g%%", v)
+	case "count", "":
+		return fmt.Sprintf("%.6g", v)
+	}
+	return fmt.Sprintf("%.6g %s", v, unit)
+}

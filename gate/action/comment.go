@@ -1,0 +1,196 @@
+package action
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/render"
+)
+
+// gate keeps one PR comment per configuration id. The comment starts with
+// render.Marker(id); it is found again by that line across every page of the
+// PR's comments and edited in place, so a fixed regression turns the same
+// comment green instead of adding a new one. A second hidden line carries a
+// digest of the verdicts, which `comment: on-change` compares.
+
+// Comment policies (the `comment` input).
+const (
+	commentAlways   = "always"
+	commentOnChange = "on-change"
+	commentNever    = "never"
+)
+
+// digestPrefix starts the hidden line that records what a comment judged.
+const digestPrefix = "<!-- gate:digest "
+
+// resultDigest summarises what a reader of the comment acts on: the overall
+// verdict, its reasons and each metric's verdict. Values are left out on
+// purpose: timings move on every run, and on-change should stay quiet while
+// every verdict stays the same.
+func resultDigest(r *compare.Result) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "verdict %s\n", r.Verdict)
+	for _, reason := range r.Reasons {
+		fmt.Fprintf(h, "reason %q\n", reason)
+	}
+	for _, m := range r.Metrics {
+		fmt.Fprintf(h, "metric %q %s\n", m.Name, m.Verdict)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func digestLine(digest string) string { return digestPrefix + digest + " -->" }
+
+// commentDigest returns the digest recorded in a comment body, or "".
+func commentDigest(body string) string {
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, digestPrefix) && strings.HasSuffix(line, " -->") {
+			return strings.TrimSuffix(strings.TrimPrefix(line, digestPrefix), " -->")
+		}
+	}
+	return ""
+}
+
+// hasMarker reports whether body carries marker as a line of its own. The
+// renderer escapes '<' in every string that comes from a profile, so only gate
+// can write such a line.
+func hasMarker(body, marker string) bool {
+	for _, line := range strings.Split(body, "\n") {
+		if strings.TrimSpace(line) == marker {
+			return true
+		}
+	}
+	return false
+}
+
+// commentBody makes the comment for report: the marker first (added if the
+// report lacks it), the report, the digest line last; never more than
+// render.CommentBudget characters as GitHub counts them.
+func commentBody(report, marker, digest string) string {
+	tail := "\n" + digestLine(digest) + "\n"
+	if !hasMarker(report, marker) {
+		report = marker + "\n" + report
+	}
+	report = strings.TrimRight(report, "\n")
+	room := render.CommentBudget - utf16Len(tail)
+	if utf16Len(report) > room {
+		const cut = "\n\n*Report cut to fit GitHub's comment limit; the job summary has it all.*"
+		report = truncateUTF16(report, room-utf16Len(cut)) + cut
+	}
+	return report + tail
+}
+
+// fitComment returns md, or, when md and the digest line would not fit in
+// one comment, the report rendered again under a budget that leaves room for
+// that line: the renderer then drops whole sections and says so, instead of
+// commentBody cutting the text mid-table.
+func fitComment(md string, res *compare.Result, opts render.Options) string {
+	return fitCommentTo(render.CommentBudget, md, res, opts)
+}
+
+// fitCommentTo is fitComment for a comment limit of budget characters.
+func fitCommentTo(budget int, md string, res *compare.Result, opts render.Options) string {
+	room := budget - utf16Len("\n"+digestLine(resultDigest(res))+"\n")
+	if utf16Len(md) <= room {
+		return md
+	}
+	opts.Budget = room
+	var b strings.Builder
+	if err := render.Markdown(&b, res, opts); err != nil {
+		return md // commentBody still cuts it to fit
+	}
+	return b.String()
+}
+
+// utf16Len counts characters the way GitHub limits comment bodies.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// truncateUTF16 cuts s to at most n UTF-16 code units, at a line boundary when
+// one is near and never inside a rune.
+func truncateUTF16(s string, n int) string {
+	used := 0
+	for i, r := range s {
+		used += utf16.RuneLen(r)
+		if used > n {
+			s = s[:i]
+			if j := strings.LastIndexByte(s, '\n'); j > len(s)/2 {
+				s = s[:j]
+			}
+			return s
+		}
+	}
+	return s
+}
+
+// commentOutcome says what happened to the sticky comment.
+type commentOutcome struct {
+	Action string // created, updated, unchanged, skipped
+	URL    string
+	ID     int64
+}
+
+// findSticky returns gate's comment for marker among comments: one that
+// starts with the marker line and was written by a bot (GITHUB_TOKEN comments
+// are github-actions[bot]'s) or carries gate's digest line (a personal token).
+// A person quoting the marker is never taken for gate, so gate never
+// overwrites someone else's words. When several match, bots win, then the
+// oldest.
+func findSticky(comments []Comment, marker string) (Comment, bool) {
+	var found []Comment
+	for _, c := range comments {
+		first, _, _ := strings.Cut(c.Body, "\n")
+		if strings.TrimSpace(first) == marker && (c.Bot || commentDigest(c.Body) != "") {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 0 {
+		return Comment{}, false
+	}
+	for _, c := range found {
+		if c.Bot {
+			return c, true
+		}
+	}
+	return found[0], true
+}
+
+// upsertComment posts body on pull request number, or edits gate's earlier
+// comment for the same marker. With policy on-change an existing comment whose
+// digest matches is left alone; with never nothing is posted.
+func upsertComment(ctx context.Context, api GitHub, number int, marker, body, policy string) (commentOutcome, error) {
+	if policy == commentNever {
+		return commentOutcome{Action: "skipped"}, nil
+	}
+	comments, err := api.Comments(ctx, number)
+	if err != nil {
+		return commentOutcome{}, err
+	}
+	old, ok := findSticky(comments, marker)
+	if ok {
+		if old.Body == body || (policy == commentOnChange && commentDigest(old.Body) == commentDigest(body)) {
+			return commentOutcome{Action: "unchanged", URL: old.URL, ID: old.ID}, nil
+		}
+		c, err := api.EditComment(ctx, old.ID, body)
+		if err != nil {
+			return commentOutcome{}, err
+		}
+		return commentOutcome{Action: "updated", URL: c.URL, ID: c.ID}, nil
+	}
+	c, err := api.CreateComment(ctx, number, body)
+	if err != nil {
+		return commentOutcome{}, err
+	}
+	return commentOutcome{Action: "created", URL: c.URL, ID: c.ID}, nil
+}

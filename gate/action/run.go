@@ -1,0 +1,444 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/gate/config"
+	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/parse"
+	"github.com/nsys-gate/gate/render"
+)
+
+// profileOrCompare is the profile and compare modes: make the head summary,
+// find the baseline, compare, report, comment, and say what was decided.
+func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
+	cfg, err := config.Load(r.in.Config)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("input config: %w", err)
+	}
+	if r.in.Scope != "" {
+		cfg.Scope = r.in.Scope
+	}
+	opts, err := cfg.CompareOptions()
+	if err != nil {
+		return Outcome{}, fmt.Errorf("%s: %w", r.in.Config, err)
+	}
+	if err := os.MkdirAll(r.in.OutputDir, 0o755); err != nil {
+		return Outcome{}, fmt.Errorf("input output-dir: %w", err)
+	}
+	head, summaryPath, err := r.head(ctx, cfg)
+	if err != nil {
+		return Outcome{}, err
+	}
+
+	base, baseCommit, reason := r.baseline(ctx, cfg)
+	res := compare.Compare(base, head, opts)
+	if base == nil && reason != "" {
+		res.Reasons = append([]string{reason}, res.Reasons...)
+	}
+	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: baseCommit}
+	md, reportPath, err := r.writeReports(res, ropts)
+	if err != nil {
+		return Outcome{}, err
+	}
+
+	r.annotate(res)
+	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA))
+	r.jobSummary(res, ropts, notes)
+	r.setOutputs(
+		"verdict", string(res.Verdict),
+		"regressions", fmt.Sprint(res.Counts.Fail),
+		"summary-path", r.outputPath(summaryPath),
+		"report-path", r.outputPath(reportPath),
+	)
+	return Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: cfg}, nil
+}
+
+// head makes the summary being gated, from the workload (mode profile) or
+// the profile input, and writes it to the output directory, where it is the
+// next baseline. Its commit is the one being gated.
+func (r *run) head(ctx context.Context, cfg *config.Config) (*parse.Summary, string, error) {
+	var head *parse.Summary
+	var err error
+	if r.in.Mode == modeProfile {
+		if head, err = r.profile(ctx, cfg); err != nil {
+			return nil, "", fmt.Errorf("profiling: %w", err)
+		}
+	} else if head, err = load.Summary(ctx, r.in.Profile, cfg.ParseOptions()); err != nil {
+		return nil, "", fmt.Errorf("input profile: %w", err)
+	}
+	if head.Source.Commit == "" {
+		head.Source.Commit = r.ev.headSHA(r.runner.SHA)
+	}
+	path := filepath.Join(r.in.OutputDir, load.SummaryFile)
+	if err := writeFileWith(path, func(b *bytes.Buffer) error { return parse.EncodeSummary(b, head) }); err != nil {
+		return nil, "", err
+	}
+	return head, path, nil
+}
+
+// writeReports writes the markdown, JSON and HTML reports to the output
+// directory and returns the markdown and its path.
+func (r *run) writeReports(res *compare.Result, ropts render.Options) (string, string, error) {
+	reportPath := filepath.Join(r.in.OutputDir, reportMarkdownFile)
+	var md bytes.Buffer
+	if err := render.Markdown(&md, res, ropts); err != nil {
+		return "", "", err
+	}
+	for _, f := range []struct {
+		path  string
+		write func(*bytes.Buffer) error
+	}{
+		{reportPath, func(b *bytes.Buffer) error { b.Write(md.Bytes()); return nil }},
+		{filepath.Join(r.in.OutputDir, reportResultFile), func(b *bytes.Buffer) error { return render.JSON(b, res) }},
+		{filepath.Join(r.in.OutputDir, reportHTMLFile), func(b *bytes.Buffer) error { return render.HTML(b, res, ropts) }},
+	} {
+		if err := writeFileWith(f.path, f.write); err != nil {
+			return "", "", err
+		}
+	}
+	return md.String(), reportPath, nil
+}
+
+// profile runs the workload under nsys, with the runner's workflow commands
+// switched off while its output streams by: a workload's stdout must not be
+// able to set outputs or forge annotations.
+func (r *run) profile(ctx context.Context, cfg *config.Config) (*parse.Summary, error) {
+	if r.env.Profiler == nil {
+		return nil, errors.New("no profiler to run the workload with")
+	}
+	token, err := heredocDelimiter()
+	if err != nil {
+		return nil, err
+	}
+	r.actions.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
+	s, perr := r.env.Profiler.Profile(ctx, ProfileRequest{
+		Command:  r.in.Command,
+		NsysArgs: r.in.NsysArgs,
+		Dir:      r.in.OutputDir,
+		Parse:    cfg.ParseOptions(),
+		Stdout:   r.env.Stdout, // one stream, so that the resume line comes after all of it
+		Getenv:   r.env.Getenv,
+	})
+	fmt.Fprintf(r.env.Stdout, "\n::%s::\n", token)
+	return s, perr
+}
+
+// baseline returns the base summary, the commit it came from, and, when there
+// is none, why. A baseline that exists but cannot be used is also reported as
+// an error annotation: the result is then no_baseline, never a pass.
+func (r *run) baseline(ctx context.Context, cfg *config.Config) (*parse.Summary, string, string) {
+	if r.in.Baseline != "" {
+		s, err := load.Summary(ctx, r.in.Baseline, cfg.ParseOptions())
+		if err != nil {
+			r.actions.Errorf("gate: input baseline: %v", err)
+			return nil, "", fmt.Sprintf("baseline %s could not be read", r.in.Baseline)
+		}
+		return s, s.Source.Commit, ""
+	}
+	if r.github == nil {
+		return nil, "", "no baseline input, and no github-token and repository to fetch the baseline artifact with"
+	}
+	branch := r.in.BaselineBranch
+	if branch == "" {
+		branch = r.ev.Repository.DefaultBranch
+	}
+	if branch == "" {
+		return nil, "", "no baseline-branch input, and the event does not name the repository's default branch"
+	}
+	b, skipped, err := fetchBaseline(ctx, r.github, r.in.BaselineArtifact, branch)
+	for _, s := range skipped {
+		fmt.Fprintf(r.env.Stdout, "gate: baseline: skipped %s\n", s)
+	}
+	if err != nil {
+		if errors.Is(err, errNoBaseline) {
+			return nil, "", fmt.Sprintf("no baseline: no unexpired artifact %q from branch %q; upload %s from a push to %s (see docs/action.md)", r.in.BaselineArtifact, branch, load.SummaryFile, branch)
+		}
+		if isForbidden(err) {
+			r.actions.Errorf("gate: baseline: %v (the workflow needs permissions: actions: read)", err)
+		} else {
+			r.actions.Errorf("gate: baseline: %v", err)
+		}
+		return nil, "", fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err)
+	}
+	s, err := parse.DecodeSummary(bytes.NewReader(b.Data))
+	if err != nil {
+		r.actions.Errorf("gate: baseline artifact %q (%d) %s: %v", b.Artifact.Name, b.Artifact.ID, b.File, err)
+		return nil, "", fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact)
+	}
+	if s.Source.Commit == "" {
+		s.Source.Commit = b.Artifact.HeadSHA
+	}
+	fmt.Fprintf(r.env.Stdout, "gate: baseline: artifact %q (%d) from %s@%s, run %d\n", b.Artifact.Name, b.Artifact.ID, b.Artifact.HeadBranch, shortSHA(b.Artifact.HeadSHA), b.Artifact.RunID)
+	return s, b.Artifact.HeadSHA, ""
+}
+
+// shortSHA is the prefix of a commit id that people read.
+func shortSHA(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// publish posts the sticky comment and the check run. Neither can fail the
+// gate: a read-only token (fork PRs) or a missing permission is a warning,
+// and the job summary carries the report instead. It returns notes for the
+// job summary.
+func (r *run) publish(ctx context.Context, res *compare.Result, md, id, headSHA string) []string {
+	notes, commentURL := r.postComment(ctx, res, md, id)
+	r.setOutputs("comment-url", commentURL)
+	if r.in.CheckRun && r.github != nil && headSHA != "" {
+		r.postCheckRun(ctx, res, md, headSHA)
+	}
+	return notes
+}
+
+// postComment posts or edits the sticky comment on the event's pull request
+// and returns the notes for the job summary and the comment's URL.
+func (r *run) postComment(ctx context.Context, res *compare.Result, md, id string) ([]string, string) {
+	number := r.ev.prNumber()
+	switch {
+	case r.in.Comment == commentNever:
+		return nil, ""
+	case number == 0:
+		fmt.Fprintln(r.env.Stdout, "gate: not a pull request event: no comment")
+		return nil, ""
+	case r.github == nil:
+		r.actions.Warningf("gate: no github-token: the report is in the job summary only")
+		return []string{"No comment was posted: the action had no github-token."}, ""
+	}
+	body := commentBody(md, render.Marker(id), resultDigest(res))
+	out, err := upsertComment(ctx, r.github, number, render.Marker(id), body, r.in.Comment)
+	switch {
+	case err == nil:
+		fmt.Fprintf(r.env.Stdout, "gate: comment %s %s\n", out.Action, out.URL)
+		return nil, out.URL
+	case isForbidden(err):
+		why := "the token may not write pull request comments (permissions: pull-requests: write)"
+		if r.ev.fromFork() {
+			why = "pull requests from forks get a read-only token; use the two-workflow setup (mode: comment from workflow_run) to comment on them"
+		}
+		r.actions.Warningf("gate: could not comment: %v; %s. The report is in the job summary.", err, why)
+		return []string{"No PR comment was posted: " + why + "."}, ""
+	default:
+		r.actions.Warningf("gate: could not comment: %v. The report is in the job summary.", err)
+		return []string{"No PR comment was posted: the GitHub API call failed."}, ""
+	}
+}
+
+// postCheckRun records the verdict as a check run on the head commit.
+func (r *run) postCheckRun(ctx context.Context, res *compare.Result, md, headSHA string) {
+	err := r.github.CreateCheckRun(ctx, CheckRun{
+		Name:       r.in.CheckName,
+		HeadSHA:    headSHA,
+		Conclusion: checkConclusion(res.Verdict),
+		Title:      fmt.Sprintf("gate: %s", render.VerdictWords(res.Verdict)),
+		Summary:    truncateUTF16(md, render.CommentBudget-1),
+		DetailsURL: r.runURL(),
+	})
+	switch {
+	case err == nil:
+	case isForbidden(err):
+		r.actions.Warningf("gate: no check run: %v (needs permissions: checks: write; set check-run: false to skip)", err)
+	default:
+		r.actions.Warningf("gate: no check run: %v", err)
+	}
+}
+
+func checkConclusion(v compare.Verdict) string {
+	switch v {
+	case compare.Pass, compare.Info:
+		return "success"
+	case compare.Fail:
+		return "failure"
+	}
+	return "neutral"
+}
+
+// jobSummary appends the report, rendered within the runner's 1 MiB limit,
+// and the notes to the job summary.
+func (r *run) jobSummary(res *compare.Result, ropts render.Options, notes []string) {
+	ropts.Budget = render.StepSummaryBudget
+	var b bytes.Buffer
+	if err := render.Markdown(&b, res, ropts); err != nil {
+		r.actions.Warningf("gate: job summary: %v", err)
+		return
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n", n)
+	}
+	if err := r.files.addSummary(b.String()); err != nil {
+		r.actions.Warningf("gate: job summary: %v", err)
+	}
+}
+
+// writeFileWith writes what fill puts in a buffer to path, naming path in
+// errors.
+func writeFileWith(path string, fill func(*bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := fill(&b); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// comment is the fork-safe mode: in a workflow_run workflow, post the result
+// that the triggering pull_request run uploaded. The artifact is untrusted:
+// only its result.json is read, rendered again here (so every string in it is
+// escaped), and the PR is looked up from the run's head commit and
+// repository through the API, never read from the artifact. Only a setup
+// error is an error: what the triggering run left (no artifact, no pull
+// request) is a warning.
+func (r *run) comment(ctx context.Context) error {
+	wr := r.ev.WorkflowRun
+	if wr == nil {
+		return fmt.Errorf("mode comment runs in a workflow triggered by workflow_run (event %q has no workflow_run)", r.runner.EventName)
+	}
+	if r.github == nil {
+		return errors.New("mode comment needs github-token and GITHUB_REPOSITORY")
+	}
+	if wr.Event != "pull_request" {
+		fmt.Fprintf(r.env.Stdout, "gate: the triggering run was a %q event, not a pull request: nothing to comment on\n", wr.Event)
+		return nil
+	}
+	res, err := r.fetchReport(ctx, wr.ID)
+	if err != nil {
+		r.actions.Warningf("gate: run %d: %v", wr.ID, err)
+		return nil
+	}
+	number, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+	if err != nil {
+		r.actions.Warningf("gate: %v", err)
+		return nil
+	}
+	id := res.ConfigID
+	if r.in.Config != "" {
+		cfg, err := config.Load(r.in.Config)
+		if err != nil {
+			return fmt.Errorf("input config: %w", err)
+		}
+		id = cfg.ID
+	}
+	ropts := render.Options{FullReportURL: r.runLink(wr.ID)}
+	var md bytes.Buffer
+	if err := render.Markdown(&md, res, ropts); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.in.OutputDir, 0o755); err == nil {
+		p := filepath.Join(r.in.OutputDir, reportMarkdownFile)
+		if os.WriteFile(p, md.Bytes(), 0o644) == nil {
+			r.setOutputs("report-path", r.outputPath(p))
+		}
+	}
+	url := r.commentOn(ctx, number, res, fitComment(md.String(), res, ropts), id)
+	ropts.Budget = render.StepSummaryBudget
+	var sum bytes.Buffer
+	if render.Markdown(&sum, res, ropts) == nil {
+		if err := r.files.addSummary(sum.String()); err != nil {
+			r.actions.Warningf("gate: job summary: %v", err)
+		}
+	}
+	r.setOutputs("verdict", string(res.Verdict), "regressions", fmt.Sprint(res.Counts.Fail), "comment-url", url)
+	return nil
+}
+
+// commentOn posts the comment mode's sticky comment on pull request number
+// and returns its URL ("" when it could not).
+func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md, id string) string {
+	body := commentBody(md, render.Marker(id), resultDigest(res))
+	out, err := upsertComment(ctx, r.github, number, render.Marker(id), body, r.in.Comment)
+	switch {
+	case err == nil:
+		fmt.Fprintf(r.env.Stdout, "gate: comment on #%d %s %s\n", number, out.Action, out.URL)
+		return out.URL
+	case isForbidden(err):
+		r.actions.Warningf("gate: could not comment on #%d: %v (the workflow needs permissions: pull-requests: write)", number, err)
+	default:
+		r.actions.Warningf("gate: could not comment on #%d: %v", number, err)
+	}
+	return ""
+}
+
+// fetchReport downloads the report artifact of run runID and decodes its
+// result.json.
+func (r *run) fetchReport(ctx context.Context, runID int64) (*compare.Result, error) {
+	arts, err := r.github.RunArtifacts(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	var found *Artifact
+	for i := range arts {
+		if arts[i].Name == r.in.ReportArtifact && !arts[i].Expired {
+			found = &arts[i]
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("no artifact %q: did the pull request workflow upload the output directory?", r.in.ReportArtifact)
+	}
+	data, err := r.github.DownloadArtifact(ctx, found.ID, maxArtifactZip)
+	if err != nil {
+		return nil, err
+	}
+	files, err := unzip(data, defaultUnzipLimits())
+	if err != nil {
+		return nil, fmt.Errorf("artifact %q: %w", r.in.ReportArtifact, err)
+	}
+	f, ok := findZipFile(files, reportResultFile)
+	if !ok {
+		return nil, fmt.Errorf("artifact %q has no %s", r.in.ReportArtifact, reportResultFile)
+	}
+	res, err := decodeResult(f.Data)
+	if err != nil {
+		return nil, fmt.Errorf("artifact %q: %s: %w", r.in.ReportArtifact, f.Name, err)
+	}
+	return res, nil
+}
+
+func hintNumbers(prs []struct {
+	Number int `json:"number"`
+}) []int {
+	var out []int
+	for _, p := range prs {
+		out = append(out, p.Number)
+	}
+	return out
+}
+
+// findPR returns the open pull request whose head is sha in headRepo. The
+// event's pull_requests list (empty for forks) only breaks ties.
+func (r *run) findPR(ctx context.Context, sha, headRepo string, hints []int) (int, error) {
+	if sha == "" {
+		return 0, fmt.Errorf("the workflow_run event has no head_sha")
+	}
+	prs, err := r.github.PullRequestsForCommit(ctx, sha)
+	if err != nil {
+		return 0, err
+	}
+	var cands []int
+	for _, p := range prs {
+		if p.HeadSHA == sha && (headRepo == "" || strings.EqualFold(p.HeadRepo, headRepo)) && p.State == "open" {
+			cands = append(cands, p.Number)
+		}
+	}
+	for _, c := range cands {
+		for _, h := range hints {
+			if c == h {
+				return c, nil
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return 0, fmt.Errorf("no open pull request has head %s from %s: nothing to comment on", shortSHA(sha), headRepo)
+	}
+	return cands[0], nil
+}

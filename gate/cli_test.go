@@ -1,0 +1,74 @@
+package gate
+
+import (
+	"bytes"
+	"flag"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nsys-gate/gate/gate/profile/profiletest"
+)
+
+func TestRunProfileCommand(t *testing.T) {
+	f := profiletest.Install(t, false)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"-h"}, ExitOK, ""},
+		{[]string{"--bogus"}, ExitError, "flag provided but not defined"},
+		{[]string{"--out", f.Out}, ExitError, "no workload"},
+		{[]string{"--out", f.Out, "--", "sh", "-c", "exit 3"}, ExitError, "exited with code 3"},
+		{[]string{"--out", f.Out, "--scope", "benchmark", "--", "true"}, ExitOK, "gate: wrote "},
+	} {
+		var stdout, stderr bytes.Buffer
+		c := &Command{Stdout: &stdout, Stderr: &stderr}
+		code := c.Main(append([]string{"gate", "profile"}, tc.args...))
+		if code != tc.code || !strings.Contains(stderr.String(), tc.stderr) {
+			t.Errorf("gate profile %q: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.stderr)
+		}
+	}
+}
+
+func TestPreflightOnly(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	c := &Command{Stdout: &stdout, Stderr: &stderr}
+	if code := c.Main([]string{"gate", "profile", "--preflight-only"}); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"nvml": {`) || !strings.Contains(stdout.String(), `"available": `) {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+}
+
+func TestExtraFlag(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var extras extraFlag
+	fs.Var(&extras, "extra", extraUsage)
+	if err := fs.Parse([]string{"--extra", "a.json", "--extra", "b.prom"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual([]string(extras), []string{"a.json", "b.prom"}) {
+		t.Errorf("%v", extras)
+	}
+	if err := fs.Parse([]string{"--extra", ""}); err == nil {
+		t.Errorf("empty file name accepted")
+	}
+}
+
+// Every subcommand prints its help once, on stdout, for -h, and its
+// complaint and help on stderr for a bad flag.
+func TestHelpOnce(t *testing.T) {
+	for _, sub := range []string{"parse", "compare", "rules", "profile", "action"} {
+		code, out, errs := runGate(sub, "-h")
+		if code != ExitOK || strings.Count(out, "usage: gate "+sub) != 1 || errs != "" {
+			t.Errorf("gate %s -h: exit %d, stdout %q, stderr %q; want 0 and the help once on stdout", sub, code, out, errs)
+		}
+		code, out, errs = runGate(sub, "--bogus")
+		if code != ExitError || out != "" || !strings.Contains(errs, "flag provided but not defined: -bogus") || strings.Count(errs, "usage: gate "+sub) != 1 {
+			t.Errorf("gate %s --bogus: exit %d, stdout %q, stderr %q; want 2 and the help once on stderr", sub, code, out, errs)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/gate/config"
+	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/parse"
+	"github.com/nsys-gate/gate/render"
+)
+
+const compareUsage = `usage: gate compare BASE HEAD [--config gate.yml] [--format markdown|json|html|text] [-o FILE]
+
+Compare a head profile with a base profile and print the report. BASE and
+HEAD are each an Nsight Systems export (.sqlite, .sqlite.gz, .nsys-rep) or a
+summary JSON from gate parse (or the older summary.json layout), so a stored
+baseline and a fresh profile mix freely.
+
+Exit codes: 0 pass or warn, 1 a gated metric regressed, 2 usage or input
+error, 3 no baseline or not comparable (gate.yml exit: overrides 3).
+
+flags:
+`
+
+// renderers maps --format to a renderer.
+var renderers = map[string]func(w io.Writer, r *compare.Result, opts render.Options) error{
+	"markdown": render.Markdown,
+	"md":       render.Markdown,
+	"html":     render.HTML,
+	"text":     render.Text,
+	"json":     func(w io.Writer, r *compare.Result, _ render.Options) error { return render.JSON(w, r) },
+}
+
+// compareFlags are the flags of `gate compare`.
+type compareFlags struct {
+	config, format, out, scope string
+	baseExtra, headExtra       extraFlag
+	baseOptional               bool
+}
+
+// runCompare implements `gate compare`.
+func (c *Command) runCompare(args []string) int {
+	fs := c.newFlags("gate compare", compareUsage)
+	var f compareFlags
+	fs.StringVar(&f.config, "config", "", "gate.yml with rules, scope, phases and exit codes")
+	fs.StringVar(&f.format, "format", "markdown", "report format: markdown, json, html or text")
+	fs.StringVar(&f.out, "o", "", "write the report to this file instead of stdout")
+	fs.StringVar(&f.scope, "scope", "", "NVTX range that bounds the measured window of exports (default: the config's scope)")
+	fs.Var(&f.baseExtra, "base-extra", "like --extra, for BASE")
+	fs.Var(&f.headExtra, "extra", "for HEAD: "+extraUsage)
+	fs.BoolVar(&f.baseOptional, "base-optional", false, "a missing BASE file gives the no-baseline verdict instead of an input error")
+	paths, code, ok := fs.parse(args, true)
+	if !ok {
+		return code
+	}
+	if len(paths) != 2 {
+		fmt.Fprintf(c.Stderr, "gate compare: want BASE and HEAD, got %d argument(s)\n", len(paths))
+		fs.printUsage(c.Stderr)
+		return ExitError
+	}
+	return c.compare(context.Background(), paths[0], paths[1], f)
+}
+
+// compare loads base and head, compares them under the configuration and
+// writes the report; the verdict decides the exit code.
+func (c *Command) compare(ctx context.Context, basePath, headPath string, f compareFlags) int {
+	fail := func(err error) int {
+		fmt.Fprintf(c.Stderr, "gate compare: %s\n", errorLine(err))
+		return ExitError
+	}
+	renderFn, ok := renderers[f.format]
+	if !ok {
+		return fail(fmt.Errorf("--format %q: want markdown, json, html or text", f.format))
+	}
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return fail(err)
+	}
+	copts, err := cfg.CompareOptions()
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", f.config, err))
+	}
+	popts := cfg.ParseOptions()
+	if f.scope != "" {
+		popts.Scope = f.scope
+	}
+	noBase := false
+	if f.baseOptional {
+		if _, err := os.Stat(basePath); errors.Is(err, fs.ErrNotExist) {
+			noBase = true
+		}
+	}
+	base, head, err := loadPair(ctx, basePath, headPath, popts, noBase)
+	if err != nil {
+		return fail(err)
+	}
+	if base != nil {
+		if err := load.Extra(base, f.baseExtra...); err != nil {
+			return fail(err)
+		}
+	}
+	if err := load.Extra(head, f.headExtra...); err != nil {
+		return fail(err)
+	}
+
+	res := compare.Compare(base, head, copts)
+	ropts := render.Options{}
+	if base != nil {
+		ropts.BaselineCommit = base.Source.Commit
+	}
+	var buf bytes.Buffer
+	if err := renderFn(&buf, res, ropts); err != nil {
+		return fail(fmt.Errorf("rendering %s: %w", f.format, err))
+	}
+	if code := c.write(f.out, buf.Bytes(), fail); code != ExitOK {
+		return code
+	}
+	code := exitCode(res.Verdict, action.FailOnFail, cfg)
+	if code != ExitOK {
+		fmt.Fprintf(c.Stderr, "gate compare: %s\n", verdictLine(res))
+	}
+	return code
+}
+
+// loadPair loads base and head at once (parsing an export is CPU-bound and
+// the two are independent). With skipBase, base is nil.
+func loadPair(ctx context.Context, basePath, headPath string, opts parse.Options, skipBase bool) (base, head *parse.Summary, err error) {
+	type loaded struct {
+		s   *parse.Summary
+		err error
+	}
+	ch := make(chan loaded, 1)
+	if !skipBase {
+		go func() {
+			s, err := load.Summary(ctx, basePath, opts)
+			ch <- loaded{s, err}
+		}()
+	}
+	head, herr := load.Summary(ctx, headPath, opts)
+	if !skipBase {
+		b := <-ch
+		if b.err != nil {
+			return nil, nil, b.err
+		}
+		base = b.s
+	}
+	if herr != nil {
+		return nil, nil, herr
+	}
+	return base, head, nil
+}
+
+// verdictLine is the one-line verdict printed to stderr when the exit code
+// is not 0, so that a CI log says why the step failed.
+func verdictLine(r *compare.Result) string {
+	switch r.Verdict {
+	case compare.Fail:
+		return fmt.Sprintf("fail: %d regression(s), %d warning(s)", r.Counts.Fail, r.Counts.Warn)
+	case compare.NotComparable, compare.NoBaseline:
+		msg := string(r.Verdict)
+		for _, why := range r.Reasons {
+			msg += "; " + why
+		}
+		return msg
+	}
+	return string(r.Verdict)
+}

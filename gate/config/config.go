@@ -1,0 +1,202 @@
+// Package config reads gate.yml: the rules, scope, phase patterns, component
+// rules, kernel share and neutral exit codes of one gate. Start at Load (a
+// path) or Parse (bytes); a Config then hands each consumer its part:
+// ParseOptions for the parser, CompareOptions for compare, NeutralExit for
+// the command's exit code.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
+)
+
+// Config is gate.yml. Every key is optional; unknown keys are errors so that a
+// typo never silently disables a rule.
+//
+// An example:
+//
+//	id: llama-decode
+//	scope: benchmark
+//	kernel-share: 2%
+//	rules:
+//	  - metric: phases.decode.span.p50
+//	    warn: 3%
+//	    fail: 8%
+//	  - metric: kernels.nvjet_*.total
+//	    ignore: true
+//	exit:
+//	  no-baseline: 0
+//
+// Rules are tried before the built-in defaults (gate rules prints them all);
+// the first rule whose metric glob matches a metric decides how it is judged.
+type Config struct {
+	// ID names this configuration; it keys the sticky PR comment, so that two
+	// gates on one PR keep two comments.
+	ID    string `yaml:"id"`
+	Scope string `yaml:"scope"` // NVTX range that bounds the measured window
+	// Phases maps a phase (prefill, decode, mixed) to regexes over step range
+	// names; when set they replace the defaults for that phase.
+	Phases map[string][]string `yaml:"phases"`
+	// Components are extra component rules, tried before the defaults.
+	Components []parse.ComponentRule `yaml:"components"`
+	Rules      []compare.Rule        `yaml:"rules"`
+	// KernelShare is the share of step time above which single kernels are
+	// gated ("2%").
+	KernelShare string `yaml:"kernel-share"`
+	// Exit codes for the neutral verdicts (default 3).
+	Exit ExitConfig `yaml:"exit"`
+}
+
+// ExitConfig overrides the exit code of the neutral verdicts.
+type ExitConfig struct {
+	NoBaseline    *int `yaml:"no-baseline"`
+	NotComparable *int `yaml:"not-comparable"`
+}
+
+// Parse decodes gate.yml strictly: unknown keys, a second YAML
+// document, bad thresholds, globs, regexes, kernel-share or exit codes are
+// errors. Errors start with name and say which key is wrong, e.g.
+// "gate.yml: rules[2].warn: threshold "5 percent": unknown unit ...".
+func Parse(name string, data []byte) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, yamlError(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("%s: more than one YAML document", name)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+// yamlError puts yaml's multi-line unmarshal errors on one line
+// ("line 3: field wran not found in type compare.Rule; line 7: ..."), so
+// that a command printing the first line of an error still says what is
+// wrong and where.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	return err
+}
+
+// validate checks what YAML decoding cannot.
+func (c *Config) validate() error {
+	if err := compare.ValidateRules(c.Rules); err != nil {
+		return err
+	}
+	if _, err := c.KernelShareFraction(); err != nil {
+		return err
+	}
+	if err := c.ParseOptions().Validate(); err != nil {
+		return err
+	}
+	for _, e := range []struct {
+		key string
+		v   *int
+	}{{"exit.no-baseline", c.Exit.NoBaseline}, {"exit.not-comparable", c.Exit.NotComparable}} {
+		if e.v != nil && (*e.v < 0 || *e.v > 125) {
+			return fmt.Errorf("%s: %d is not an exit code (0..125)", e.key, *e.v)
+		}
+	}
+	return nil
+}
+
+// KernelShareFraction parses the kernel-share key: a percentage ("2%") or a
+// fraction ("0.02"); empty means compare.DefaultKernelShare.
+func (c *Config) KernelShareFraction() (float64, error) {
+	s := strings.TrimSpace(c.KernelShare)
+	if s == "" {
+		return compare.DefaultKernelShare, nil
+	}
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("kernel-share: %q: want a percentage such as 2%%", c.KernelShare)
+	}
+	if pct {
+		v /= 100
+	}
+	if v < 0 || v > 1 {
+		return 0, fmt.Errorf("kernel-share: %q: must be between 0%% and 100%%", c.KernelShare)
+	}
+	return v, nil
+}
+
+// CompareOptions is the part of the configuration compare needs.
+func (c *Config) CompareOptions() (compare.Options, error) {
+	share, err := c.KernelShareFraction()
+	if err != nil {
+		return compare.Options{}, err
+	}
+	if share == 0 {
+		// Zero would mean "the default" to compare; gate every kernel instead.
+		share = math.SmallestNonzeroFloat64
+	}
+	return compare.Options{Rules: c.Rules, KernelShare: share, ConfigID: c.ID}, nil
+}
+
+// NeutralExit returns the exit code gate.yml sets for a neutral verdict
+// (no baseline, not comparable), and whether it sets one. The command that
+// exits decides the rest.
+func (c *Config) NeutralExit(v compare.Verdict) (int, bool) {
+	if c == nil {
+		return 0, false
+	}
+	var code *int
+	switch v {
+	case compare.NoBaseline:
+		code = c.Exit.NoBaseline
+	case compare.NotComparable:
+		code = c.Exit.NotComparable
+	}
+	if code == nil {
+		return 0, false
+	}
+	return *code, true
+}
+
+// ParseOptions maps gate.yml's scope, phase patterns and component rules to
+// the parser's options.
+func (c *Config) ParseOptions() parse.Options {
+	opts := parse.Options{Scope: c.Scope}
+	if len(c.Phases) > 0 {
+		opts.Phases = map[string][]string{}
+		for k, v := range c.Phases {
+			opts.Phases[k] = append([]string(nil), v...)
+		}
+	}
+	opts.Components = append(opts.Components, c.Components...)
+	return opts
+}
+
+// Load reads gate.yml from path; an empty path gives the defaults.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return &Config{}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}

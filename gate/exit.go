@@ -1,0 +1,44 @@
+package gate
+
+import (
+	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/gate/config"
+)
+
+// Exit codes. A regression is not a tool failure: scripts can tell them apart.
+const (
+	ExitOK            = 0 // pass or warn
+	ExitFail          = 1 // a gated metric regressed
+	ExitError         = 2 // usage or input error
+	ExitNotComparable = 3 // no baseline, or the two profiles cannot be compared
+)
+
+// exitCode is the one table from a verdict to gate's exit code, for gate
+// compare and gate action alike. failOn is the action's fail-on input
+// (empty for gate compare, which is action.FailOnFail): "fail" fails on
+// regressions, "warn" on warnings too, "never" reports without failing.
+// The neutral verdicts (no baseline, not comparable) exit 3 unless gate.yml
+// says otherwise.
+func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
+	switch failOn {
+	case action.FailOnNever:
+		return ExitOK
+	case action.FailOnWarn:
+		if v == compare.Warn {
+			return ExitFail
+		}
+	}
+	switch v {
+	case compare.Pass, compare.Warn, compare.Info:
+		return ExitOK
+	case compare.Fail:
+		return ExitFail
+	case compare.NoBaseline, compare.NotComparable:
+		if code, ok := cfg.NeutralExit(v); ok {
+			return code
+		}
+		return ExitNotComparable
+	}
+	return ExitError
+}

@@ -1,0 +1,66 @@
+package githubrest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/nsys-gate/gate/gate/action"
+)
+
+func TestNewRESTAPIBaseURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "https://api.github.com/"},
+		{"https://api.github.com", "https://api.github.com/"},
+		{"https://ghes.example.com/api/v3", "https://ghes.example.com/api/v3/"},
+		{"https://ghes.example.com/api/v3/", "https://ghes.example.com/api/v3/"},
+	} {
+		api, err := New(tt.in, "t", "o", "r", nil)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.in, err)
+		}
+		if got := api.client.BaseURL.String(); got != tt.want {
+			t.Errorf("GITHUB_API_URL %q: BaseURL %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if _, err := New("api.github.com", "t", "o", "r", nil); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
+		t.Errorf("a URL without scheme: %v", err)
+	}
+}
+
+// TestRESTAPIUnderPathPrefix runs the client against an Enterprise Server
+// style API root (/api/v3) and checks that a 403 is recognised as one.
+func TestRESTAPIUnderPathPrefix(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"message": "Resource not accessible by integration", "status": "403"}`)
+			return
+		}
+		io.WriteString(w, `[{"id": 1, "body": "x", "user": {"login": "a", "type": "User"}}]`)
+	}))
+	defer srv.Close()
+	api, err := New(srv.URL+"/api/v3", "t", "o", "r", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := api.Comments(context.Background(), 7)
+	if err != nil || len(cs) != 1 || cs[0].Bot {
+		t.Fatalf("comments: %v %+v", err, cs)
+	}
+	_, err = api.CreateComment(context.Background(), 7, "b")
+	var ae *action.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+		t.Errorf("403 not recognised: %v", err)
+	}
+	if strings.Join(paths, ",") != "GET /api/v3/repos/o/r/issues/7/comments,POST /api/v3/repos/o/r/issues/7/comments" {
+		t.Errorf("paths = %v", paths)
+	}
+}

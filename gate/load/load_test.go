@@ -1,0 +1,156 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nsys-gate/gate/parse"
+)
+
+func fixturePath(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+// TestLoadGzipExport: a .sqlite.gz is decompressed to a temporary file that
+// is gone afterwards, and the summary names the file the user gave.
+func TestLoadGzipExport(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s, err := Summary(context.Background(), fixturePath("nsys/probe.sqlite.gz"), parse.Options{Scope: "benchmark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source.File != "probe.sqlite.gz" || s.Phases[parse.PhaseDecode] == nil || s.Phases[parse.PhaseDecode].Steps != 4 {
+		t.Errorf("source %+v phases %v", s.Source, s.Phases)
+	}
+	left, _ := os.ReadDir(tmp)
+	if len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// TestLoadSummaryJSON: a summary written by gate parse reads back equal.
+func TestLoadSummaryJSON(t *testing.T) {
+	s, err := Summary(context.Background(), fixturePath("nsys/probe.sqlite.gz"), parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := parse.EncodeSummary(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "probe.json")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	back, err := Summary(context.Background(), path, parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	parse.EncodeSummary(&again, back)
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Error("summary JSON does not survive a round trip")
+	}
+}
+
+// TestNsysRepWithoutNsys: without nsys on the PATH the error says what to
+// install.
+func TestNsysRepWithoutNsys(t *testing.T) {
+	x := loader{nsys: Nsys{LookPath: func(string) (string, error) { return "", exec.ErrNotFound }}}
+	_, err := x.summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
+	if err == nil || !strings.Contains(err.Error(), "base_a.nsys-rep") || !strings.Contains(err.Error(), "install NVIDIA Nsight Systems") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestNsysRepRefused: an nsys older than the report refuses it; its own
+// words reach the user (the message Debian bookworm's nsys 2022.4 prints).
+func TestNsysRepRefused(t *testing.T) {
+	x := loader{nsys: Nsys{
+		LookPath: func(string) (string, error) { return "/usr/bin/nsys", nil },
+		Run: func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			if name != "/usr/bin/nsys" || args[0] != "export" || !strings.HasSuffix(args[len(args)-1], "base_a.nsys-rep") {
+				t.Errorf("ran %s %v", name, args)
+			}
+			return []byte("Processing events...\nExportation error: Version not supported: 36398880\n"), errors.New("exit status 1")
+		},
+	}}
+	_, err := x.summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
+	if err == nil || !strings.Contains(err.Error(), "Exportation error: Version not supported: 36398880") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestNsysRepReal runs the nsys on the PATH, if any, on the shipped report:
+// a recent nsys exports it and the summary has the fixture's steps; an old
+// one (Debian's 2022.4) refuses it with a one-line error naming the file.
+func TestNsysRepReal(t *testing.T) {
+	if _, err := exec.LookPath("nsys"); err != nil {
+		t.Skip("nsys not on the PATH")
+	}
+	s, err := Summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{Scope: "benchmark"})
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), fixturePath("nsys/base_a.nsys-rep")+": nsys export failed") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("refusal not one line naming the file: %v", err)
+		}
+		t.Logf("nsys refused the report: %v", err)
+		return
+	}
+	if s.Phases[parse.PhaseDecode].Steps != 96 || s.Source.File != "base_a.nsys-rep" {
+		t.Errorf("exported report: source %+v phases %v", s.Source, s.Phases)
+	}
+}
+
+// TestLoadBadInputs: one line naming the file, never a panic.
+func TestLoadBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		return p
+	}
+	gz, err := os.ReadFile(fixturePath("nsys/probe.sqlite.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ path, want string }{
+		{write("half.sqlite.gz", gz[:len(gz)/2]), "unexpected EOF"},
+		{write("junk.sqlite", []byte("hello")), "not an SQLite database"},
+		{write("junk.sqlite.gz", []byte{0x1f, 0x8b, 0, 1, 2}), "gzip"},
+		{write("bad.json", []byte(`{"schema": "other/v9"}`)), "schema"},
+		{filepath.Join(dir, "absent.sqlite"), "no such file"},
+		{dir, "directory"},
+	}
+	for _, tt := range tests {
+		_, err := Summary(context.Background(), tt.path, parse.Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Summary(context.Background(), %s) = %v, want one line with the path and %q", tt.path, err, tt.want)
+		}
+	}
+}
+
+// Comma-separated exports are the ranks of one multi-process run: loaded
+// one by one and merged, one device per rank.
+func TestLoadRanks(t *testing.T) {
+	probe := fixturePath("nsys/probe.sqlite.gz")
+	one, err := Summary(context.Background(), probe, parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := Summary(context.Background(), probe+","+probe, parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.GPU.Devices != 2 || len(two.Devices) != 2 {
+		t.Errorf("merged: %d devices, %d device rows; want 2 and 2", two.GPU.Devices, len(two.Devices))
+	}
+	if len(two.Kernels) == 0 || two.Kernels[0].Count != 2*one.Kernels[0].Count {
+		t.Errorf("merged kernels do not add up the ranks' launches")
+	}
+	if _, err := Summary(context.Background(), probe+","+fixturePath("nsys/missing.sqlite"), parse.Options{}); err == nil || !strings.Contains(err.Error(), "missing.sqlite") {
+		t.Errorf("a missing rank: error %v, want one naming the file", err)
+	}
+}
