@@ -37,7 +37,7 @@ func markdown(r *compare.Result, opts Options) string {
 	}
 	p := fullPlan()
 	out := mdString(r, opts, p, nil, budget)
-	if length(out) <= budget {
+	if UTF16Len(out) <= budget {
 		return out
 	}
 	var cut []string
@@ -49,7 +49,7 @@ func markdown(r *compare.Result, opts Options) string {
 		}
 		out = shorter
 		cut = append(cut, c.what)
-		if full := mdString(r, opts, p, cut, budget); length(full) <= budget {
+		if full := mdString(r, opts, p, cut, budget); UTF16Len(full) <= budget {
 			return full
 		}
 	}
@@ -83,24 +83,24 @@ func cutNote(cut []string, budget int, opts Options) string {
 // (huge reasons or names): cut at a line boundary and say so.
 func truncate(s string, budget int, opts Options) string {
 	note := "\n\n" + cutNote([]string{"the end of the report"}, budget, opts) + "\n"
-	limit := budget - length(note)
+	limit := budget - UTF16Len(note)
 	if limit <= 0 {
-		return prefix(s, budget)
+		return UTF16Prefix(s, budget)
 	}
-	s = prefix(s, limit)
+	s = UTF16Prefix(s, limit)
 	if i := strings.LastIndexByte(s, '\n'); i > 0 {
 		s = s[:i]
 	}
 	// Close what a cut could leave open, so the note renders as text.
-	if strings.Count(s, "<details>") > strings.Count(s, "</details>") && length(s)+len("\n</details>") <= limit {
+	if strings.Count(s, "<details>") > strings.Count(s, "</details>") && UTF16Len(s)+len("\n</details>") <= limit {
 		s += "\n</details>"
 	}
 	return s + note
 }
 
-// prefix returns the longest prefix of s of at most n UTF-16 code units,
+// UTF16Prefix returns the longest prefix of s of at most n UTF-16 code units,
 // cut on a rune boundary.
-func prefix(s string, n int) string {
+func UTF16Prefix(s string, n int) string {
 	used := 0
 	for i, r := range s {
 		l := 1

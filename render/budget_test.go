@@ -15,7 +15,7 @@ func TestBudget10000Kernels(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	if n := length(md); n > CommentBudget {
+	if n := UTF16Len(md); n > CommentBudget {
 		t.Fatalf("report is %d characters, over the %d budget", n, CommentBudget)
 	}
 	for _, want := range []string{Marker("default"), "❌ **gate: fail** — 10,007 regressions (`phases.decode.span.p50` +22.7%)", "### Regressions", "<sub>… and 19,984 more</sub>"} {
@@ -31,21 +31,21 @@ func TestBudget10000Kernels(t *testing.T) {
 func TestBudgetCuts(t *testing.T) {
 	full := mdString(regressDoubleAttn(), Options{}, fullPlan(), nil, CommentBudget)
 	prev := len(full) + 1
-	for _, budget := range []int{length(full), 6000, 5000, 4000, 3000, 2000, 1000, 500, 200, 50, 1} {
+	for _, budget := range []int{UTF16Len(full), 6000, 5000, 4000, 3000, 2000, 1000, 500, 200, 50, 1} {
 		var b bytes.Buffer
 		opts := Options{Budget: budget, FullReportURL: "https://example.com/r.html"}
 		if err := Markdown(&b, regressDoubleAttn(), opts); err != nil {
 			t.Fatal(err)
 		}
 		md := b.String()
-		if n := length(md); n > budget {
+		if n := UTF16Len(md); n > budget {
 			t.Errorf("budget %d: report is %d characters", budget, n)
 		}
 		if len(md) > prev {
 			t.Errorf("budget %d: report grew to %d bytes from %d", budget, len(md), prev)
 		}
 		prev = len(md)
-		if budget == length(full) {
+		if budget == UTF16Len(full) {
 			if md != full {
 				t.Errorf("budget %d: a report that fits was changed", budget)
 			}
@@ -83,11 +83,11 @@ func TestLengthCountsUTF16(t *testing.T) {
 		s string
 		n int
 	}{{"abc", 3}, {"µs", 2}, {"❌", 1}, {"✂️", 2}, {"😀", 2}} {
-		if got := length(c.s); got != c.n {
-			t.Errorf("length(%q) = %d, want %d", c.s, got, c.n)
+		if got := UTF16Len(c.s); got != c.n {
+			t.Errorf("UTF16Len(%q) = %d, want %d", c.s, got, c.n)
 		}
 	}
-	if got := prefix("a😀b", 2); got != "a" {
+	if got := UTF16Prefix("a😀b", 2); got != "a" {
 		t.Errorf("prefix split a surrogate pair: %q", got)
 	}
 }
@@ -133,7 +133,7 @@ func TestBudgetHugeStrings(t *testing.T) {
 	if err := Markdown(&b, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := length(b.String()); n > CommentBudget {
+	if n := UTF16Len(b.String()); n > CommentBudget {
 		t.Errorf("report is %d characters", n)
 	}
 	checkInert(t, b.String())

@@ -242,10 +242,10 @@ func safeURL(u string) string {
 	return u
 }
 
-// length is the size of s as GitHub counts a comment body: UTF-16 code
+// UTF16Len is the size of s as GitHub counts a comment body: UTF-16 code
 // units, which is at least the number of runes, so a report that fits by
 // this measure fits by either.
-func length(s string) int {
+func UTF16Len(s string) int {
 	n := 0
 	for _, r := range s {
 		n += utf16.RuneLen(r)

@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	htmlstd "html"
+
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
-	htmlstd "html"
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/parse"

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/render"
@@ -78,10 +77,10 @@ func commentBody(report, marker, digest string) string {
 		report = marker + "\n" + report
 	}
 	report = strings.TrimRight(report, "\n")
-	room := render.CommentBudget - utf16Len(tail)
-	if utf16Len(report) > room {
+	room := render.CommentBudget - render.UTF16Len(tail)
+	if render.UTF16Len(report) > room {
 		const cut = "\n\n*Report cut to fit GitHub's comment limit; the job summary has it all.*"
-		report = truncateUTF16(report, room-utf16Len(cut)) + cut
+		report = truncateUTF16(report, room-render.UTF16Len(cut)) + cut
 	}
 	return report + tail
 }
@@ -96,8 +95,8 @@ func fitComment(md string, res *compare.Result, opts render.Options) string {
 
 // fitCommentTo is fitComment for a comment limit of budget characters.
 func fitCommentTo(budget int, md string, res *compare.Result, opts render.Options) string {
-	room := budget - utf16Len("\n"+digestLine(resultDigest(res))+"\n")
-	if utf16Len(md) <= room {
+	room := budget - render.UTF16Len("\n"+digestLine(resultDigest(res))+"\n")
+	if render.UTF16Len(md) <= room {
 		return md
 	}
 	opts.Budget = room
@@ -108,30 +107,17 @@ func fitCommentTo(budget int, md string, res *compare.Result, opts render.Option
 	return b.String()
 }
 
-// utf16Len counts characters the way GitHub limits comment bodies.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 // truncateUTF16 cuts s to at most n UTF-16 code units, at a line boundary when
 // one is near and never inside a rune.
 func truncateUTF16(s string, n int) string {
-	used := 0
-	for i, r := range s {
-		used += utf16.RuneLen(r)
-		if used > n {
-			s = s[:i]
-			if j := strings.LastIndexByte(s, '\n'); j > len(s)/2 {
-				s = s[:j]
-			}
-			return s
-		}
+	cut := render.UTF16Prefix(s, n)
+	if len(cut) == len(s) {
+		return s
 	}
-	return s
+	if j := strings.LastIndexByte(cut, '\n'); j > len(cut)/2 {
+		cut = cut[:j]
+	}
+	return cut
 }
 
 // commentOutcome says what happened to the sticky comment.

@@ -73,7 +73,7 @@ func TestCommentBodyBudget(t *testing.T) {
 	// counts them.
 	report := marker + "\n" + strings.Repeat("𝄞 kernel row\n", 10000)
 	b := commentBody(report, marker, "0123456789abcdef")
-	if n := utf16Len(b); n > render.CommentBudget {
+	if n := render.UTF16Len(b); n > render.CommentBudget {
 		t.Errorf("body is %d characters, over %d", n, render.CommentBudget)
 	}
 	if !utf8.ValidString(b) {
@@ -161,12 +161,12 @@ func TestFitCommentDropsSectionsNotText(t *testing.T) {
 	if err := render.Markdown(&full, res, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if utf16Len(full.String()) <= limit {
-		t.Fatalf("the report has %d characters: not a test of fitting", utf16Len(full.String()))
+	if render.UTF16Len(full.String()) <= limit {
+		t.Fatalf("the report has %d characters: not a test of fitting", render.UTF16Len(full.String()))
 	}
 	md := fitCommentTo(limit, full.String(), res, render.Options{})
 	body := md + "\n" + digestLine(resultDigest(res)) + "\n"
-	if n := utf16Len(body); n > limit {
+	if n := render.UTF16Len(body); n > limit {
 		t.Errorf("comment has %d characters, over %d", n, limit)
 	}
 	if !strings.Contains(md, "Shortened to fit") || !strings.HasPrefix(md, render.Marker("big")) {
