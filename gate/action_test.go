@@ -511,6 +511,21 @@ func TestActionStickyComment(t *testing.T) {
 	if !strings.Contains(e.stdout.String(), "::error title=gate%3A regression::") {
 		t.Errorf("no error annotation for the regression")
 	}
+	// Annotations give the values, and the change, exactly as the comment's
+	// table does.
+	ann := regexp.MustCompile("::error title=gate%3A regression::([^:]+): (.+) → (.+) \\((.+)\\)")
+	agree := 0
+	for _, m := range ann.FindAllStringSubmatch(e.stdout.String(), -1) {
+		unesc := strings.NewReplacer("%25", "%").Replace
+		row := fmt.Sprintf("| `%s` | %s | %s | **%s** |", m[1], unesc(m[2]), unesc(m[3]), unesc(m[4]))
+		if !strings.Contains(first.Body, row) {
+			t.Errorf("annotation %q: the comment has no row %q", m[0], row)
+		}
+		agree++
+	}
+	if agree == 0 {
+		t.Errorf("no regression annotation with values:\n%s", e.stdout.String())
+	}
 	if !strings.Contains(e.stdout.String(), "::add-mask::"+testToken) {
 		t.Errorf("token not masked")
 	}

@@ -17,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,12 +316,12 @@ func (r *run) annotate(res *compare.Result) {
 		case compare.Fail:
 			nFail++
 			if nFail <= perKind {
-				r.actions.WithFieldsMap(map[string]string{"title": "gate: regression"}).Errorf("%s", metricLine(m))
+				r.actions.WithFieldsMap(map[string]string{"title": "gate: regression"}).Errorf("%s", render.Annotation(m))
 			}
 		case compare.Warn:
 			nWarn++
 			if nWarn <= perKind {
-				r.actions.WithFieldsMap(map[string]string{"title": "gate: warning"}).Warningf("%s", metricLine(m))
+				r.actions.WithFieldsMap(map[string]string{"title": "gate: warning"}).Warningf("%s", render.Annotation(m))
 			}
 		}
 	}
@@ -336,53 +335,4 @@ func (r *run) annotate(res *compare.Result) {
 	case compare.NoBaseline, compare.NotComparable:
 		r.actions.WithFieldsMap(map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}).Warningf("%s", strings.Join(res.Reasons, "; "))
 	}
-}
-
-// metricLine is one metric for an annotation.
-func metricLine(m compare.Metric) string {
-	s := fmt.Sprintf("%s: %s -> %s", compare.DisplayName(m.Name), fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit))
-	if m.Base != 0 {
-		s += fmt.Sprintf(" (%+.1f%%)", m.DeltaPct)
-	}
-	if m.Threshold != "" {
-		s += ", threshold " + m.Threshold
-	}
-	if m.Note != "" {
-		s += "; " + m.Note
-	}
-	return s
-}
-
-// fmtValue writes v in a unit a reader takes in at a glance.
-func fmtValue(v float64, unit string) string {
-	a := math.Abs(v)
-	switch unit {
-	case "ns":
-		switch {
-		case a >= 1e9:
-			return fmt.Sprintf("%.4g s", v/1e9)
-		case a >= 1e6:
-			return fmt.Sprintf("%.4g ms", v/1e6)
-		case a >= 1e3:
-			return fmt.Sprintf("%.4g µs", v/1e3)
-		}
-		return fmt.Sprintf("%.4g ns", v)
-	case "bytes":
-		for _, u := range []struct {
-			div  float64
-			name string
-		}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-			if a >= u.div {
-				return fmt.Sprintf("%.4g %s", v/u.div, u.name)
-			}
-		}
-		return fmt.Sprintf("%.0f B", v)
-	case "bps":
-		return fmt.Sprintf("%.4g GB/s", v/1e9)
-	case "pct":
-		return fmt.Sprintf("%.4g%%", v)
-	case "count", "":
-		return fmt.Sprintf("%.6g", v)
-	}
-	return fmt.Sprintf("%.6g %s", v, unit)
 }

@@ -27,27 +27,6 @@ func TestReadEvent(t *testing.T) {
 	}
 }
 
-func TestFmtValue(t *testing.T) {
-	for _, tt := range []struct {
-		v    float64
-		unit string
-		want string
-	}{
-		{1034540, "ns", "1.035 ms"},
-		{850, "ns", "850 ns"},
-		{12500, "ns", "12.5 µs"},
-		{3 << 20, "bytes", "3 MiB"},
-		{4.8e12, "bps", "4800 GB/s"},
-		{97.25, "pct", "97.25%"},
-		{328, "count", "328"},
-		{493.5, "tok/s", "493.5 tok/s"},
-	} {
-		if got := fmtValue(tt.v, tt.unit); got != tt.want {
-			t.Errorf("fmtValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
-		}
-	}
-}
-
 func TestPickBaseline(t *testing.T) {
 	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	arts := []Artifact{

@@ -1,0 +1,37 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// An annotation says what the report's tables say, in the same units: the
+// values of the review's divergence table (3 MiB of bytes, 4.8e12 B/s,
+// 1,034,540 ns, 97.25%) read as the comment reads them.
+func TestAnnotation(t *testing.T) {
+	for _, tt := range []struct {
+		m    compare.Metric
+		want string
+	}{
+		{compare.Metric{Name: "phases.decode.span.p50", Unit: "ns", Base: 1034540, Head: 1269000, HasBase: true, HasHead: true, DeltaPct: 22.66, Threshold: "8%"},
+			"phases.decode.span.p50: 1.03 ms → 1.27 ms (+22.7%), threshold 8%"},
+		{compare.Metric{Name: "phases.decode.memcpy_bytes", Unit: "bytes", Base: 3 << 20, Head: 6 << 20, HasBase: true, HasHead: true, DeltaPct: 100},
+			"phases.decode.memcpy_bytes: 3.15 MB → 6.29 MB (+100.0%)"},
+		{compare.Metric{Name: "bandwidth.k.gbps", Unit: "bps", Base: 4.8e12, Head: 2.4e12, HasBase: true, HasHead: true, DeltaPct: -50},
+			"bandwidth.k.gbps: 4.8 TB/s → 2.4 TB/s (-50.0%)"},
+		{compare.Metric{Name: "cuda_graphs.coverage_time", Unit: "pct", Base: 97.25, Head: 86.5, HasBase: true, HasHead: true, Delta: -10.75, Note: "kernels left the\ngraphs"},
+			"cuda_graphs.coverage_time: 97.2% → 86.5% (-10.8 pp); kernels left the graphs"},
+		{compare.Metric{Name: "kernels.new_kernel.total", Unit: "ns", Head: 5000, HasHead: true},
+			"kernels.new_kernel.total: — → 5 µs"},
+	} {
+		got := Annotation(tt.m)
+		if got != tt.want {
+			t.Errorf("Annotation(%s) = %q, want %q", tt.m.Name, got, tt.want)
+		}
+		if !strings.Contains(got, fmtChange(tt.m)) {
+			t.Errorf("%q does not carry the report's %q", got, fmtChange(tt.m))
+		}
+	}
+}
