@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 
 	"github.com/nsys-gate/gate/parse"
 )
@@ -16,167 +15,210 @@ const summaryTopKernels = 15
 // SummaryText writes a Summary as plain-text tables for a person at a
 // terminal (`gate parse --format table`): source and GPU, GPU time, phases,
 // CUDA graphs, components, the top kernels, memory, devices, extra metrics
-// and warnings. Strings
-// from the profile are stripped of control characters.
+// and warnings. Numbers read as they do in the reports (fmtValue); strings
+// from the profile are made one line without control characters.
 func SummaryText(w io.Writer, s *parse.Summary) error {
 	ew := &errWriter{w: w}
+	for _, section := range []func(io.Writer, *parse.Summary){
+		textSource, textPhases, textGraphs, textComponents, textKernels, textMemory, textDevices, textExtra, textWarnings,
+	} {
+		section(ew, s)
+	}
+	return ew.err
+}
+
+// textSource is the header: the file and nsys, the GPU, the window.
+func textSource(w io.Writer, s *parse.Summary) {
 	src := s.Source
-	fmt.Fprintf(ew, "%s", stClean(src.File))
+	fmt.Fprintf(w, "%s", termText(src.File))
 	if src.NsysVersion != "" {
-		fmt.Fprintf(ew, "  nsys %s", stClean(src.NsysVersion))
+		fmt.Fprintf(w, "  nsys %s", termText(src.NsysVersion))
 	}
 	if src.ExportSchema != "" {
-		fmt.Fprintf(ew, " (export schema %s)", stClean(src.ExportSchema))
+		fmt.Fprintf(w, " (export schema %s)", termText(src.ExportSchema))
 	}
-	fmt.Fprintf(ew, "  trace %s", stOr(src.TraceMode, "?"))
+	fmt.Fprintf(w, "  trace %s", or(termText(src.TraceMode), "?"))
 	if src.Scope != "" {
-		fmt.Fprintf(ew, "  scope %q", stClean(src.Scope))
+		fmt.Fprintf(w, "  scope %q", termText(src.Scope))
 	}
-	fmt.Fprintln(ew)
+	fmt.Fprintln(w)
 	g := s.GPU
-	fmt.Fprintf(ew, "GPU: %s", stOr(stClean(g.Name), "unknown"))
+	fmt.Fprintf(w, "GPU: %s", or(termText(g.Name), "unknown"))
 	var gd []string
 	if g.Chip != "" {
-		gd = append(gd, stClean(g.Chip))
+		gd = append(gd, termText(g.Chip))
 	}
 	if g.SMs > 0 {
 		gd = append(gd, fmt.Sprintf("%d SMs", g.SMs))
 	}
 	if g.MemoryBytes > 0 {
-		gd = append(gd, fmt.Sprintf("%.1f GiB", float64(g.MemoryBytes)/(1<<30)))
+		gd = append(gd, fmtValue(float64(g.MemoryBytes), "bytes"))
 	}
 	if g.PeakBandwidth > 0 {
-		gd = append(gd, fmt.Sprintf("peak %.2f TB/s", g.PeakBandwidth/1e12))
+		gd = append(gd, "peak "+fmtValue(g.PeakBandwidth, "bps"))
 	}
 	if g.Driver != "" {
-		gd = append(gd, "driver "+stClean(g.Driver))
+		gd = append(gd, "driver "+termText(g.Driver))
 	}
 	if g.CUDA != "" {
-		gd = append(gd, "CUDA "+stClean(g.CUDA))
+		gd = append(gd, "CUDA "+termText(g.CUDA))
 	}
 	if len(gd) > 0 {
-		fmt.Fprintf(ew, " (%s)", strings.Join(gd, ", "))
+		fmt.Fprintf(w, " (%s)", strings.Join(gd, ", "))
 	}
-	fmt.Fprintf(ew, ", %d device(s)\n", g.Devices)
+	fmt.Fprintf(w, ", %d device(s)\n", g.Devices)
 	t := s.GPUTime
-	fmt.Fprintf(ew, "Window %s: GPU busy %.1f%%, idle %.1f%%", stNs(float64(t.WindowNs)), t.BusyPct, t.IdlePct)
+	fmt.Fprintf(w, "Window %s: GPU busy %s, idle %s", fmtDuration(float64(t.WindowNs)), fmtValue(t.BusyPct, "pct"), fmtValue(t.IdlePct, "pct"))
 	if len(t.Gaps) > 0 {
 		var gaps []string
 		for _, gp := range t.Gaps {
-			gaps = append(gaps, stNs(float64(gp.Ns)))
+			gaps = append(gaps, fmtDuration(float64(gp.Ns)))
 		}
-		fmt.Fprintf(ew, "; longest idle gaps %s", strings.Join(gaps, ", "))
+		fmt.Fprintf(w, "; longest idle gaps %s", strings.Join(gaps, ", "))
 	}
-	fmt.Fprintln(ew)
+	fmt.Fprintln(w)
+}
 
-	if len(s.Phases) > 0 {
-		fmt.Fprintln(ew, "\nPhases (per step: p50 / p90)")
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "phase\tsteps\tspan\tbusy\tkernel time\tkernels\tmemcpys\tDtoH\tsyncs\t")
-		for _, name := range []string{parse.PhasePrefill, parse.PhaseDecode, parse.PhaseMixed} {
-			p := s.Phases[name]
-			if p == nil {
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s / %s\t%s / %s\t%s / %s\t%s\t%s\t%s\t%s\t\n", name, p.Steps,
-				stNs(p.Span.P50), stNs(p.Span.P90), stNs(p.Busy.P50), stNs(p.Busy.P90),
-				stNs(p.KernelTime.P50), stNs(p.KernelTime.P90),
-				stNum(p.Kernels.Mean), stNum(p.Memcpys.Mean), stNum(p.DtoH.Mean), stNum(p.Syncs.Mean))
+// textPhases is the per-step table of each phase.
+func textPhases(w io.Writer, s *parse.Summary) {
+	if len(s.Phases) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nPhases (per step: p50 / p90)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tsteps\tspan\tbusy\tkernel time\tkernels\tmemcpys\tDtoH\tsyncs\t")
+	for _, name := range []string{parse.PhasePrefill, parse.PhaseDecode, parse.PhaseMixed} {
+		p := s.Phases[name]
+		if p == nil {
+			continue
 		}
-		tw.Flush()
+		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s / %s\t%s / %s\t%s\t%s\t%s\t%s\t\n", name, fmtCount(float64(p.Steps)),
+			fmtDuration(p.Span.P50), fmtDuration(p.Span.P90), fmtDuration(p.Busy.P50), fmtDuration(p.Busy.P90),
+			fmtDuration(p.KernelTime.P50), fmtDuration(p.KernelTime.P90),
+			fmtCount(p.Kernels.Mean), fmtCount(p.Memcpys.Mean), fmtCount(p.DtoH.Mean), fmtCount(p.Syncs.Mean))
 	}
+	tw.Flush()
+}
 
+// textGraphs is the CUDA-graph line.
+func textGraphs(w io.Writer, s *parse.Summary) {
 	cg := s.CUDAGraphs
-	fmt.Fprintf(ew, "\nCUDA graphs (%s mode): %d replays, %.1f%% of launches and %.1f%% of kernel time in graphs\n",
-		stOr(cg.Mode, "?"), cg.Replays, cg.CoverageCount, cg.CoverageTime)
+	fmt.Fprintf(w, "\nCUDA graphs (%s mode): %s replays, %s of launches and %s of kernel time in graphs\n",
+		or(termText(cg.Mode), "?"), fmtCount(float64(cg.Replays)), fmtValue(cg.CoverageCount, "pct"), fmtValue(cg.CoverageTime, "pct"))
+}
 
-	if len(s.Components) > 0 {
-		fmt.Fprintln(ew, "\nComponents (share of kernel time)")
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-		header := "component\t"
-		for _, pc := range s.Components {
-			header += stClean(pc.Phase) + "\t"
+// textComponents is each component's share and time, one column per phase.
+func textComponents(w io.Writer, s *parse.Summary) {
+	if len(s.Components) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nComponents (share of kernel time)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "component\t"
+	for _, pc := range s.Components {
+		header += termText(pc.Phase) + "\t"
+	}
+	fmt.Fprintln(tw, header)
+	var names []string
+	seen := map[string]bool{}
+	for _, pc := range s.Components {
+		for _, c := range pc.Components {
+			if !seen[c.Name] {
+				seen[c.Name] = true
+				names = append(names, c.Name)
+			}
 		}
-		fmt.Fprintln(tw, header)
-		var names []string
-		seen := map[string]bool{}
+	}
+	for _, n := range names {
+		row := termText(n) + "\t"
 		for _, pc := range s.Components {
+			cell := "-"
 			for _, c := range pc.Components {
-				if !seen[c.Name] {
-					seen[c.Name] = true
-					names = append(names, c.Name)
+				if c.Name == n {
+					cell = fmtValue(100*c.Share, "pct") + " " + fmtDuration(float64(c.TimeNs))
 				}
 			}
+			row += cell + "\t"
 		}
-		for _, n := range names {
-			row := stClean(n) + "\t"
-			for _, pc := range s.Components {
-				cell := "-"
-				for _, c := range pc.Components {
-					if c.Name == n {
-						cell = fmt.Sprintf("%.1f%% %s", 100*c.Share, stNs(float64(c.TimeNs)))
-					}
-				}
-				row += cell + "\t"
-			}
-			fmt.Fprintln(tw, row)
-		}
-		tw.Flush()
+		fmt.Fprintln(tw, row)
 	}
+	tw.Flush()
+}
 
-	if len(s.Kernels) > 0 {
-		n := min(summaryTopKernels, len(s.Kernels))
-		fmt.Fprintf(ew, "\nTop %d of %d kernels by time\n", n, len(s.Kernels))
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "total\tshare\tcount\tavg\tp50\tper decode step\tin graph\tcomponent\tname")
-		for _, k := range s.Kernels[:n] {
-			fmt.Fprintf(tw, "%s\t%.1f%%\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", stNs(float64(k.TotalNs)), 100*k.Share, k.Count,
-				stNs(k.AvgNs), stNs(k.P50Ns), stNum(k.PerDecodeStep), k.InGraph, stClean(k.Component), stTrim(stClean(k.Name), 90))
-		}
-		tw.Flush()
+// textKernels lists the kernels with the most GPU time.
+func textKernels(w io.Writer, s *parse.Summary) {
+	if len(s.Kernels) == 0 {
+		return
 	}
+	n := min(summaryTopKernels, len(s.Kernels))
+	fmt.Fprintf(w, "\nTop %d of %d kernels by time\n", n, len(s.Kernels))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "total\tshare\tcount\tavg\tp50\tper decode step\tin graph\tcomponent\tname")
+	for _, k := range s.Kernels[:n] {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtDuration(float64(k.TotalNs)), fmtValue(100*k.Share, "pct"),
+			fmtCount(float64(k.Count)), fmtDuration(k.AvgNs), fmtDuration(k.P50Ns), fmtCount(k.PerDecodeStep),
+			fmtCount(float64(k.InGraph)), termText(k.Component), clip(termText(k.Name), 90))
+	}
+	tw.Flush()
+}
 
-	if len(s.Memory.Ops) > 0 {
-		fmt.Fprintln(ew, "\nMemory operations")
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "op\tcount\tbytes\ttime\tGB/s\t")
-		for _, m := range s.Memory.Ops {
-			name := m.Kind
-			if m.Direction != "" {
-				name += " " + m.Direction
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%.2f\t\n", stClean(name), m.Count, stBytes(m.Bytes), stNs(float64(m.TimeNs)), m.GBps)
-		}
-		tw.Flush()
+// textMemory is the memcpy and memset table.
+func textMemory(w io.Writer, s *parse.Summary) {
+	if len(s.Memory.Ops) == 0 {
+		return
 	}
+	fmt.Fprintln(w, "\nMemory operations")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "op\tcount\tbytes\ttime\trate\t")
+	for _, m := range s.Memory.Ops {
+		name := m.Kind
+		if m.Direction != "" {
+			name += " " + m.Direction
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", termText(name), fmtCount(float64(m.Count)), fmtValue(float64(m.Bytes), "bytes"),
+			fmtDuration(float64(m.TimeNs)), fmtValue(m.GBps*1e9, "bps"))
+	}
+	tw.Flush()
+}
 
-	if len(s.Devices) > 0 {
-		fmt.Fprintln(ew, "\nDevices")
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "device\tbusy\tkernels\tkernel time\tcommunication\t")
-		for _, d := range s.Devices {
-			fmt.Fprintf(tw, "%d\t%.1f%%\t%d\t%s\t%s\t\n", d.ID, d.BusyPct, d.Kernels, stNs(float64(d.KernelNs)), stNs(float64(d.CommNs)))
-		}
-		tw.Flush()
+// textDevices is the per-device table of a multi-GPU profile.
+func textDevices(w io.Writer, s *parse.Summary) {
+	if len(s.Devices) == 0 {
+		return
 	}
+	fmt.Fprintln(w, "\nDevices")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "device\tbusy\tkernels\tkernel time\tcommunication\t")
+	for _, d := range s.Devices {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t\n", d.ID, fmtValue(d.BusyPct, "pct"), fmtCount(float64(d.Kernels)),
+			fmtDuration(float64(d.KernelNs)), fmtDuration(float64(d.CommNs)))
+	}
+	tw.Flush()
+}
 
-	if len(s.Extra) > 0 {
-		fmt.Fprintln(ew, "\nExtra metrics")
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "metric\tvalue\tunit\tbetter\tsamples\tsource")
-		for _, m := range s.Extra {
-			fmt.Fprintf(tw, "%s\t%.4g\t%s\t%s\t%d\t%s\n", stClean(m.Name), m.Value, stClean(m.Unit), stClean(m.Better), len(m.Samples), stClean(m.Source))
-		}
-		tw.Flush()
+// textExtra lists the metrics from outside the profile.
+func textExtra(w io.Writer, s *parse.Summary) {
+	if len(s.Extra) == 0 {
+		return
 	}
+	fmt.Fprintln(w, "\nExtra metrics")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tvalue\tunit\tbetter\tsamples\tsource")
+	for _, m := range s.Extra {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termText(m.Name), fmtCount(m.Value), termText(m.Unit), termText(m.Better), len(m.Samples), termText(m.Source))
+	}
+	tw.Flush()
+}
 
-	if len(s.Warnings) > 0 {
-		fmt.Fprintln(ew, "\nWarnings")
-		for _, wr := range s.Warnings {
-			fmt.Fprintf(ew, "  - %s: %s\n", stClean(wr.Code), stClean(wr.Message))
-		}
+// textWarnings lists what the parser noticed.
+func textWarnings(w io.Writer, s *parse.Summary) {
+	if len(s.Warnings) == 0 {
+		return
 	}
-	return ew.err
+	fmt.Fprintln(w, "\nWarnings")
+	for _, wr := range s.Warnings {
+		fmt.Fprintf(w, "  - %s: %s\n", termText(wr.Code), termText(wr.Message))
+	}
 }
 
 // errWriter keeps the first write error so the text code stays linear.
@@ -193,61 +235,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// stNs formats nanoseconds with a unit that keeps 3-4 significant digits.
-func stNs(ns float64) string {
-	switch a := max(ns, -ns); {
-	case a >= 1e9:
-		return fmt.Sprintf("%.3f s", ns/1e9)
-	case a >= 1e6:
-		return fmt.Sprintf("%.2f ms", ns/1e6)
-	case a >= 1e3:
-		return fmt.Sprintf("%.1f µs", ns/1e3)
-	}
-	return fmt.Sprintf("%.0f ns", ns)
-}
-
-func stBytes(b int64) string {
-	switch f := float64(b); {
-	case f >= 1e9:
-		return fmt.Sprintf("%.2f GB", f/1e9)
-	case f >= 1e6:
-		return fmt.Sprintf("%.2f MB", f/1e6)
-	case f >= 1e3:
-		return fmt.Sprintf("%.1f kB", f/1e3)
-	}
-	return fmt.Sprintf("%d B", b)
-}
-
-// stNum prints a per-step count: an integer when it is one.
-func stNum(v float64) string {
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-func stOr(s, def string) string {
+// or is s, or def when s is empty.
+func or(s, def string) string {
 	if s == "" {
 		return def
 	}
 	return s
-}
-
-// stClean drops control characters (terminal escapes, newlines, tabs that
-// would break the tables) from strings that come from a profile.
-func stClean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-func stTrim(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
