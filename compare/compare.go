@@ -13,7 +13,7 @@ import (
 type Options struct {
 	// Rules are the user's rules; they take precedence over DefaultRules.
 	Rules []Rule
-	// KernelShare is the share of step time (0..1) above which a single kernel
+	// KernelShare is the share of kernel time (0..1) above which a single kernel
 	// is gated; smaller kernels are informational. Zero means the default, 2%.
 	// It is measured as the kernel's share of all kernel time in the window
 	// (parse.Kernel.Share), the larger of base and head, so a kernel that

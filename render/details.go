@@ -144,7 +144,7 @@ var howMeasured = line{plain("How measured: times are per-step samples (one per 
 	"Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. " +
 	"A time regresses only when the change is significant and larger than its threshold. " +
 	"Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. " +
-	"Single kernels are gated only above a share of step time; smaller ones are listed, not gated.")}
+	"Single kernels are gated only above a share of kernel time; smaller ones are listed, not gated.")}
 
 // detailsSection folds away what a reviewer reads only when in doubt:
 // fingerprints, baseline commit, the method, the rules and parse warnings.

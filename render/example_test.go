@@ -31,5 +31,5 @@ func ExampleText() {
 	//
 	// Details: fingerprints, method, rules, warnings
 	// ----------------------------------------------
-	// How measured: times are per-step samples (one per NVTX step range, projected onto the GPU). Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. A time regresses only when the change is significant and larger than its threshold. Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. Single kernels are gated only above a share of step time; smaller ones are listed, not gated.
+	// How measured: times are per-step samples (one per NVTX step range, projected onto the GPU). Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. A time regresses only when the change is significant and larger than its threshold. Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. Single kernels are gated only above a share of kernel time; smaller ones are listed, not gated.
 }

@@ -51,7 +51,7 @@ type Config struct {
 	// Components are extra component rules, tried before the defaults.
 	Components []parse.ComponentRule `yaml:"components"`
 	Rules      []compare.Rule        `yaml:"rules"`
-	// KernelShare is the share of step time above which single kernels are
+	// KernelShare is the share of kernel time above which single kernels are
 	// gated ("2%").
 	KernelShare string `yaml:"kernel-share"`
 	// Exit codes for the neutral verdicts (default 3).
