@@ -118,18 +118,56 @@ func TestExactMetricsFailOnSmallChanges(t *testing.T) {
 	for i := range head.Phases["decode"].Samples {
 		head.Phases["decode"].Samples[i].Kernels = 11
 	}
-	// One device-to-host copy in one step.
-	head.Phases["decode"].Samples[3].DtoH = 1
-	head.CUDAGraphs.CoverageCount = 98.5
-	base.CUDAGraphs.CoverageCount = 100
+	// A device-to-host copy every other step.
+	for i := 0; i < 20; i += 2 {
+		head.Phases["decode"].Samples[i].DtoH = 1
+	}
+	// 15 of 1,000 launches left the CUDA graphs.
+	base.CUDAGraphs = parse.Graphs{KernelsInGraphs: 1000, CoverageCount: 100}
+	head.CUDAGraphs = parse.Graphs{KernelsInGraphs: 985, KernelsOutside: 15, CoverageCount: 98.5}
 	r := Compare(base, head, Options{})
-	for _, n := range []string{"phases.decode.kernels", "phases.decode.dtoh", "cuda_graphs.coverage_count"} {
+	for _, n := range []string{"phases.decode.kernels", "phases.decode.dtoh", "cuda_graphs.outside"} {
 		if m := metric(t, r, n); m.Verdict != Fail {
 			t.Errorf("%s: %s (base %g head %g), want fail", n, m.Verdict, m.Base, m.Head)
 		}
 	}
+	// Coverage by launches is a share: it explains the launches that left
+	// the graphs, beside their failure.
+	if m := metric(t, r, "cuda_graphs.coverage_count"); m.Verdict != Warn || !strings.Contains(m.Note, "kernel launches outside CUDA graphs") {
+		t.Errorf("coverage_count: %s %q, want a warning beside the launches outside graphs", m.Verdict, m.Note)
+	}
 	if r.Verdict != Fail || r.Counts.Fail != 3 {
 		t.Errorf("verdict %s counts %+v", r.Verdict, r.Counts)
+	}
+}
+
+// Floors are in the metric's own unit: one copy in one step of twenty (0.05
+// per step) or a byte more per step costs nobody anything.
+func TestExactFloorsInOwnUnit(t *testing.T) {
+	base := summary(spans(20, 1_000_000, 100)...)
+	head := summary(spans(20, 1_000_000, 100)...)
+	for i := range base.Phases["decode"].Samples {
+		base.Phases["decode"].Samples[i].MemcpyBytes = 1
+		head.Phases["decode"].Samples[i].MemcpyBytes = 2
+	}
+	head.Phases["decode"].Samples[3].DtoH = 1
+	head.Phases["decode"].Samples[3].Syncs = 1
+	head.Phases["decode"].Samples[3].Memcpys = 1
+	r := Compare(base, head, Options{})
+	for _, n := range []string{"phases.decode.memcpy_bytes", "phases.decode.dtoh", "phases.decode.syncs", "phases.decode.memcpys"} {
+		if m := metric(t, r, n); m.Verdict != Pass || !strings.Contains(m.Note, "below the floor") {
+			t.Errorf("%s: %s (base %g head %g, note %q), want pass below the floor", n, m.Verdict, m.Base, m.Head, m.Note)
+		}
+	}
+	if r.Verdict != Pass {
+		t.Errorf("verdict %s: %v", r.Verdict, failing(r))
+	}
+	// 20 kB more per step is past the 16 kB floor.
+	for i := range head.Phases["decode"].Samples {
+		head.Phases["decode"].Samples[i].MemcpyBytes = 20_001
+	}
+	if m := metric(t, Compare(base, head, Options{}), "phases.decode.memcpy_bytes"); m.Verdict != Fail {
+		t.Errorf("20 kB more per step: %s", m.Verdict)
 	}
 }
 
@@ -146,12 +184,14 @@ func TestUserRuleOverridesAndIgnores(t *testing.T) {
 			t.Errorf("ignored metric %s still listed", m.Name)
 		}
 	}
+	// A threshold in the wrong unit is refused: the rule is skipped with a
+	// warning, and the default rule judges the metric.
 	r = Compare(base, head, Options{Rules: []Rule{{Metric: "phases.decode.span.p50", Warn: "1MB"}}})
-	if m := metric(t, r, "phases.decode.span.p50"); m.Verdict != Warn || !strings.Contains(m.Note, "does not apply") {
+	if m := metric(t, r, "phases.decode.span.p50"); m.Rule != "phases.*.span.p50" || m.Verdict != Warn {
 		t.Errorf("unit mismatch: %+v", m)
 	}
-	if len(r.Warnings) == 0 {
-		t.Error("unit mismatch not in Result.Warnings")
+	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "rules[0].warn") || !strings.Contains(r.Warnings[0], "cannot measure") {
+		t.Errorf("unit mismatch not in Result.Warnings: %q", r.Warnings)
 	}
 	r = Compare(base, head, Options{Rules: []Rule{{Metric: "x", Warn: "bogus"}}})
 	if len(r.Warnings) == 0 || !strings.HasPrefix(r.Warnings[0], "rules[0].warn:") {
@@ -323,8 +363,8 @@ func TestStepCountChangeIsWarned(t *testing.T) {
 		t.Errorf("warnings %q", r.Warnings)
 	}
 	r = Compare(summary(spans(96, 1e6, 10)...), summary(), Options{})
-	if !strings.Contains(strings.Join(r.Warnings, "\n"), "decode steps only in base (96)") {
-		t.Errorf("warnings %q", r.Warnings)
+	if r.Verdict != NotComparable || len(r.Reasons) == 0 || !strings.HasPrefix(r.Reasons[0], "head has no decode steps (base: 96)") {
+		t.Errorf("verdict %s, reasons %q", r.Verdict, r.Reasons)
 	}
 }
 

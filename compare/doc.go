@@ -1,15 +1,27 @@
 // Package compare judges a head summary against a base summary under rules:
 // exact metrics value to value, times sample to sample with benchmath's
 // statistics. It is pure and deterministic: no I/O, no clocks, no map order.
+// Start reading at Compare; the vocabulary of metric names (groups, units,
+// directions, phases, the families gate makes) is in vocab.go.
 //
 // # Order of judgement
 //
-// Comparability comes first (Comparable): a different GPU model, device
-// count, CUDA-graph trace mode, Nsight Systems major version or scope makes
-// the verdict NotComparable and no metric is gated. A nil base gives
-// NoBaseline. Otherwise every metric of either summary is judged under the
-// first matching rule (the user's rules, then DefaultRules); the kernel diff
-// adds the kernel_set metrics. The verdict is the worst metric verdict.
+// Comparability comes first: a different GPU model, device count,
+// CUDA-graph trace mode, Nsight Systems major version or scope (Comparable),
+// or a head that lost what the base measured (Blind: a phase's steps, steps
+// with no GPU work, most GPU work outside every step, devices,
+// communication, bandwidth, extra metrics) makes the verdict NotComparable,
+// the reason first, and no metric is gated. A nil base gives NoBaseline.
+// Otherwise every metric of either summary is judged under the first
+// matching rule (the user's rules, then DefaultRules); the kernel diff adds
+// the kernel_set metrics, which are news, not verdicts. Compositional
+// metrics (shares of a phase's kernel time, coverage, busy shares, rates:
+// see Compositional) never fail: they pass, or warn beside a failure of what
+// they stand for. The verdict is the worst metric verdict.
+//
+// Result.Regressions ranks what failed (then warned) by Class, the cause
+// first; Result.Improvements what got better by as much as the other way
+// would have warned. docs/judging.md explains the rules to users.
 //
 // # Metric names
 //
@@ -21,6 +33,7 @@
 //	phases.<phase>.busy_pct.p50        per-step busy/span, percent (stat)
 //	phases.<phase>.kernels|memcpys|memcpy_bytes|dtoh|syncs   mean per step (exact)
 //	phases.<phase>.steps               step count (info)
+//	cuda_graphs.outside                launches outside CUDA graphs (exact)
 //	cuda_graphs.coverage_count|coverage_time                 percent (exact)
 //	gpu_time.busy_pct                  busy share of the window (exact)
 //	memory.<kind>.<dir>.count|bytes|gbps                     window totals; memset's dir is "_"
@@ -47,7 +60,8 @@
 // compareSamples for exactly what it covers). A time regresses only when the
 // change is significant and beyond the rule's threshold. When the samples are
 // too small for the test to ever reach significance (benchmath's warning,
-// e.g. two prefill steps), the metric says so and can warn but not fail.
+// e.g. two prefill steps), the metric says so and can warn (beyond its fail
+// threshold) but not fail.
 // Stat metrics without samples (legacy summaries) are compared as values
 // with a note; aggregates that never have samples (kernel and component
 // totals) are exact metrics.

@@ -12,14 +12,21 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/compare/*.golden from the current results")
 
 // verdictDigest is the part of a result a reviewer checks on the fixtures:
-// the verdict, its reasons, every metric that did not pass (name and
-// verdict only, so parser refinements of the numbers don't churn it) and
-// the kernel set changes.
+// the verdict, its reasons, the ranked regressions (the first names the
+// cause) and improvements, every metric that did not pass (name and verdict
+// only, so parser refinements of the numbers don't churn it) and the kernel
+// set changes.
 func verdictDigest(r *Result) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
 	for _, why := range r.Reasons {
 		fmt.Fprintf(&b, "reason: %s\n", why)
+	}
+	for i, f := range r.Regressions {
+		fmt.Fprintf(&b, "regression %d: %s (%s)\n", i+1, f.Metric, f.Class)
+	}
+	for i, f := range r.Improvements {
+		fmt.Fprintf(&b, "improvement %d: %s (%s)\n", i+1, f.Metric, f.Class)
 	}
 	for _, m := range r.Metrics {
 		if m.Verdict == Fail || m.Verdict == Warn {
@@ -38,14 +45,22 @@ func verdictDigest(r *Result) []byte {
 	return b.Bytes()
 }
 
-// TestGoldenVerdicts pins which metrics fail or warn for each fixture pair.
-// Run with -update after an intended change and review the diff.
+// TestGoldenVerdicts pins which metrics fail or warn for each fixture pair,
+// and each shipped regression swapped (the fix as head). Run with -update
+// after an intended change and review the diff.
 func TestGoldenVerdicts(t *testing.T) {
+	var pairs [][2]string
 	for _, head := range []string{"base_b", "regress_double_attn", "regress_no_graphs", "regress_host_sync", "base_graphmode", "vllm_real"} {
-		t.Run(head, func(t *testing.T) {
-			r := Compare(fixtureSummary(t, "base_a"), fixtureSummary(t, head), Options{})
+		pairs = append(pairs, [2]string{"base_a", head})
+	}
+	for _, base := range []string{"regress_double_attn", "regress_no_graphs", "regress_host_sync"} {
+		pairs = append(pairs, [2]string{base, "base_a"})
+	}
+	for _, p := range pairs {
+		t.Run(p[0]+"_vs_"+p[1], func(t *testing.T) {
+			r := Compare(fixtureSummary(t, p[0]), fixtureSummary(t, p[1]), Options{})
 			got := verdictDigest(r)
-			path := filepath.Join("..", "testdata", "compare", "base_a_vs_"+head+".golden")
+			path := filepath.Join("..", "testdata", "compare", p[0]+"_vs_"+p[1]+".golden")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
 					t.Fatal(err)

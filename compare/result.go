@@ -38,10 +38,17 @@ type Result struct {
 	Base    Side     `json:"base"`
 	Head    Side     `json:"head"`
 	// Metrics is every compared metric, ordered by group then name.
-	Metrics  []Metric   `json:"metrics"`
-	Kernels  KernelDiff `json:"kernels"`
-	Rules    []Rule     `json:"rules"`
-	Warnings []string   `json:"warnings,omitempty"`
+	Metrics []Metric `json:"metrics"`
+	// Regressions are the metrics that failed, then those that warned, in
+	// the order a reviewer should read them (see Class); the first names the
+	// cause in the verdict line.
+	Regressions []Finding `json:"regressions,omitempty"`
+	// Improvements are the metrics that got better by as much as the other
+	// way would have warned, in the same order. An optimisation says so.
+	Improvements []Finding  `json:"improvements,omitempty"`
+	Kernels      KernelDiff `json:"kernels"`
+	Rules        []Rule     `json:"rules"`
+	Warnings     []string   `json:"warnings,omitempty"`
 	// ConfigID names the gate configuration; it keys the sticky comment.
 	ConfigID string `json:"config_id"`
 }
@@ -61,16 +68,14 @@ type Side struct {
 	Warnings []parse.Warning `json:"warnings,omitempty"`
 }
 
-// Metric is one compared metric. Group is one of "phase", "kernel",
-// "component", "graph", "memory", "gpu_time", "bandwidth", "device",
-// "communication", "extra". Values are in Unit ("ns", "bytes", "count",
-// "pct", "bps", or the extra metric's own unit).
+// Metric is one compared metric: its Group (a report section), values in
+// Unit (gate's units, or the extra metric's own), and the verdict.
 type Metric struct {
 	Name      string    `json:"name"`
-	Group     string    `json:"group"`
-	Unit      string    `json:"unit"`
+	Group     Group     `json:"group"`
+	Unit      Unit      `json:"unit"`
 	Kind      Kind      `json:"kind"`
-	Better    string    `json:"better"` // "lower" or "higher"
+	Better    Better    `json:"better"` // Lower, Higher or Descriptive
 	Base      float64   `json:"base"`
 	Head      float64   `json:"head"`
 	Delta     float64   `json:"delta"`     // head - base, in Unit
@@ -85,6 +90,19 @@ type Metric struct {
 	Rule      string    `json:"rule,omitempty"`      // the glob of the rule that applied
 	Verdict   Verdict   `json:"verdict"`
 	Note      string    `json:"note,omitempty"` // e.g. "too few samples (2 vs 2)"
+	// Improved is set when the metric got better by as much as a change the
+	// other way would have warned about (significant and beyond the floor).
+	Improved bool `json:"improved,omitempty"`
+}
+
+// Finding is one ranked regression or improvement.
+type Finding struct {
+	Metric string `json:"metric"` // a name in Result.Metrics
+	Label  string `json:"label"`  // the metric for people: "decode step p50"
+	Class  Class  `json:"class"`
+	// Past is how many times over its threshold the change went (the fail
+	// threshold for a failure, else warn); it orders findings of a class.
+	Past float64 `json:"past"`
 }
 
 // Interval is a confidence interval of the relative change, in percent.
@@ -124,7 +142,7 @@ type KernelChange struct {
 // per dot-separated segment, "*" matching one segment and "**" any number).
 type Rule struct {
 	Metric string `json:"metric" yaml:"metric"`
-	Better string `json:"better,omitempty" yaml:"better,omitempty"` // "lower" or "higher"; default per metric
+	Better Better `json:"better,omitempty" yaml:"better,omitempty"` // "lower" or "higher"; default per metric
 	Warn   string `json:"warn,omitempty" yaml:"warn,omitempty"`     // "5%", "2pp", "10us", "1"
 	Fail   string `json:"fail,omitempty" yaml:"fail,omitempty"`
 	Floor  string `json:"floor,omitempty" yaml:"floor,omitempty"` // changes below this absolute size are noise

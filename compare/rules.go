@@ -160,7 +160,7 @@ func compileRule(r Rule) (compiledRule, error) {
 		return c, fieldError("metric", err)
 	}
 	switch r.Better {
-	case "", "lower", "higher":
+	case Descriptive, Lower, Higher:
 	default:
 		return c, fieldError("better", fmt.Errorf("%q: want lower or higher", r.Better))
 	}
@@ -169,11 +169,7 @@ func compileRule(r Rule) (compiledRule, error) {
 	default:
 		return c, fieldError("kind", fmt.Errorf("%q: want exact or stat", r.Kind))
 	}
-	for _, f := range []struct {
-		name string
-		text string
-		dst  **Threshold
-	}{{"warn", r.Warn, &c.warn}, {"fail", r.Fail, &c.fail}, {"floor", r.Floor, &c.floor}} {
+	for _, f := range c.thresholds() {
 		if f.text == "" {
 			continue
 		}
@@ -187,7 +183,96 @@ func compileRule(r Rule) (compiledRule, error) {
 	if c.warn != nil && c.fail != nil && c.warn.Kind == c.fail.Kind && c.warn.Unit == c.fail.Unit && c.warn.Value > c.fail.Value {
 		return c, fieldError("warn", fmt.Errorf("%q is larger than fail %q", r.Warn, r.Fail))
 	}
+	if err := c.checkUnits(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// thresholdField is one of a rule's threshold fields.
+type thresholdField struct {
+	name string
+	text string
+	dst  **Threshold
+}
+
+func (c *compiledRule) thresholds() []thresholdField {
+	return []thresholdField{{"warn", c.Warn, &c.warn}, {"fail", c.Fail, &c.fail}, {"floor", c.Floor, &c.floor}}
+}
+
+// checkUnits refuses a threshold that cannot measure a metric the rule's
+// glob can match: "fail: 5ms" on a count would never be crossed, and would
+// quietly weaken the gate. Extra metrics carry their own unit, known only at
+// compare time.
+func (c *compiledRule) checkUnits() error {
+	for _, f := range familiesMatching(c.Metric) {
+		if f.unit == "" {
+			continue
+		}
+		for _, tf := range c.thresholds() {
+			if t := *tf.dst; t != nil && !t.appliesTo(f.unit) {
+				return fieldError(tf.name, fmt.Errorf("%q is %s and cannot measure %s (%s, matched by %q): write %s",
+					t.Text, thresholdUnitWords(t), f.pattern, unitWords(f.unit), c.Metric, fitting(f.unit)))
+			}
+		}
+	}
+	return nil
+}
+
+// thresholdUnitWords says what a threshold measures.
+func thresholdUnitWords(t *Threshold) string {
+	if t.Kind == Points {
+		return "in percentage points"
+	}
+	return unitWords(t.Unit)
+}
+
+// unitWords names a unit for people.
+func unitWords(u Unit) string {
+	switch u {
+	case UnitNs:
+		return "a time"
+	case UnitBytes:
+		return "a size in bytes"
+	case UnitBps:
+		return "a rate in bytes per second"
+	case UnitPct:
+		return "a percentage"
+	case UnitCount:
+		return "a count"
+	}
+	return "in " + string(u)
+}
+
+// fitting suggests thresholds that fit a unit.
+func fitting(u Unit) string {
+	switch u {
+	case UnitNs:
+		return `a time ("10us"), a relative change ("5%") or a bare number of ns`
+	case UnitBytes:
+		return `a size ("1MB"), a relative change ("5%") or a bare number of bytes`
+	case UnitBps:
+		return `a rate ("5GB/s") or a relative change ("5%")`
+	case UnitPct:
+		return `percentage points ("2pp") or a relative change ("5%")`
+	}
+	return `a bare number ("3") or a relative change ("5%")`
+}
+
+// RuleWarnings lists rules that can match no metric gate makes (a typo such
+// as phases.decode.spam.p50): they are not errors, since a pattern may be
+// meant for metrics a later gate adds, but such a rule gates nothing.
+func RuleWarnings(rs []Rule) []string {
+	var ws []string
+	for i, r := range rs {
+		if validPattern(r.Metric) != nil {
+			continue
+		}
+		if len(familiesMatching(r.Metric)) == 0 {
+			ws = append(ws, fmt.Sprintf("rules[%d].metric: %q matches no metric gate knows: the rule gates nothing (see gate rules, or the metric names in a report)", i, r.Metric))
+		}
+	}
+	return ws
 }
 
 // ruleSet is the ordered list of rules a comparison applies: the user's rules
@@ -208,6 +293,7 @@ func newRuleSet(user []Rule) (ruleSet, []string) {
 		c.user = true
 		rs = append(rs, c)
 	}
+	warnings = append(warnings, RuleWarnings(user)...)
 	for _, r := range DefaultRules() {
 		c, err := compileRule(r)
 		if err != nil {

@@ -10,7 +10,7 @@ func TestParseThreshold(t *testing.T) {
 		in    string
 		kind  ThresholdKind
 		value float64
-		unit  string
+		unit  Unit
 		err   string
 	}{
 		{in: "5%", kind: Relative, value: 5},
@@ -58,7 +58,7 @@ func TestThresholdExceeds(t *testing.T) {
 	tests := []struct {
 		th         string
 		base, d    float64
-		unit       string
+		unit       Unit
 		want, fits bool
 	}{
 		{th: "5%", base: 100, d: 5, unit: "ns", want: false, fits: true},
@@ -158,6 +158,16 @@ func TestValidateRules(t *testing.T) {
 		{rules: []Rule{{Metric: "x", Floor: "1 furlong"}}, err: "rules[0].floor: "},
 		{rules: []Rule{{Metric: "x", Warn: "10%", Fail: "5%"}}, err: "rules[0].warn: "},
 		{rules: []Rule{{Metric: "x", Warn: "10us", Fail: "5%"}}}, // different kinds: both apply
+		// A threshold in a unit its metric does not have is refused, named.
+		{rules: []Rule{{Metric: "phases.decode.kernels", Fail: "5ms"}}, err: `rules[0].fail: "5ms" is a time and cannot measure phases.*.kernels (a count, matched by "phases.decode.kernels")`},
+		{rules: []Rule{{Metric: "phases.decode.*", Floor: "2us"}}, err: `rules[0].floor: "2us" is a time and cannot measure phases.*.kernels (a count, matched by "phases.decode.*")`},
+		{rules: []Rule{{Metric: "kernels.*.total", Warn: "2pp"}}, err: `rules[0].warn: "2pp" is in percentage points and cannot measure kernels.*.total (a time`},
+		{rules: []Rule{{Metric: "**", Warn: "1MB"}}, err: `rules[0].warn: "1MB" is a size in bytes and cannot measure phases.*.span.p50`},
+		{rules: []Rule{{Metric: "phases.*.span.p50", Fail: "5ms", Floor: "20us"}}},
+		{rules: []Rule{{Metric: "phases.*.memcpy_bytes", Floor: "1MiB"}}},
+		{rules: []Rule{{Metric: "phases.**", Warn: "5%", Fail: "3"}}}, // relative and bare numbers fit any unit
+		{rules: []Rule{{Metric: "extra.ttft_ms", Fail: "5ms"}}},       // the extra metric's own unit: checked at compare time
+		{rules: []Rule{{Metric: "nothing.gate.makes", Fail: "5ms"}}},  // matches no metric: a warning, not an error
 	}
 	for _, tt := range tests {
 		err := ValidateRules(tt.rules)
@@ -169,6 +179,50 @@ func TestValidateRules(t *testing.T) {
 		}
 		if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
 			t.Errorf("ValidateRules(%+v) = %v, want error starting %q", tt.rules, err, tt.err)
+		}
+	}
+}
+
+// A rule whose glob can match no metric gate makes is a warning, at load
+// (RuleWarnings) and in the result of a comparison.
+func TestRuleMatchingNothingWarns(t *testing.T) {
+	rules := []Rule{{Metric: "phases.decode.spam.p50", Fail: "5%"}, {Metric: "phases.decode.span.p50", Fail: "5%"}, {Metric: "kernels.nvjet_*.total", Fail: "5%"}}
+	ws := RuleWarnings(rules)
+	if len(ws) != 1 || !strings.HasPrefix(ws[0], `rules[0].metric: "phases.decode.spam.p50" matches no metric gate knows`) {
+		t.Errorf("RuleWarnings = %q", ws)
+	}
+	if ws := RuleWarnings(DefaultRules()); len(ws) != 0 {
+		t.Errorf("default rules match nothing: %q", ws)
+	}
+	r := Compare(summary(1, 2, 3), summary(1, 2, 3), Options{Rules: rules})
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "phases.decode.spam.p50") {
+		t.Errorf("result warnings %q", r.Warnings)
+	}
+}
+
+// Every metric gate makes has a family in the vocabulary, the family the
+// flattening made it with: labels, classes, units and rule checks agree.
+func TestFlattenNamesHaveFamilies(t *testing.T) {
+	s := fixtureSummary(t, "base_a")
+	es, _ := flatten(s)
+	diff, _ := diffKernels(s.Kernels, s.Kernels)
+	es = append(es, kernelSetEntries(diff, s, s, DefaultKernelShare, true)...)
+	for _, e := range es {
+		f := familyOf(e.name)
+		if f == nil || f != e.fam || f.unit != e.unit || f.group != e.group {
+			t.Errorf("%s: family %+v, made as %+v", e.name, f, e.fam)
+		}
+	}
+	for _, tc := range []struct{ name, label string }{
+		{"phases.decode.span.p50", "decode step p50"},
+		{"phases.prefill.kernels", "prefill kernels/step"},
+		{"components.decode.attention.time", "decode attention time"},
+		{"kernels." + Segment("a.b") + ".per_step", "a.b launches/decode step"},
+		{"extra.tokens_per_s", "tokens_per_s"},
+		{"no.such.metric", "no.such.metric"},
+	} {
+		if got := Label(tc.name); got != tc.label {
+			t.Errorf("Label(%s) = %q, want %q", tc.name, got, tc.label)
 		}
 	}
 }

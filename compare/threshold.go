@@ -42,7 +42,7 @@ type Threshold struct {
 	Value float64
 	// Unit is the base unit an absolute threshold is written in: "ns",
 	// "bytes", "bps", or "" for a bare number.
-	Unit string
+	Unit Unit
 	Text string
 }
 
@@ -50,7 +50,7 @@ type Threshold struct {
 // decimal (MB = 1e6 bytes) unless written with an "i" (MiB = 2^20 bytes), as
 // Nsight Systems and most dashboards print them.
 var unitScale = map[string]struct {
-	unit  string
+	unit  Unit
 	scale float64
 }{
 	"ns": {"ns", 1}, "us": {"ns", 1e3}, "µs": {"ns", 1e3}, "ms": {"ns", 1e6}, "s": {"ns", 1e9},
@@ -135,10 +135,10 @@ func splitNumber(s string) (num, rest string) {
 
 // appliesTo reports whether t can measure a metric in unit: points only
 // apply to percentages, unit-bearing absolutes only to their own unit.
-func (t Threshold) appliesTo(unit string) bool {
+func (t Threshold) appliesTo(unit Unit) bool {
 	switch t.Kind {
 	case Points:
-		return unit == "pct"
+		return unit == UnitPct
 	case Absolute:
 		return t.Unit == "" || t.Unit == unit
 	}
