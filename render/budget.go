@@ -25,6 +25,7 @@ var cuts = []struct {
 	{"bandwidth", func(p *plan) { p.drop["bandwidth"] = true }},
 	{"GPU time and CUDA graphs", func(p *plan) { p.drop["gpu"] = true }},
 	{"the prefill/decode table", func(p *plan) { p.drop["phases"] = true }},
+	{"the improvements", func(p *plan) { p.drop["improvements"] = true }},
 	{"the fingerprints", func(p *plan) { p.drop["fingerprint"] = true }},
 	{"regression rows", func(p *plan) { p.regressRows = 5 }},
 }

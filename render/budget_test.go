@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/compare"
 )
 
 // TestBudget10000Kernels is the issue's must-hold: a result with 10,000
@@ -18,7 +20,7 @@ func TestBudget10000Kernels(t *testing.T) {
 	if n := UTF16Len(md); n > CommentBudget {
 		t.Fatalf("report is %d characters, over the %d budget", n, CommentBudget)
 	}
-	for _, want := range []string{Marker("default"), "❌ **gate: fail** — 10,007 regressions (`phases.decode.span.p50` +22.7%)", "### Regressions", "<sub>… and 19,984 more</sub>"} {
+	for _, want := range []string{Marker("default"), "❌ **gate: fail** — decode step p50 +22.7% (1.17 → 1.44 ms); 10,007 regressions", "### Regressions", "<sub>… and 19,984 more</sub>"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -122,7 +124,7 @@ func TestBudgetHugeStrings(t *testing.T) {
 	r.Reasons = []string{huge, huge}
 	r.Warnings = []string{huge}
 	for i := range r.Metrics {
-		r.Metrics[i].Threshold, r.Metrics[i].Note, r.Metrics[i].Unit = huge, huge, huge
+		r.Metrics[i].Threshold, r.Metrics[i].Note, r.Metrics[i].Unit = huge, huge, compare.Unit(huge)
 	}
 	for i := range r.Rules {
 		r.Rules[i].Warn = huge

@@ -156,7 +156,7 @@ func detailsSection(r *compare.Result, opts Options, p plan, withFingerprint boo
 	if c := baselineCommit(r, opts); c != "" {
 		s.blocks = append(s.blocks, para{l: line{plain("Baseline commit: "), name(clip(c, 80))}})
 	}
-	s.blocks = append(s.blocks, para{l: howMeasured})
+	s.blocks = append(s.blocks, para{l: howMeasured}, para{l: whatFails})
 	if r.ConfigID != "" {
 		s.blocks = append(s.blocks, para{l: line{plain("Configuration: "), name(clip(r.ConfigID, 100))}})
 	}
@@ -174,7 +174,7 @@ func detailsSection(r *compare.Result, opts Options, p plan, withFingerprint boo
 			if ru.Ignore {
 				rule = append(rule, plain(" (ignored)"))
 			}
-			t.rows = append(t.rows, []line{rule, cell(string(ru.Kind)), cell(ru.Better), cell(ru.Warn), cell(ru.Fail), cell(ru.Floor)})
+			t.rows = append(t.rows, []line{rule, cell(string(ru.Kind)), cell(string(ru.Better)), cell(ru.Warn), cell(ru.Fail), cell(ru.Floor)})
 		}
 		s.blocks = append(s.blocks, para{l: line{bold("Rules")}, small: false}, t)
 	}

@@ -221,7 +221,7 @@ func FuzzMarkdown(f *testing.F) {
 		r.Head.Warnings = []parse.Warning{{Code: s, Message: s}}
 		r.Metrics = append(r.Metrics,
 			compare.Metric{Name: "kernels." + compare.Segment(s) + ".total", Group: "kernel", Unit: "ns", HasBase: true, HasHead: true, Base: 1, Head: 3, DeltaPct: 200, Verdict: compare.Fail, Note: s, Threshold: s},
-			compare.Metric{Name: "extra." + compare.Segment(s), Group: "extra", Unit: s, HasBase: true, HasHead: true, Base: 1, Head: 2, Verdict: compare.Warn},
+			compare.Metric{Name: "extra." + compare.Segment(s), Group: "extra", Unit: compare.Unit(s), HasBase: true, HasHead: true, Base: 1, Head: 2, Verdict: compare.Warn},
 			compare.Metric{Name: "components.decode." + compare.Segment(s) + ".time", Group: "component", Unit: "ns", HasBase: true, HasHead: true, Base: 1, Head: 2, Verdict: compare.Info})
 		r.Kernels.Added = []compare.KernelChange{{Head: s, Component: s}}
 		r.Kernels.Variant = []compare.KernelChange{{Base: s, Head: s + "x", Match: s, Component: s}}
@@ -308,7 +308,7 @@ func TestForgedResult(t *testing.T) {
 		r.Verdict = compare.Verdict(n)
 		for i := range r.Metrics {
 			r.Metrics[i].Name = strings.Replace(r.Metrics[i].Name, "decode", compare.Segment(n), 1)
-			r.Metrics[i].Unit = n
+			r.Metrics[i].Unit = compare.Unit(n)
 		}
 		var b bytes.Buffer
 		if err := Markdown(&b, r, Options{}); err != nil {

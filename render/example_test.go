@@ -32,4 +32,6 @@ func ExampleText() {
 	// Details: fingerprints, method, rules, warnings
 	// ----------------------------------------------
 	// How measured: times are per-step samples (one per NVTX step range, projected onto the GPU). Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. A time regresses only when the change is significant and larger than its threshold. Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. Single kernels are gated only above a share of kernel time; smaller ones are listed, not gated.
+	//
+	// What can fail: a change that makes the workload cost more: step time, kernels, copies, bytes or syncs per step, launches outside CUDA graphs, a kernel's or component's time. Shares of a phase's kernel time, coverage by time, busy shares and rates are compositional: they move when anything else moves, so they explain and at most warn beside a failure of what they stand for, never fail alone. Added, removed and changed kernels are news, not failures: a new kernel fails through what it costs. A head that lost what the base measured (steps, devices, communication, bandwidth) is not comparable: it cannot be judged.
 }

@@ -31,7 +31,7 @@ func stat(name, group, unit string, base, head, lo, hi, p float64, n int, v comp
 
 // exact is a structural metric compared value to value.
 func exact(name, group, unit string, base, head float64, v compare.Verdict, thr string) compare.Metric {
-	m := compare.Metric{Name: name, Group: group, Unit: unit, Kind: compare.Exact, Better: "lower",
+	m := compare.Metric{Name: name, Group: compare.Group(group), Unit: compare.Unit(unit), Kind: compare.Exact, Better: "lower",
 		Base: base, Head: head, Delta: head - base, HasBase: true, HasHead: true, Threshold: thr, Verdict: v}
 	if base != 0 {
 		m.DeltaPct = (head - base) / base * 100
@@ -184,7 +184,7 @@ func hostile() *compare.Result {
 		m := stat("kernels."+compare.Segment(n)+".total", "kernel", "ns", 1000, 2000, 90, 110, 0.001, 96, compare.Fail, "fail 20% "+n)
 		m.Note = n
 		r.Metrics = append(r.Metrics, m)
-		r.Metrics = append(r.Metrics, compare.Metric{Name: "extra." + compare.Segment(n), Group: "extra", Unit: n, Kind: compare.Exact,
+		r.Metrics = append(r.Metrics, compare.Metric{Name: "extra." + compare.Segment(n), Group: "extra", Unit: compare.Unit(n), Kind: compare.Exact,
 			Base: float64(i), Head: float64(i + 1), Delta: 1, HasBase: true, HasHead: true, Verdict: compare.Warn, Note: n})
 		m = stat(fmt.Sprintf("components.decode.%s.time", compare.Segment(n)), "component", "ns", 1e6, 2e6, 90, 110, 0.001, 96, compare.Info, "")
 		r.Metrics = append(r.Metrics, m)
@@ -193,7 +193,7 @@ func hostile() *compare.Result {
 		r.Kernels.Removed = append(r.Kernels.Removed, c)
 		r.Kernels.Variant = append(r.Kernels.Variant, c)
 		r.Kernels.TopTime = append(r.Kernels.TopTime, c)
-		r.Rules = append(r.Rules, compare.Rule{Metric: n, Warn: n, Fail: n, Floor: n, Better: n})
+		r.Rules = append(r.Rules, compare.Rule{Metric: n, Warn: n, Fail: n, Floor: n, Better: compare.Better(n)})
 	}
 	return counted(r)
 }

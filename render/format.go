@@ -16,7 +16,7 @@ import (
 // keeps every digit.
 
 // fmtValue formats v in unit.
-func fmtValue(v float64, unit string) string {
+func fmtValue(v float64, unit compare.Unit) string {
 	if s, bad := special(v); bad {
 		return s
 	}
@@ -32,7 +32,7 @@ func fmtValue(v float64, unit string) string {
 	case "count", "":
 		return fmtCount(v)
 	}
-	return fmtCount(v) + " " + clip(unit, 20)
+	return fmtCount(v) + " " + clip(string(unit), 20)
 }
 
 // special formats NaN and infinities, which a broken input can produce.

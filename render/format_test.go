@@ -35,7 +35,7 @@ func TestFmtValue(t *testing.T) {
 		{-2e18, "count", "-2e+18"},
 		{math.Inf(1), "bytes", "∞"},
 	} {
-		if got := fmtValue(c.v, c.unit); got != c.want {
+		if got := fmtValue(c.v, compare.Unit(c.unit)); got != c.want {
 			t.Errorf("fmtValue(%v, %q) = %q, want %q", c.v, c.unit, got, c.want)
 		}
 	}
@@ -43,7 +43,7 @@ func TestFmtValue(t *testing.T) {
 
 func TestFmtDelta(t *testing.T) {
 	m := func(unit string, base, head float64) compare.Metric {
-		x := compare.Metric{Unit: unit, Base: base, Head: head, Delta: head - base, HasBase: true, HasHead: true}
+		x := compare.Metric{Unit: compare.Unit(unit), Base: base, Head: head, Delta: head - base, HasBase: true, HasHead: true}
 		if base != 0 {
 			x.DeltaPct = (head - base) / base * 100
 		}

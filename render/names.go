@@ -64,7 +64,7 @@ func severity(v compare.Verdict) int {
 
 // inGroups returns the metrics of the given groups, worst verdict first and
 // otherwise in the Result's order.
-func inGroups(ms []compare.Metric, groups ...string) []*compare.Metric {
+func inGroups(ms []compare.Metric, groups ...compare.Group) []*compare.Metric {
 	var out []*compare.Metric
 	for i := range ms {
 		for _, g := range groups {
@@ -79,9 +79,10 @@ func inGroups(ms []compare.Metric, groups ...string) []*compare.Metric {
 }
 
 // known are the groups that have a section of their own.
-var known = map[string]bool{
-	"phase": true, "kernel": true, "component": true, "graph": true, "memory": true,
-	"gpu_time": true, "bandwidth": true, "device": true, "communication": true, "extra": true,
+var known = map[compare.Group]bool{
+	compare.GroupPhase: true, compare.GroupKernel: true, compare.GroupComponent: true, compare.GroupGraph: true,
+	compare.GroupMemory: true, compare.GroupGPUTime: true, compare.GroupBandwidth: true, compare.GroupDevice: true,
+	compare.GroupCommunication: true, compare.GroupExtra: true,
 }
 
 // otherGroups returns the metrics whose group has no section of its own.
@@ -96,20 +97,8 @@ func otherGroups(ms []compare.Metric) []*compare.Metric {
 	return out
 }
 
-// phaseRank orders phases: prefill, decode, mixed, then the rest by name.
-func phaseRank(p string) int {
-	switch p {
-	case "prefill":
-		return 0
-	case "decode":
-		return 1
-	case "mixed":
-		return 2
-	case "window":
-		return 3
-	}
-	return 4
-}
+// phaseRank orders phases: prefill, decode, mixed, window, then the rest.
+func phaseRank(p string) int { return compare.PhaseRank(p) }
 
 // fieldLabels names the per-step fields of a phase for people.
 var fieldLabels = []struct{ key, label string }{

@@ -77,6 +77,9 @@ var realCases = []struct {
 	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`phases.decode.dtoh`", "DtoH copies/step"}, false},
 	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node | graph |"}, false},
 	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step span p50 |"}, false},
+	// The fix of a shipped regression: a pass that says what improved.
+	{"regress_double_attn", "base_a", []compare.Verdict{compare.Pass},
+		[]string{"✅ **gate: pass** — improved: decode step p50 -18.5% (1.44 → 1.17 ms)", "### Improvements"}, false},
 }
 
 func TestRealFixtures(t *testing.T) {

@@ -1,0 +1,114 @@
+package render
+
+import (
+	"strings"
+
+	"github.com/nsys-gate/gate/compare"
+)
+
+// The parts of a report that show gate's judgement rather than its
+// measurements: the cause and the improvements in the verdict line, the
+// improvements table, and what can fail.
+
+// maxImprovements bounds the improvements named in the verdict line.
+const maxImprovements = 1
+
+// finding pairs a ranked finding with its metric.
+type finding struct {
+	label string
+	m     *compare.Metric
+}
+
+// findings resolves a Result's ranked findings to their metrics, dropping
+// names the result does not hold (a hand-made or forged result JSON).
+func findings(r *compare.Result, fs []compare.Finding) []finding {
+	byName := make(map[string]*compare.Metric, len(r.Metrics))
+	for i := range r.Metrics {
+		byName[r.Metrics[i].Name] = &r.Metrics[i]
+	}
+	var out []finding
+	for _, f := range fs {
+		if m := byName[f.Metric]; m != nil {
+			out = append(out, finding{label: compare.Label(m.Name), m: m})
+		}
+	}
+	return out
+}
+
+// change says a finding in words with units: "decode step p50 +22.7%
+// (1.17 → 1.44 ms)".
+func change(f finding) line {
+	return line{text(clip(f.label, maxName)), plain(" "), text(fmtDelta(*f.m)), plain(" ("), text(shortChange(*f.m)), plain(")")}
+}
+
+// shortChange is fmtChange with a unit both sides share said once:
+// "1.17 → 1.44 ms".
+func shortChange(m compare.Metric) string {
+	if !m.HasBase || !m.HasHead {
+		return fmtChange(m)
+	}
+	b, h := fmtValue(m.Base, m.Unit), fmtValue(m.Head, m.Unit)
+	if i, j := strings.LastIndexByte(b, ' '), strings.LastIndexByte(h, ' '); i > 0 && j > 0 && b[i:] == h[j:] {
+		b = b[:i]
+	}
+	return b + " → " + h
+}
+
+// cause is the regression the verdict line names: the first ranked
+// regression, or for a result without rankings (an older result JSON) the
+// failing metric headline picks.
+func cause(r *compare.Result) (finding, bool) {
+	if fs := findings(r, r.Regressions); len(fs) > 0 {
+		return fs[0], true
+	}
+	if m := headline(r.Metrics); m != nil {
+		return finding{label: compare.Label(m.Name), m: m}, true
+	}
+	return finding{}, false
+}
+
+// improvedLine is "improved: decode step p50 -18.5% (1.44 → 1.17 ms),
+// decode kernels/step -14.6% (328 → 280) and 12 more", or nil.
+func improvedLine(r *compare.Result) line {
+	fs := findings(r, r.Improvements)
+	if len(fs) == 0 {
+		return nil
+	}
+	l := line{plain("improved: ")}
+	for i, f := range fs {
+		if i == maxImprovements {
+			l = append(l, plain(" and "+itoa(len(fs)-i)+" more"))
+			break
+		}
+		if i > 0 {
+			l = append(l, plain(", "))
+		}
+		l = append(l, change(f)...)
+	}
+	return l
+}
+
+// improvementSection lists what got better, in the order of the ranking.
+func improvementSection(r *compare.Result, p plan) *section {
+	fs := findings(r, r.Improvements)
+	if len(fs) == 0 {
+		return nil
+	}
+	t := table{head: []string{"Improved", "Base → Head", "Δ", "Metric"}, right: []bool{false, true, true, false}}
+	for i, f := range fs {
+		if i == p.tableRows {
+			t.more = len(fs) - i
+			break
+		}
+		t.rows = append(t.rows, []line{cell(clip(f.label, maxName)), cell(fmtChange(*f.m)), line{bold(fmtDelta(*f.m))}, {name(compare.DisplayName(f.m.Name))}})
+	}
+	return &section{key: "improvements", title: "Improvements", blocks: []block{t}}
+}
+
+// whatFails says which metrics can fail and why, beside howMeasured.
+var whatFails = line{plain("What can fail: a change that makes the workload cost more: step time, kernels, copies, bytes or syncs per step, " +
+	"launches outside CUDA graphs, a kernel's or component's time. " +
+	"Shares of a phase's kernel time, coverage by time, busy shares and rates are compositional: they move when anything else moves, " +
+	"so they explain and at most warn beside a failure of what they stand for, never fail alone. " +
+	"Added, removed and changed kernels are news, not failures: a new kernel fails through what it costs. " +
+	"A head that lost what the base measured (steps, devices, communication, bandwidth) is not comparable: it cannot be judged.")}
