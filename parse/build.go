@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/nsys-gate/gate/internal/stats"
 )
 
 // maxGaps is how many of the longest idle gaps a summary keeps.
@@ -395,8 +397,8 @@ func (p *profile) kernelList(kernels map[int32]*kernelAgg, kernelTotal int64, ph
 			Count:     int64(n),
 			TotalNs:   k.total,
 			AvgNs:     float64(k.total) / float64(n),
-			P50Ns:     median(k.durations),
-			P90Ns:     percentile(k.durations, 0.9),
+			P50Ns:     stats.Median(k.durations),
+			P90Ns:     stats.Percentile(k.durations, 0.9),
 			MinNs:     k.durations[0],
 			MaxNs:     k.durations[n-1],
 			Share:     ratio(float64(k.total), float64(kernelTotal)),

@@ -145,8 +145,8 @@ func TestStats(t *testing.T) {
 	if got := statOf([]int64{5, 1, 3, 2, 4}); got != (Stat{P50: 3, P90: 4.6, Mean: 3, Min: 1, Max: 5}) {
 		t.Errorf("statOf odd = %+v", got)
 	}
-	if got := median([]int64{1, 2, 3, 10}); got != 2.5 {
-		t.Errorf("median even = %v", got)
+	if got := statOf([]int64{10, 1, 3, 2}); got.P50 != 2.5 {
+		t.Errorf("statOf even: median %v, want 2.5", got.P50)
 	}
 	if got := statOf(nil); got != (Stat{}) {
 		t.Errorf("statOf(nil) = %+v", got)

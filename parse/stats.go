@@ -2,37 +2,10 @@ package parse
 
 import (
 	"cmp"
-	"math"
 	"slices"
+
+	"github.com/nsys-gate/gate/internal/stats"
 )
-
-// median returns the median of sorted as nsys stats computes it: the middle
-// value, or the mean of the two middle values for an even count.
-func median(sorted []int64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return float64(sorted[n/2])
-	}
-	return (float64(sorted[n/2-1]) + float64(sorted[n/2])) / 2
-}
-
-// percentile returns the p-th percentile (0..1) of sorted with linear
-// interpolation between closest ranks (numpy's default), so p=0.5 equals the
-// median above.
-func percentile(sorted []int64, p float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	rank := p * float64(n-1)
-	lo := int(math.Floor(rank))
-	hi := int(math.Ceil(rank))
-	frac := rank - float64(lo)
-	return float64(sorted[lo]) + (float64(sorted[hi])-float64(sorted[lo]))*frac
-}
 
 // statOf summarises values; it sorts a copy, leaving values in step order.
 func statOf(values []int64) Stat {
@@ -46,8 +19,8 @@ func statOf(values []int64) Stat {
 		sum += float64(v)
 	}
 	return Stat{
-		P50:  median(s),
-		P90:  percentile(s, 0.9),
+		P50:  stats.Median(s),
+		P90:  stats.Percentile(s, 0.9),
 		Mean: sum / float64(len(s)),
 		Min:  float64(s[0]),
 		Max:  float64(s[len(s)-1]),

@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nsys-gate/gate/internal/stats"
 	"github.com/nsys-gate/gate/parse"
 	"github.com/nsys-gate/gate/parse/vllm"
 )
@@ -216,9 +215,10 @@ func loadMetrics(rs []reqResult, wall time.Duration) ([]parse.ExtraMetric, []par
 		if len(s.xs) == 0 {
 			continue
 		}
-		ms = append(ms, m("load."+s.name+".mean_ms", "ms", vllm.BetterLower, avg(s.xs)))
+		sorted := stats.Sorted(s.xs)
+		ms = append(ms, m("load."+s.name+".mean_ms", "ms", vllm.BetterLower, stats.Mean(s.xs)))
 		for _, p := range []float64{50, 90, 99} {
-			pm := m(fmt.Sprintf("load.%s.p%g_ms", s.name, p), "ms", vllm.BetterLower, percentile(s.xs, p))
+			pm := m(fmt.Sprintf("load.%s.p%g_ms", s.name, p), "ms", vllm.BetterLower, stats.Percentile(sorted, p/100))
 			if p == 50 && len(s.xs) <= 10000 {
 				// The samples go with the median: compare tests them and
 				// shows their median, which is this value.
@@ -232,25 +232,6 @@ func loadMetrics(rs []reqResult, wall time.Duration) ([]parse.ExtraMetric, []par
 		ws = append(ws, parse.Warning{Code: "load-failed", Message: fmt.Sprintf("%d of %d requests failed, first: %s", failed, len(rs), firstError(rs))})
 	}
 	return ms, ws, completed, failed
-}
-
-func avg(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-// percentile is numpy's default (linear) percentile, as vLLM's benchmarks
-// compute theirs.
-func percentile(xs []float64, p float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	k := float64(len(s)-1) * p / 100
-	f := math.Floor(k)
-	c := math.Min(f+1, float64(len(s)-1))
-	return s[int(f)] + (s[int(c)]-s[int(f)])*(k-f)
 }
 
 // firstModel asks /v1/models for the served model's name; "default" when

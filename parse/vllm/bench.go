@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nsys-gate/gate/internal/stats"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -181,7 +182,7 @@ func benchLatency(obj map[string]any, src string, ws []parse.Warning) ([]parse.E
 		ms = append(ms, metric("vllm.latency.avg_ms", "ms", BetterLower, v*1000, src))
 	} else if len(samples) > 0 {
 		ws = append(ws, warn(WarnIncomplete, src+": avg_latency is missing; using the mean of latencies"))
-		ms = append(ms, metric("vllm.latency.avg_ms", "ms", BetterLower, mean(samples), src))
+		ms = append(ms, metric("vllm.latency.avg_ms", "ms", BetterLower, stats.Mean(samples), src))
 	}
 	if v, ok := num(obj, "std_latency"); ok {
 		ms = append(ms, metric("vllm.latency.std_ms", "ms", BetterLower, v*1000, src))
@@ -209,17 +210,6 @@ func benchLatency(obj map[string]any, src string, ws []parse.Warning) ([]parse.E
 var percentRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 func isPercent(s string) bool { return percentRE.MatchString(s) }
-
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
 
 // benchThroughput reads vllm/benchmarks/throughput.py output. Its
 // tokens_per_second counts prompt and output tokens together.

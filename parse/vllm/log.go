@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nsys-gate/gate/internal/stats"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -211,7 +212,7 @@ func ParseLog(data []byte, source string) ([]parse.ExtraMetric, []parse.Warning)
 			if lf.combine == "total" {
 				perEngine = append(perEngine, sum(xs))
 			} else {
-				perEngine = append(perEngine, median(xs))
+				perEngine = append(perEngine, stats.Median(stats.Sorted(xs)))
 			}
 			if len(engines) == 1 {
 				samples = xs

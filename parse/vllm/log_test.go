@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/stats"
 )
 
 // medianOf reads a field of the non-idle statistics lines with a regexp of
@@ -25,7 +27,7 @@ func medianOf(t *testing.T, file, field string) float64 {
 	if len(xs) == 0 {
 		t.Fatalf("%s: no %q", file, field)
 	}
-	return median(xs)
+	return stats.Median(stats.Sorted(xs))
 }
 
 func TestLogVersions(t *testing.T) {

@@ -47,18 +47,6 @@ func SortMetrics(ms []parse.ExtraMetric) {
 }
 
 // median of xs (xs is not modified); 0 for an empty slice.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
 
 // pctName turns a percentile as vLLM writes it ("99", "99.9", "99.0") into a
 // name segment without dots: "p99", "p99_9".

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/stats"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -161,8 +162,8 @@ func TestServeResultVersions(t *testing.T) {
 			if n := len(got["vllm.e2el.median_ms"].Samples); n != tc.e2elSamples {
 				t.Errorf("e2el samples: %d, want %d (failed requests dropped)", n, tc.e2elSamples)
 			}
-			if m := got["vllm.ttft.median_ms"]; len(m.Samples) > 0 && !near(median(m.Samples), m.Value) {
-				t.Errorf("median of the ttft samples %v != the file's median %v", median(m.Samples), m.Value)
+			if m := got["vllm.ttft.median_ms"]; len(m.Samples) > 0 && !near(stats.Median(stats.Sorted(m.Samples)), m.Value) {
+				t.Errorf("median of the ttft samples %v != the file's median %v", stats.Median(stats.Sorted(m.Samples)), m.Value)
 			}
 			for _, s := range got["vllm.e2el.median_ms"].Samples {
 				if s <= 0 {
@@ -184,7 +185,7 @@ func TestLatencyAndThroughput(t *testing.T) {
 		if m := got["vllm.latency.avg_ms"]; !near(m.Value, 1000*obj["avg_latency"].(float64)) || m.Unit != "ms" {
 			t.Errorf("%s avg: %+v", file, m)
 		}
-		if m := got["vllm.latency.p50_ms"]; len(m.Samples) != 30 || !near(median(m.Samples), m.Value) {
+		if m := got["vllm.latency.p50_ms"]; len(m.Samples) != 30 || !near(stats.Median(stats.Sorted(m.Samples)), m.Value) {
 			t.Errorf("%s avg: %+v", file, m)
 		}
 		for k, v := range obj["percentiles"].(map[string]any) {
