@@ -54,7 +54,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	bs, dropped := flatten(base)
 	r.Warnings = append(r.Warnings, sideNotes("base", dropped)...)
 
-	reasons, unchecked := Comparable(base, head)
+	reasons, unchecked := parse.Comparable(base, head)
 	reasons = append(reasons, Blind(base, head)...)
 	r.Warnings = append(r.Warnings, provenanceWarnings(base, head, unchecked)...)
 	r.Warnings = append(r.Warnings, stepWarnings(base, head)...)

@@ -50,8 +50,8 @@ func MergeRanks(ranks []*Summary) (*Summary, error) {
 			return nil, fmt.Errorf("merging ranks: rank %d (%s): a legacy summary.json has no samples to merge", i, r.Source.File)
 		}
 		if i > 0 {
-			if err := sameFingerprint(ranks[0], r); err != nil {
-				return nil, fmt.Errorf("merging ranks: rank %d (%s) is not comparable with rank 0 (%s): %w", i, r.Source.File, ranks[0].Source.File, err)
+			if reasons, _ := Comparable(ranks[0], r); len(reasons) > 0 {
+				return nil, fmt.Errorf("merging ranks: rank %d (%s) is not comparable with rank 0 (%s), the base: %s", i, r.Source.File, ranks[0].Source.File, strings.Join(reasons, "; "))
 			}
 		}
 	}
@@ -86,38 +86,6 @@ func MergeRanks(ranks []*Summary) (*Summary, error) {
 	m.Extra = mergeExtra(ranks)
 	sort.SliceStable(m.Warnings, func(i, j int) bool { return m.Warnings[i].Code < m.Warnings[j].Code })
 	return m, nil
-}
-
-// sameFingerprint says how b differs from a in what makes two profiles
-// comparable, or nil.
-func sameFingerprint(a, b *Summary) error {
-	var diffs []string
-	if a.GPU.Name != b.GPU.Name {
-		diffs = append(diffs, fmt.Sprintf("GPU %q vs %q", a.GPU.Name, b.GPU.Name))
-	}
-	if a.GPU.Chip != b.GPU.Chip {
-		diffs = append(diffs, fmt.Sprintf("chip %q vs %q", a.GPU.Chip, b.GPU.Chip))
-	}
-	if a.Source.TraceMode != b.Source.TraceMode {
-		diffs = append(diffs, fmt.Sprintf("trace mode %q vs %q", a.Source.TraceMode, b.Source.TraceMode))
-	}
-	if a.Source.Scope != b.Source.Scope {
-		diffs = append(diffs, fmt.Sprintf("scope %q vs %q", a.Source.Scope, b.Source.Scope))
-	}
-	if ma, mb := majorVersion(a.Source.NsysVersion), majorVersion(b.Source.NsysVersion); ma != mb {
-		diffs = append(diffs, fmt.Sprintf("Nsight Systems %q vs %q", a.Source.NsysVersion, b.Source.NsysVersion))
-	}
-	if len(diffs) > 0 {
-		return errors.New(strings.Join(diffs, ", "))
-	}
-	return nil
-}
-
-// majorVersion is the part of a version before the first dot ("2025" of
-// "2025.3.1.90").
-func majorVersion(v string) string {
-	major, _, _ := strings.Cut(v, ".")
-	return major
 }
 
 // mergeDevices fills m.Devices and m.GPU.Devices and returns, per rank, the

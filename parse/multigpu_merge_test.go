@@ -238,8 +238,8 @@ func TestMergeRanksErrors(t *testing.T) {
 		{"none", nil, "no summaries"},
 		{"nil rank", []*Summary{probe(), nil}, "rank 1: no summary"},
 		{"legacy", []*Summary{probe(), legacy}, "legacy"},
-		{"other GPU", []*Summary{probe(), other}, `GPU "NVIDIA H200" vs "NVIDIA H100 80GB HBM3"`},
-		{"trace mode", []*Summary{probe(), graph}, `rank 1 (base_graphmode.sqlite) is not comparable with rank 0 (probe.sqlite): trace mode "node" vs "graph"`},
+		{"other GPU", []*Summary{probe(), other}, `GPU model differs: base "NVIDIA H200", head "NVIDIA H100 80GB HBM3"`},
+		{"trace mode", []*Summary{probe(), graph}, `rank 1 (base_graphmode.sqlite) is not comparable with rank 0 (probe.sqlite), the base: CUDA-graph trace mode differs: base "node", head "graph"`},
 		{"nsys major", []*Summary{probe(), newer}, "Nsight Systems"},
 	}
 	for _, tt := range tests {

@@ -54,7 +54,7 @@ func fingerprintTable(r *compare.Result) table {
 	row("Driver", b.GPU.Driver, h.GPU.Driver, false)
 	row("CUDA", b.GPU.CUDA, h.GPU.CUDA, false)
 	// Only the major version (the year) decides comparability.
-	row("Nsight Systems", b.Source.NsysVersion, h.Source.NsysVersion, major(b.Source.NsysVersion) != major(h.Source.NsysVersion))
+	row("Nsight Systems", b.Source.NsysVersion, h.Source.NsysVersion, parse.NsysMajor(b.Source.NsysVersion) != parse.NsysMajor(h.Source.NsysVersion))
 	row("Export schema", b.Source.ExportSchema, h.Source.ExportSchema, false)
 	row("CUDA graph trace", b.Source.TraceMode, h.Source.TraceMode, true)
 	row("Scope", scope(b.Source), scope(h.Source), true)
@@ -65,14 +65,6 @@ func fingerprintTable(r *compare.Result) table {
 	row("Clocks (SM / memory)", clocks(b.GPU.NVML), clocks(h.GPU.NVML), false)
 	row("Throttle reasons", throttle(b.GPU.NVML), throttle(h.GPU.NVML), false)
 	return t
-}
-
-// major is a version's first dot-separated part: "2025" of "2025.3.2.0".
-func major(v string) string {
-	if i := strings.IndexByte(v, '.'); i >= 0 {
-		return v[:i]
-	}
-	return v
 }
 
 func nonzero(n int) string {
