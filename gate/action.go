@@ -24,7 +24,7 @@ and docs/action.md).
 // the Docker action or directly on a runner. It writes the report, the job
 // summary and the outputs, posts the sticky PR comment and exits by the
 // verdict and fail-on.
-func (c *Command) runAction(args []string) int {
+func (c *Command) runAction(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate action", actionUsage)
 	rest, code, ok := fs.parse(args, false)
 	if !ok {
@@ -38,7 +38,7 @@ func (c *Command) runAction(args []string) int {
 	if profiler == nil {
 		profiler = nsysProfiler{}
 	}
-	out, err := action.Run(context.Background(), action.Env{
+	out, err := action.Run(ctx, action.Env{
 		Getenv:   c.Getenv,
 		Stdout:   c.Stdout,
 		GitHub:   newGitHub,

@@ -14,12 +14,16 @@
 package gate
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/nsys-gate/gate/gate/action"
 )
@@ -39,7 +43,7 @@ type Command struct {
 
 type subcommand struct {
 	summary string
-	run     func(c *Command, args []string) int
+	run     func(c *Command, ctx context.Context, args []string) int
 }
 
 // subcommands maps a name to its implementation; each lives in its own file.
@@ -52,7 +56,9 @@ var subcommands = map[string]subcommand{
 	"version": {"print version information", (*Command).runVersion},
 }
 
-// Main runs gate with args (args[0] is the program name) and returns the exit code.
+// Main runs gate with args (args[0] is the program name) and returns the
+// exit code. SIGINT and SIGTERM cancel the context the subcommand runs
+// with, so that a profiled workload or a server is stopped, not orphaned.
 func (c *Command) Main(args []string) int {
 	if c.Getenv == nil {
 		c.Getenv = func(string) string { return "" }
@@ -75,7 +81,9 @@ func (c *Command) Main(args []string) int {
 		c.usage(c.Stderr)
 		return ExitError
 	}
-	return sub.run(c, args[2:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return sub.run(c, ctx, args[2:])
 }
 
 func (c *Command) usage(w io.Writer) {
@@ -108,7 +116,7 @@ func version() string {
 	return "devel"
 }
 
-func (c *Command) runVersion(args []string) int {
+func (c *Command) runVersion(_ context.Context, args []string) int {
 	fmt.Fprintf(c.Stdout, "gate %s (%s %s/%s)\n", version(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
 	return ExitOK
 }

@@ -47,7 +47,7 @@ type compareFlags struct {
 }
 
 // runCompare implements `gate compare`.
-func (c *Command) runCompare(args []string) int {
+func (c *Command) runCompare(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate compare", compareUsage)
 	var f compareFlags
 	fs.StringVar(&f.config, "config", "", "gate.yml with rules, scope, phases and exit codes")
@@ -66,7 +66,7 @@ func (c *Command) runCompare(args []string) int {
 		fs.printUsage(c.Stderr)
 		return ExitError
 	}
-	return c.compare(context.Background(), paths[0], paths[1], f)
+	return c.compare(ctx, paths[0], paths[1], f)
 }
 
 // compare loads base and head, compares them under the configuration and

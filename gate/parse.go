@@ -22,7 +22,7 @@ flags:
 `
 
 // runParse implements `gate parse`.
-func (c *Command) runParse(args []string) int {
+func (c *Command) runParse(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate parse", parseUsage)
 	out := fs.String("o", "", "write the summary to this file instead of stdout")
 	scope := fs.String("scope", "", "NVTX range that bounds the measured window (default: the config's scope, else the whole capture)")
@@ -54,7 +54,7 @@ func (c *Command) runParse(args []string) int {
 	if *scope != "" {
 		opts.Scope = *scope
 	}
-	s, err := load.Summary(context.Background(), profiles[0], opts)
+	s, err := load.Summary(ctx, profiles[0], opts)
 	if err != nil {
 		return fail(err)
 	}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/nsys-gate/gate/gate/config"
 	"github.com/nsys-gate/gate/gate/nvml"
@@ -38,7 +35,7 @@ flags:
 `
 
 // runProfile implements `gate profile`.
-func (c *Command) runProfile(args []string) int {
+func (c *Command) runProfile(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate profile", profileUsage)
 	o := profile.Options{}
 	fs.StringVar(&o.Dir, "out", profile.DefaultDir, "output folder")
@@ -92,8 +89,6 @@ func (c *Command) runProfile(args []string) int {
 	o.Extra = extras
 	o.Version = version()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	var s *parse.Summary
 	if *isServer {
 		so.Command = o.Command

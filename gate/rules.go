@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,7 +25,7 @@ flags:
 `
 
 // runRules implements `gate rules`.
-func (c *Command) runRules(args []string) int {
+func (c *Command) runRules(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate rules", rulesUsage)
 	configPath := fs.String("config", "", "gate.yml whose rules come first")
 	format := fs.String("format", "text", "output format: text or yaml")

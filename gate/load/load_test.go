@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,5 +153,26 @@ func TestLoadRanks(t *testing.T) {
 	}
 	if _, err := Summary(context.Background(), probe+","+fixturePath("nsys/missing.sqlite"), parse.Options{}); err == nil || !strings.Contains(err.Error(), "missing.sqlite") {
 		t.Errorf("a missing rank: error %v, want one naming the file", err)
+	}
+}
+
+// Errors keep their chain: a caller can still ask what went wrong.
+func TestLoadErrorsKeepTheirChain(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "absent.sqlite")
+	for _, path := range []string{missing, missing + ".gz", fixturePath("nsys/probe.sqlite.gz") + "," + missing, strings.TrimSuffix(missing, ".sqlite") + ".nsys-rep"} {
+		if _, err := Summary(context.Background(), path, parse.Options{}); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Summary(%s) = %v, want an error that is fs.ErrNotExist", path, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	x := loader{nsys: Nsys{
+		LookPath: func(string) (string, error) { return "/usr/bin/nsys", nil },
+		Run: func(ctx context.Context, name string, args ...string) ([]byte, error) {
+			return nil, ctx.Err()
+		},
+	}}
+	if _, err := x.summary(ctx, fixturePath("nsys/base_a.nsys-rep"), parse.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled export: %v, want context.Canceled in the chain", err)
 	}
 }
