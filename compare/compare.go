@@ -88,6 +88,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	r.Counts = tally(r.Metrics)
 	r.Verdict = verdictOf(r.Counts)
 	r.Regressions, r.Improvements = findings(r.Metrics, fams, rules)
+	r.Attribution = attribute(base, head, r.Metrics)
 	return r
 }
 

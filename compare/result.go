@@ -45,10 +45,13 @@ type Result struct {
 	Regressions []Finding `json:"regressions,omitempty"`
 	// Improvements are the metrics that got better by as much as the other
 	// way would have warned, in the same order. An optimisation says so.
-	Improvements []Finding  `json:"improvements,omitempty"`
-	Kernels      KernelDiff `json:"kernels"`
-	Rules        []Rule     `json:"rules"`
-	Warnings     []string   `json:"warnings,omitempty"`
+	Improvements []Finding `json:"improvements,omitempty"`
+	// Attribution says where the time went in each phase whose step time
+	// regressed or improved.
+	Attribution []PhaseAttribution `json:"attribution,omitempty"`
+	Kernels     KernelDiff         `json:"kernels"`
+	Rules       []Rule             `json:"rules"`
+	Warnings    []string           `json:"warnings,omitempty"`
 	// ConfigID names the gate configuration; it keys the sticky comment.
 	ConfigID string `json:"config_id"`
 }
@@ -93,6 +96,34 @@ type Metric struct {
 	// Improved is set when the metric got better by as much as a change the
 	// other way would have warned about (significant and beyond the floor).
 	Improved bool `json:"improved,omitempty"`
+}
+
+// PhaseAttribution is where one phase's time went: the change of its
+// kernel time per step, base to head, decomposed into kernels and
+// components. Kernels are the largest changes, Rest the others summed, and
+// together they sum to HeadNs - BaseNs; so do Components. Values are per
+// step: each side's totals divided by its step count.
+type PhaseAttribution struct {
+	Phase      string     `json:"phase"`
+	BaseSteps  int        `json:"base_steps"`
+	HeadSteps  int        `json:"head_steps"`
+	BaseNs     float64    `json:"base_ns"` // kernel time per step
+	HeadNs     float64    `json:"head_ns"`
+	Kernels    []TimePart `json:"kernels"`
+	Rest       *TimePart  `json:"rest,omitempty"`
+	Components []TimePart `json:"components"`
+}
+
+// TimePart is one kernel's (or component's, or the rest's) kernel time and
+// launches per step on each side.
+type TimePart struct {
+	Name         string  `json:"name"`
+	Component    string  `json:"component,omitempty"` // a kernel's
+	Count        int     `json:"count,omitempty"`     // the rest: how many kernels
+	BaseNs       float64 `json:"base_ns"`
+	HeadNs       float64 `json:"head_ns"`
+	BaseLaunches float64 `json:"base_launches"`
+	HeadLaunches float64 `json:"head_launches"`
 }
 
 // Finding is one ranked regression or improvement.

@@ -26,6 +26,7 @@ var cuts = []struct {
 	{"GPU time and CUDA graphs", func(p *plan) { p.drop["gpu"] = true }},
 	{"the prefill/decode table", func(p *plan) { p.drop["phases"] = true }},
 	{"the improvements", func(p *plan) { p.drop["improvements"] = true }},
+	{"where the time went", func(p *plan) { p.drop["attribution"] = true }},
 	{"the fingerprints", func(p *plan) { p.drop["fingerprint"] = true }},
 	{"regression rows", func(p *plan) { p.regressRows = 5 }},
 }

@@ -112,3 +112,48 @@ var whatFails = line{plain("What can fail: a change that makes the workload cost
 	"so they explain and at most warn beside a failure of what they stand for, never fail alone. " +
 	"Added, removed and changed kernels are news, not failures: a new kernel fails through what it costs. " +
 	"A head that lost what the base measured (steps, devices, communication, bandwidth) is not comparable: it cannot be judged.")}
+
+// attributionSection is where the time went: for each phase whose step
+// time moved, its kernel time per step decomposed into the kernels that
+// changed most, the rest, and the components.
+func attributionSection(r *compare.Result, p plan) *section {
+	if len(r.Attribution) == 0 {
+		return nil
+	}
+	s := &section{key: "attribution", title: "Where the time went"}
+	for _, a := range r.Attribution {
+		d := a.HeadNs - a.BaseNs
+		s.blocks = append(s.blocks, para{l: line{bold(clip(a.Phase, 40)), plain(": kernel time per step " + fmtValue(a.BaseNs, compare.UnitNs) + " → " +
+			fmtValue(a.HeadNs, compare.UnitNs) + " (" + signed(d, fmtValue(d, compare.UnitNs)) + "), the parts below sum to the change")}})
+		t := table{head: []string{"Kernel", "Component", "Time/step (base → head)", "Δ/step", "Launches/step (base → head)"}, right: []bool{false, false, true, true, true}}
+		for _, k := range a.Kernels {
+			t.rows = append(t.rows, append([]line{{name(k.Name)}, cell(k.Component)}, partCells(k)...))
+		}
+		if a.Rest != nil {
+			t.rows = append(t.rows, append([]line{cell("rest (" + plural(a.Rest.Count, "kernel", "kernels") + ")"), cell("")}, partCells(*a.Rest)...))
+		}
+		s.blocks = append(s.blocks, t)
+		var comps line
+		for i, c := range a.Components {
+			if i == p.kernelRows {
+				break
+			}
+			if i > 0 {
+				comps = append(comps, plain(", "))
+			}
+			cd := c.HeadNs - c.BaseNs
+			comps = append(comps, text(clip(c.Name, 40)), plain(" "+signed(cd, fmtValue(cd, compare.UnitNs))))
+		}
+		if len(comps) > 0 {
+			s.blocks = append(s.blocks, para{l: append(line{plain("By component: ")}, comps...), small: true})
+		}
+	}
+	return s
+}
+
+// partCells are a part's time and launches per step.
+func partCells(k compare.TimePart) []line {
+	d := k.HeadNs - k.BaseNs
+	return []line{cell(fmtValue(k.BaseNs, compare.UnitNs) + " → " + fmtValue(k.HeadNs, compare.UnitNs)), line{bold(signed(d, fmtValue(d, compare.UnitNs)))},
+		cell(fmtCount(k.BaseLaunches) + " → " + fmtCount(k.HeadLaunches))}
+}

@@ -72,7 +72,8 @@ var realCases = []struct {
 }{
 	{"base_a", "base_b", []compare.Verdict{compare.Pass, compare.Warn}, []string{"**gate: pass**"}, false},
 	{"base_a", "regress_double_attn", []compare.Verdict{compare.Fail},
-		[]string{"**gate: fail**", "`phases.decode.span.p50`", "| decode | attention |", "sdpa"}, true},
+		[]string{"❌ **gate: fail** — decode step p50 +22.7% (1.17 → 1.44 ms); ", "`phases.decode.span.p50`", "| decode | attention |", "sdpa",
+			"### Where the time went", "| `cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x128_1x4x1_cga1x1x1_kernel0_0` | attention | 193 µs → 377 µs | **+183 µs** | 8 → 16 |"}, true},
 	{"base_a", "regress_no_graphs", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`cuda_graphs.coverage_count`"}, false},
 	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`phases.decode.dtoh`", "DtoH copies/step"}, false},
 	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node | graph |"}, false},

@@ -3,7 +3,8 @@
 // its own: every function writes to the io.Writer it is given.
 //
 // All four formats show the same things in the same order: the verdict with
-// its counts, the regressions, the prefill/decode table, GPU time and
+// the cause, what improved and the counts, the regressions, where the time
+// went, the improvements, the prefill/decode table, GPU time and
 // CUDA-graph metrics, bandwidth, serving metrics, devices and
 // communication, the kernel diff, the components (with a chart) and the
 // details (fingerprints, method, rules, warnings). Every string that comes
@@ -17,9 +18,10 @@
 // rules and warnings in the details, rows of long tables, the details, the
 // components, the kernel diff, other metrics, devices and communication,
 // serving metrics, bandwidth, GPU time, the prefill/decode table, the
-// fingerprints and finally regression rows beyond five. The report then says
+// improvements, where the time went, the fingerprints and finally
+// regression rows beyond five. The report then says
 // what was left out and links Options.FullReportURL. The verdict line, which
-// names the worst regression, always stays. HTML and Text are not budgeted.
+// names the cause, always stays. HTML and Text are not budgeted.
 //
 // Untrusted strings go into markdown either as code spans (names: a fence
 // longer than any backtick run inside, pipes escaped in tables) or as

@@ -48,6 +48,7 @@ func build(r *compare.Result, opts Options, p plan) report {
 		add(fingerprintSection(r))
 	}
 	add(regressionSection(r, p))
+	add(attributionSection(r, p))
 	add(improvementSection(r, p))
 	add(phaseSection(r))
 	add(metricSection("gpu", "GPU time and CUDA graphs", inGroups(r.Metrics, "graph", "gpu_time"), p, nil))
