@@ -2,66 +2,27 @@ package compare
 
 import (
 	"context"
-	"database/sql"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/brokenexport"
 	"github.com/nsys-gate/gate/parse"
 )
 
-// brokenHeads are the ways a capture loses its steps, made with SQL on a
-// copy of a real export: what the head then "measures" must never pass.
-var brokenHeads = []struct {
-	name string
-	sql  string
-	// reason is what the first reason must say.
-	reason string
-}{
-	{"nvtx_deleted", `DELETE FROM NVTX_EVENTS`, "head has no prefill steps (base: 2): were the NVTX step ranges removed or left open?"},
-	{"ends_null", `UPDATE NVTX_EVENTS SET end = NULL WHERE text = 'decode' OR textId IN (SELECT id FROM StringIds WHERE value = 'decode')`,
-		"head has no decode steps (base: 96): were the NVTX step ranges removed or left open?"},
-	{"tid_null", `UPDATE CUPTI_ACTIVITY_KIND_RUNTIME SET globalTid = NULL`, "of head's 2 prefill steps hold no GPU work (base: 245 kernels per step)"},
-	{"zero_len", `UPDATE NVTX_EVENTS SET end = start WHERE text = 'decode' OR textId IN (SELECT id FROM StringIds WHERE value = 'decode')`,
-		"96 of head's 96 decode steps hold no GPU work (base: 280 kernels per step)"},
+// brokenReasons is what the first reason must say for each way a capture
+// loses its steps (brokenexport.Cases).
+var brokenReasons = map[string]string{
+	"nvtx_deleted": "head has no prefill steps (base: 2): were the NVTX step ranges removed or left open?",
+	"ends_null":    "head has no decode steps (base: 96): were the NVTX step ranges removed or left open?",
+	"tid_null":     "of head's 2 prefill steps hold no GPU work (base: 245 kernels per step)",
+	"zero_len":     "96 of head's 96 decode steps hold no GPU work (base: 280 kernels per step)",
 }
 
-// brokenSummary parses fixture name after running query on a copy of it.
+// brokenSummary parses fixture name broken by query.
 func brokenSummary(t *testing.T, name, query string) *parse.Summary {
 	t.Helper()
-	fixtureSummary(t, name) // decompresses it into summaryDir
-	src, err := os.Open(filepath.Join(summaryDir, name+".sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), name+".sqlite")
-	dst, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := db.Exec(query)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		t.Fatalf("%s changed no rows", query)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := brokenexport.Make(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), query)
 	s, err := parse.Export(context.Background(), path, parse.Options{})
 	if err != nil {
 		t.Fatalf("parse.Export(%s): %v", path, err)
@@ -76,15 +37,15 @@ func brokenSummary(t *testing.T, name, query string) *parse.Summary {
 func TestBrokenHeadsAreNotComparable(t *testing.T) {
 	base := fixtureSummary(t, "base_a")
 	for _, head := range []string{"base_a", "regress_host_sync"} {
-		for _, b := range brokenHeads {
-			t.Run(head+"/"+b.name, func(t *testing.T) {
-				r := Compare(base, brokenSummary(t, head, b.sql), Options{})
+		for _, b := range brokenexport.Cases() {
+			t.Run(head+"/"+b.Name, func(t *testing.T) {
+				r := Compare(base, brokenSummary(t, head, b.SQL), Options{})
 				dumpResult(t, r)
 				if r.Verdict != NotComparable {
 					t.Fatalf("verdict %s (counts %+v), want not_comparable", r.Verdict, r.Counts)
 				}
-				if len(r.Reasons) == 0 || !strings.Contains(r.Reasons[0], b.reason) {
-					t.Errorf("reasons %q, want first %q", r.Reasons, b.reason)
+				if want := brokenReasons[b.Name]; want == "" || len(r.Reasons) == 0 || !strings.Contains(r.Reasons[0], want) {
+					t.Errorf("reasons %q, want first %q", r.Reasons, want)
 				}
 				if c := r.Counts; c.Fail+c.Warn+c.Pass != 0 {
 					t.Errorf("counts %+v: nothing may be gated", c)

@@ -42,6 +42,9 @@ func (c *Command) runRules(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.Stderr, "gate rules: %s\n", errorLine(err))
 		return ExitError
 	}
+	for _, w := range compare.RuleWarnings(cfg.Rules) {
+		fmt.Fprintf(c.Stderr, "gate rules: warning: %s: %s\n", configName(*configPath), w)
+	}
 	var buf bytes.Buffer
 	switch *format {
 	case "text":
@@ -76,10 +79,7 @@ func writeRulesText(w io.Writer, cfg *config.Config, configPath string) error {
 	fmt.Fprintf(w, "kernel-share: %s (single kernels below this share of kernel time are informational)\n\n", kernelShareText(cfg))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tMETRIC\tKIND\tBETTER\tWARN\tFAIL\tFLOOR\tFROM")
-	from := configPath
-	if from == "" {
-		from = "gate.yml"
-	}
+	from := configName(configPath)
 	for i, r := range compare.EffectiveRules(cfg.Rules) {
 		src := "default"
 		if i < len(cfg.Rules) {
@@ -120,4 +120,12 @@ func writeRulesYAML(w io.Writer, cfg *config.Config) error {
 		return err
 	}
 	return enc.Close()
+}
+
+// configName names the config file in messages.
+func configName(path string) string {
+	if path == "" {
+		return "gate.yml"
+	}
+	return path
 }

@@ -1,0 +1,76 @@
+// Package brokenexport makes broken copies of the shipped Nsight Systems
+// exports for tests: the ways a capture loses its steps (NVTX ranges
+// deleted, ranges left open, API threads unknown so that nothing projects,
+// 0-length ranges), made with SQL on a decompressed copy in a temp dir.
+// compare and the gate commands test that such a head is never judged.
+package brokenexport
+
+import (
+	"compress/gzip"
+	"database/sql"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+// Case is one way to break an export.
+type Case struct {
+	Name string
+	SQL  string
+}
+
+// decodeRanges selects the decode step ranges, named inline or by id.
+const decodeRanges = `(text = 'decode' OR textId IN (SELECT id FROM StringIds WHERE value = 'decode'))`
+
+// Cases are the broken captures of the reliability review (D1, D2).
+func Cases() []Case {
+	return []Case{
+		{"nvtx_deleted", `DELETE FROM NVTX_EVENTS`},
+		{"ends_null", `UPDATE NVTX_EVENTS SET end = NULL WHERE ` + decodeRanges},
+		{"tid_null", `UPDATE CUPTI_ACTIVITY_KIND_RUNTIME SET globalTid = NULL`},
+		{"zero_len", `UPDATE NVTX_EVENTS SET end = start WHERE ` + decodeRanges},
+	}
+}
+
+// Make decompresses the gzipped export gz into a temp dir, runs query on it
+// (which must change some rows) and returns the path of the broken copy.
+func Make(tb testing.TB, gz, query string) string {
+	tb.Helper()
+	in, err := os.Open(gz)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), strings.TrimSuffix(filepath.Base(gz), ".gz"))
+	out, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		tb.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(query)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		tb.Fatalf("%s changed no rows of %s", query, gz)
+	}
+	return path
+}
