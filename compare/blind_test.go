@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nsys-gate/gate/internal/brokenexport"
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 )
 
 // brokenReasons is what the first reason must say for each way a capture
-// loses its steps (brokenexport.Cases).
+// loses its steps (exporttest.Cases).
 var brokenReasons = map[string]string{
 	"nvtx_deleted": "head has no prefill steps (base: 2): were the NVTX step ranges removed or left open?",
 	"ends_null":    "head has no decode steps (base: 96): were the NVTX step ranges removed or left open?",
@@ -22,7 +22,7 @@ var brokenReasons = map[string]string{
 // brokenSummary parses fixture name broken by query.
 func brokenSummary(t *testing.T, name, query string) *parse.Summary {
 	t.Helper()
-	path := brokenexport.Make(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), query)
+	path := exporttest.Broken(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), query)
 	s, err := parse.Export(context.Background(), path, parse.Options{})
 	if err != nil {
 		t.Fatalf("parse.Export(%s): %v", path, err)
@@ -37,7 +37,7 @@ func brokenSummary(t *testing.T, name, query string) *parse.Summary {
 func TestBrokenHeadsAreNotComparable(t *testing.T) {
 	base := fixtureSummary(t, "base_a")
 	for _, head := range []string{"base_a", "regress_host_sync"} {
-		for _, b := range brokenexport.Cases() {
+		for _, b := range exporttest.Cases() {
 			t.Run(head+"/"+b.Name, func(t *testing.T) {
 				r := Compare(base, brokenSummary(t, head, b.SQL), Options{})
 				dumpResult(t, r)

@@ -1,17 +1,16 @@
 package compare
 
 import (
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -55,29 +54,7 @@ func fixtureSummaryScoped(tb testing.TB, name, scope string) *parse.Summary {
 		}
 		summaryDir = d
 	}
-	in, err := os.Open(filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	path := filepath.Join(summaryDir, name+".sqlite")
-	if _, err := os.Stat(path); err == nil {
-		return exportFixture(tb, key, path, scope)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.Copy(f, zr); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
+	path := exporttest.Decompress(tb, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), summaryDir)
 	return exportFixture(tb, key, path, scope)
 }
 

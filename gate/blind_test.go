@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nsys-gate/gate/internal/brokenexport"
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 // A head whose capture lost its steps is not comparable (exit 3) with the
 // reason first, in `gate compare`; the same head with its ranges intact
 // fails (TestCompareExitCodes).
 func TestCompareBrokenHeadIsNotComparable(t *testing.T) {
-	for _, b := range brokenexport.Cases() {
-		head := brokenexport.Make(t, cmpExport("regress_host_sync"), b.SQL)
+	for _, b := range exporttest.Cases() {
+		head := exporttest.Broken(t, cmpExport("regress_host_sync"), b.SQL)
 		code, out, stderr := cmpRun("compare", cmpExport("base_a"), head, "--format", "text")
 		if code != ExitNotComparable {
 			t.Errorf("%s: exit %d, want %d (stderr %q)", b.Name, code, ExitNotComparable, stderr)
@@ -56,10 +56,10 @@ func TestRulesRefuseUnitMismatch(t *testing.T) {
 // with the reason. Only an explicit `exit:` in gate.yml changes the code.
 func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 	t.Parallel()
-	for _, b := range brokenexport.Cases() {
+	for _, b := range exporttest.Cases() {
 		gh := newFakeGitHub(t)
 		withBaselines(t, gh)
-		head := brokenexport.Make(t, fixture("regress_host_sync"), b.SQL)
+		head := exporttest.Broken(t, fixture("regress_host_sync"), b.SQL)
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": head})
 		if code := e.run(); code != ExitNotComparable {
 			e.logf(t)

@@ -1,9 +1,10 @@
-// Package brokenexport makes broken copies of the shipped Nsight Systems
-// exports for tests: the ways a capture loses its steps (NVTX ranges
-// deleted, ranges left open, API threads unknown so that nothing projects,
-// 0-length ranges), made with SQL on a decompressed copy in a temp dir.
-// compare and the gate commands test that such a head is never judged.
-package brokenexport
+// Package exporttest gives tests the shipped Nsight Systems exports
+// decompressed (Decompress), and broken copies of them (Broken): the ways a
+// capture loses its steps (NVTX ranges deleted, ranges left open, API
+// threads unknown so that nothing projects, 0-length ranges), made with SQL
+// on a decompressed copy in a temp dir. compare and the gate commands test
+// that such a head is never judged.
+package exporttest
 
 import (
 	"compress/gzip"
@@ -36,10 +37,14 @@ func Cases() []Case {
 	}
 }
 
-// Make decompresses the gzipped export gz into a temp dir, runs query on it
-// (which must change some rows) and returns the path of the broken copy.
-func Make(tb testing.TB, gz, query string) string {
+// Decompress writes the gzipped export gz into dir (under its name less
+// ".gz") and returns the path; an existing file there is reused.
+func Decompress(tb testing.TB, gz, dir string) string {
 	tb.Helper()
+	path := filepath.Join(dir, strings.TrimSuffix(filepath.Base(gz), ".gz"))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
 	in, err := os.Open(gz)
 	if err != nil {
 		tb.Fatal(err)
@@ -49,7 +54,6 @@ func Make(tb testing.TB, gz, query string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(tb.TempDir(), strings.TrimSuffix(filepath.Base(gz), ".gz"))
 	out, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -60,6 +64,14 @@ func Make(tb testing.TB, gz, query string) string {
 	if err := out.Close(); err != nil {
 		tb.Fatal(err)
 	}
+	return path
+}
+
+// Broken decompresses gz into a temp dir, runs query on the copy (which
+// must change some rows) and returns the copy's path.
+func Broken(tb testing.TB, gz, query string) string {
+	tb.Helper()
+	path := Decompress(tb, gz, tb.TempDir())
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		tb.Fatal(err)
