@@ -39,6 +39,23 @@ type Command struct {
 	// profiler runs the action's profile mode; nil: nsys through package
 	// profile. Tests set it to run the mode without nsys.
 	profiler action.Profiler
+	// isTerminal says whether a stream is a terminal; nil: a character
+	// device. Tests set it to see what a person at a terminal gets.
+	isTerminal func(io.Writer) bool
+}
+
+// terminal reports whether w is a terminal (a person reading, not a pipe,
+// a file or CI's log).
+func (c *Command) terminal(w io.Writer) bool {
+	if c.isTerminal != nil {
+		return c.isTerminal(w)
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 type subcommand struct {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/gate/action"
@@ -17,12 +19,16 @@ import (
 	"github.com/nsys-gate/gate/render"
 )
 
-const compareUsage = `usage: gate compare BASE HEAD [--config gate.yml] [--format markdown|json|html|text] [-o FILE]
+const compareUsage = `usage: gate compare BASE HEAD [--config gate.yml] [--format text|markdown|json|html] [-o FILE]
 
 Compare a head profile with a base profile and print the report. BASE and
 HEAD are each an Nsight Systems export (.sqlite, .sqlite.gz, .nsys-rep) or a
 summary JSON from gate parse (or the older summary.json layout), so a stored
 baseline and a fresh profile mix freely.
+
+Without --format the report is text on a terminal and markdown (the PR
+comment) otherwise: in CI, into a pipe, or into a file; -o picks the format
+from the file's extension (.html, .json, .txt, .md).
 
 Exit codes: 0 pass or warn, 1 a gated metric regressed, 2 usage or input
 error, 3 no baseline or not comparable (gate.yml exit: overrides 3).
@@ -51,7 +57,7 @@ func (c *Command) runCompare(ctx context.Context, args []string) int {
 	fs := c.newFlags("gate compare", compareUsage)
 	var f compareFlags
 	fs.StringVar(&f.config, "config", "", "gate.yml with rules, scope, phases and exit codes")
-	fs.StringVar(&f.format, "format", "markdown", "report format: markdown, json, html or text")
+	fs.StringVar(&f.format, "format", "", "report format: text, markdown, json or html (default: from -o's extension, else text on a terminal, markdown otherwise)")
 	fs.StringVar(&f.out, "o", "", "write the report to this file instead of stdout")
 	fs.StringVar(&f.scope, "scope", "", "NVTX range that bounds the measured window of exports (default: the config's scope)")
 	fs.Var(&f.baseExtra, "base-extra", "like --extra, for BASE")
@@ -76,9 +82,13 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", errorLine(err))
 		return ExitError
 	}
-	renderFn, ok := renderers[f.format]
+	format := f.format
+	if format == "" {
+		format = c.defaultFormat(f.out)
+	}
+	renderFn, ok := renderers[format]
 	if !ok {
-		return fail(fmt.Errorf("--format %q: want markdown, json, html or text", f.format))
+		return fail(fmt.Errorf("--format %q: want text, markdown, json or html", f.format))
 	}
 	cfg, err := config.Load(f.config)
 	if err != nil {
@@ -118,7 +128,7 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 	}
 	var buf bytes.Buffer
 	if err := renderFn(&buf, res, ropts); err != nil {
-		return fail(fmt.Errorf("rendering %s: %w", f.format, err))
+		return fail(fmt.Errorf("rendering %s: %w", format, err))
 	}
 	if code := c.write(f.out, buf.Bytes(), fail); code != ExitOK {
 		return code
@@ -128,6 +138,30 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", verdictLine(res))
 	}
 	return code
+}
+
+// defaultFormat is the report format when --format is not given: the one
+// -o's extension names, else text for a person at a terminal and markdown
+// for CI and pipes (what the action and scripts expect).
+func (c *Command) defaultFormat(out string) string {
+	if out != "" {
+		switch strings.ToLower(filepath.Ext(out)) {
+		case ".html", ".htm":
+			return "html"
+		case ".json":
+			return "json"
+		case ".txt", ".text":
+			return "text"
+		}
+		return "markdown"
+	}
+	if c.Getenv("CI") != "" || c.Getenv("GITHUB_ACTIONS") != "" {
+		return "markdown"
+	}
+	if c.terminal(c.Stdout) {
+		return "text"
+	}
+	return "markdown"
 }
 
 // loadPair loads base and head at once (parsing an export is CPU-bound and

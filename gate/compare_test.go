@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,5 +185,57 @@ func TestRulesCommand(t *testing.T) {
 	}
 	if code, _, _ := cmpRun("rules", "extra"); code != ExitError {
 		t.Errorf("extra argument: exit %d", code)
+	}
+}
+
+// Without --format a person at a terminal reads text, CI and pipes get the
+// PR comment's markdown, and -o FILE picks the format from the extension.
+func TestCompareDefaultFormat(t *testing.T) {
+	dir := t.TempDir()
+	kinds := map[string]func(string) bool{
+		"text":     func(s string) bool { return strings.HasPrefix(s, "❌ gate: fail") },
+		"markdown": func(s string) bool { return strings.HasPrefix(s, "<!-- gate:report id=") },
+		"html":     func(s string) bool { return strings.HasPrefix(s, "<!DOCTYPE html>") },
+		"json":     func(s string) bool { return strings.HasPrefix(s, "{\n  \"schema\": \"gate.result/v1\"") },
+	}
+	for _, c := range []struct {
+		name     string
+		terminal bool
+		ci       string
+		out      string
+		want     string
+	}{
+		{"terminal", true, "", "", "text"},
+		{"pipe", false, "", "", "markdown"},
+		{"terminal in CI", true, "true", "", "markdown"},
+		{"report.html", true, "", "report.html", "html"},
+		{"report.json", false, "true", "report.json", "json"},
+		{"report.txt", false, "", "report.txt", "text"},
+		{"comment.md", true, "", "comment.md", "markdown"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			cmd := &Command{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+				Getenv:     func(k string) string { return map[string]string{"CI": c.ci}[k] },
+				isTerminal: func(io.Writer) bool { return c.terminal }}
+			args := []string{"gate", "compare", cmpExport("base_a"), cmpExport("regress_double_attn")}
+			if c.out != "" {
+				args = append(args, "-o", filepath.Join(dir, c.out))
+			}
+			if code := cmd.Main(args); code != ExitFail {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			got := out.String()
+			if c.out != "" {
+				b, err := os.ReadFile(filepath.Join(dir, c.out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = string(b)
+			}
+			if !kinds[c.want](got) {
+				t.Errorf("report is not %s: %.60q", c.want, got)
+			}
+		})
 	}
 }
