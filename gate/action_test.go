@@ -775,6 +775,11 @@ func TestActionProfileMode(t *testing.T) {
 	if !(i < j && j < k) {
 		t.Errorf("workload output not between stop-commands and resume:\n%s", log)
 	}
+	// ... inside one folded group, opened before and closed after.
+	g, eg := strings.Index(log, "::group::gate: profiling python bench.py --steps 48\n"), strings.Index(log, "::endgroup::")
+	if !(g >= 0 && g < i && k < eg) {
+		t.Errorf("profiling not in one ::group:: around stop-commands (group %d, stop %d, resume %d, end %d):\n%s", g, i, k, eg, log)
+	}
 	if out := e.outputs(t); out["verdict"] != "pass" {
 		t.Errorf("outputs = %v", out)
 	}

@@ -27,9 +27,12 @@ OpenAI-compatible endpoints): gate waits for its health check, drives a
 fixed, seeded request load, scrapes /metrics and shuts it down, and the
 serving metrics join the summary.
 
-The workload's output streams through; gate's progress lines go to stderr
-and start with "gate:". A workload that exits non-zero is an error (exit 2)
-that reports its code.
+gate's progress lines go to stderr and start with "gate:": what runs, how
+long each part took, and every 30 s that a long run still goes. The
+workload's output, which shares its streams with nsys's progress bars, goes
+to DIR/nsys.log (server mode: DIR/server.log) and is printed only when the
+run fails; --show-output streams it too. A workload that exits non-zero is
+an error (exit 2) that reports its code and the end of the log.
 
 flags:
 `
@@ -40,6 +43,7 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	o := profile.Options{}
 	fs.StringVar(&o.Dir, "out", profile.DefaultDir, "output folder")
 	fs.StringVar(&o.Nsys, "nsys", "", "nsys to run (default: nsys on the PATH)")
+	fs.BoolVar(&o.ShowOutput, "show-output", false, "also stream the workload's (and nsys's) output, kept in DIR/nsys.log either way")
 	nsysArgs := fs.String("nsys-args", "", "nsys profile flags replacing gate's defaults (space-separated)")
 	nsysExtra := fs.String("nsys-extra", "", "nsys profile flags added to gate's defaults (space-separated)")
 	withNCU := fs.Bool("with-ncu", false, "also measure per-kernel DRAM bandwidth with Nsight Compute")

@@ -73,12 +73,18 @@ func TestMarker(t *testing.T) {
 	}
 }
 
-// githubHTML renders markdown roughly as GitHub does (GFM, raw HTML kept),
-// to check what a reader of the comment would get.
+// githubHTML renders markdown as GitHub renders a comment (GFM, raw HTML
+// kept), to check what a reader of the comment would get.
 func githubHTML(t testing.TB, md string) string {
 	t.Helper()
 	var b bytes.Buffer
-	g := goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithUnsafe()))
+	// GitHub renders a comment as GFM, breaks lines where the markdown does
+	// and aligns table cells with the align attribute.
+	g := goldmark.New(
+		// GFM is these four extensions; the table one is told to align as GitHub does.
+		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.TaskList,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))),
+		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()))
 	if err := g.Convert([]byte(md), &b); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,6 @@ type ProfileRequest struct {
 	NsysArgs []string // replace the profiler's default nsys flags when set
 	Dir      string   // where profile.nsys-rep, profile.sqlite and summary.json go
 	Parse    parse.Options
-	Stdout   io.Writer // the workload's output, nsys's and gate's progress
+	Stdout   io.Writer // gate's progress, and the end of nsys's log when the run fails
 	Getenv   func(string) string
 }

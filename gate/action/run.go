@@ -120,6 +120,11 @@ func (r *run) profile(ctx context.Context, cfg *config.Config) (*parse.Summary, 
 	if err != nil {
 		return nil, err
 	}
+	// One folded group in the log: the workload's lines need not scroll by
+	// to reach the verdict. Opened before stop-commands, which would ignore
+	// it, and closed after the resume.
+	r.actions.Group("gate: profiling " + clipCommand(r.in.Command))
+	defer r.actions.EndGroup()
 	r.actions.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
 	s, perr := r.env.Profiler.Profile(ctx, ProfileRequest{
 		Command:  r.in.Command,
@@ -131,6 +136,16 @@ func (r *run) profile(ctx context.Context, cfg *config.Config) (*parse.Summary, 
 	})
 	fmt.Fprintf(r.env.Stdout, "\n::%s::\n", token)
 	return s, perr
+}
+
+// clipCommand is a workload's command line for a log group's title: one
+// line, at most 80 characters.
+func clipCommand(c string) string {
+	c = strings.Join(strings.Fields(c), " ")
+	if r := []rune(c); len(r) > 80 {
+		c = string(r[:79]) + "…"
+	}
+	return c
 }
 
 // baseline returns the base summary, the commit it came from, and, when there

@@ -149,13 +149,13 @@ func (n ncuRun) measure(ctx context.Context, s *parse.Summary) error {
 	}
 	logFile := filepath.Join(n.dir, "ncu.csv")
 	argv := append(ncuArgs(kernels, n.Skip, count, n.scope, logFile, n.Args), n.command...)
-	n.tools.logf("measuring DRAM bandwidth of %d kernel(s) with Nsight Compute: %s %s", len(kernels), path, strings.Join(argv, " "))
-	code, err := n.tools.run(ctx, path, argv)
+	n.tools.logf("measuring DRAM bandwidth of %d kernel(s) with Nsight Compute", len(kernels))
+	code, err := n.tools.runLogged(ctx, "Nsight Compute", filepath.Join(n.dir, "ncu.log"), path, argv)
 	if err != nil {
 		return fmt.Errorf("ncu: %w", err)
 	}
 	if code != 0 {
-		return fmt.Errorf("ncu exited with code %d (the workload's or ncu's own; its log is %s)", code, logFile)
+		return fmt.Errorf("ncu exited with code %d (the workload's or ncu's own; its output is in %s)", code, filepath.Join(n.dir, "ncu.log"))
 	}
 	rep, err := ncu.ParseFile(logFile)
 	if err != nil {

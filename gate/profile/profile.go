@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nsys-gate/gate/gate/load"
 	"github.com/nsys-gate/gate/gate/nvml"
@@ -53,7 +54,11 @@ type Options struct {
 	NVML nvml.Library
 	GPU  string
 
-	Stdout, Stderr io.Writer // the workload's streams (and nsys's)
+	// Stdout and Stderr get the workload's output (and nsys's and ncu's,
+	// which share its streams) only with ShowOutput; it always goes to
+	// DIR/nsys.log (DIR/ncu.log), whose end is printed when a run fails.
+	Stdout, Stderr io.Writer
+	ShowOutput     bool
 	Progress       io.Writer // gate's own progress lines; nil: Stderr
 	Env            []string  // the workload's environment; nil: gate's
 	Getenv         func(string) string
@@ -76,7 +81,9 @@ func (e *WorkloadError) Error() string {
 // written to DIR/summary.json: a preflight NVML reading first (its
 // fingerprint goes to Summary.GPU.NVML, its warnings to Summary.Warnings),
 // then nsys, then the parse, then, with NCU, the Nsight Compute pass. The
-// workload's output streams through; a failing workload is a *WorkloadError.
+// workload's output goes to DIR/nsys.log (and to Stdout/Stderr with
+// ShowOutput); a failing workload is a *WorkloadError, and the end of the
+// log is printed to Progress.
 func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 	o.defaults()
 	if len(o.Command) == 0 {
@@ -106,8 +113,7 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 	argv = append(argv, "-f", "true", "-o", base)
 	argv = append(argv, o.Command...)
 	os.Remove(base + ".sqlite") // never parse a stale export
-	t.logf("profiling: %s %s", bin, strings.Join(argv, " "))
-	code, err := t.run(ctx, bin, argv)
+	code, err := t.runLogged(ctx, "profiling", filepath.Join(dir, NsysLog), bin, argv)
 	if err != nil {
 		return nil, fmt.Errorf("running nsys: %w", err)
 	}
@@ -118,8 +124,7 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.logf("parsing %s", export)
-	s, err := load.Summary(ctx, export, o.Parse)
+	s, err := parseExport(ctx, t, export, o.Parse)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +167,7 @@ func (o *Options) defaults() {
 }
 
 func (o *Options) tools() tools {
-	return tools{stdout: o.Stdout, stderr: o.Stderr, progress: o.Progress, env: o.Env}
+	return tools{stdout: o.Stdout, stderr: o.Stderr, progress: o.Progress, env: o.Env, show: o.ShowOutput}
 }
 
 // outputDir makes dir (default DefaultDir) and returns its absolute path.
@@ -192,11 +197,49 @@ func exportOf(ctx context.Context, t tools, nsys load.Nsys, base string) (string
 		return "", fmt.Errorf("nsys wrote neither %s nor %s: did the workload launch any CUDA work?", filepath.Base(export), filepath.Base(report))
 	}
 	t.logf("exporting: %s export %s", nsys.Path, report)
+	start := time.Now()
 	if err := nsys.Export(ctx, report, export); err != nil {
 		return "", err
 	}
+	t.logf("exporting: done in %s", elapsed(start))
 	return export, nil
 }
+
+// parseExport summarises an export, saying how long it took and what it
+// found.
+func parseExport(ctx context.Context, t tools, export string, opts parse.Options) (*parse.Summary, error) {
+	size := ""
+	if fi, err := os.Stat(export); err == nil {
+		size = fmt.Sprintf(" (%.1f MB)", float64(fi.Size())/1e6)
+	}
+	t.logf("parsing %s%s", export, size)
+	start := time.Now()
+	s, err := load.Summary(ctx, export, opts)
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, name := range []string{parse.PhasePrefill, parse.PhaseDecode} {
+		if p := s.Phases[name]; p != nil && p.Steps > 0 {
+			found = append(found, plural(p.Steps, name+" step"))
+		}
+	}
+	found = append(found, plural(len(s.Kernels), "kernel"))
+	t.logf("parsing: done in %s: %s", elapsed(start), strings.Join(found, ", "))
+	return s, nil
+}
+
+// plural is "1 decode step" or "96 decode steps".
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// NsysLog is the file in the output folder that keeps nsys's output and the
+// workload's.
+const NsysLog = "nsys.log"
 
 // finish adds the extra metrics files and gate's version to a fresh
 // profile's summary and writes it to dir/summary.json.
@@ -228,6 +271,8 @@ func finish(t tools, s *parse.Summary, dir string, extra []string, version strin
 type tools struct {
 	stdout, stderr, progress io.Writer
 	env                      []string
+	show                     bool          // runLogged also streams the output
+	every                    time.Duration // runLogged's heartbeat; 0: heartbeat
 }
 
 func (t tools) logf(format string, args ...any) {

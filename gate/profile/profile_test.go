@@ -38,10 +38,16 @@ func TestProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stdout.String() != "tokens/s 493\n" || !strings.Contains(stderr.String(), "oops\n") {
-		t.Errorf("workload output not passed through: stdout %q stderr %q", stdout.String(), stderr.String())
+	// The workload's output (and nsys's) is kept in the log, not streamed.
+	if stdout.Len() != 0 || strings.Contains(stderr.String(), "oops\n") {
+		t.Errorf("workload output streamed: stdout %q stderr %q", stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"gate: preflight: NVIDIA H200, driver 580.159.04, CUDA 13.0", "gate: profiling: ", "gate: parsing ", "gate: wrote "} {
+	if log, err := os.ReadFile(filepath.Join(f.Out, NsysLog)); err != nil || !strings.Contains(string(log), "tokens/s 493\n") || !strings.Contains(string(log), "oops\n") {
+		t.Errorf("%s lacks the workload's output: %q %v", NsysLog, log, err)
+	}
+	for _, want := range []string{"gate: preflight: NVIDIA H200, driver 580.159.04, CUDA 13.0", "gate: profiling: ",
+		"gate: profiling: output in " + filepath.Join(f.Out, NsysLog), "gate: profiling: done in ", "gate: parsing ",
+		"gate: parsing: done in ", ", 4 decode steps, 16 kernels", "gate: wrote "} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, stderr.String())
 		}
@@ -122,17 +128,21 @@ func TestProfileWithoutNVML(t *testing.T) {
 
 func TestProfileWorkloadFails(t *testing.T) {
 	f := profiletest.Install(t, false)
-	var stdout bytes.Buffer
+	var stdout, stderr bytes.Buffer
 	_, err := Run(context.Background(), Options{
-		Command: []string{"sh", "-c", "echo partial; exit 7"}, Dir: f.Out,
-		NVML: h200Fake(0), Stdout: &stdout,
+		Command: []string{"sh", "-c", `echo partial; printf '[2/2] [=   10%%]\r[2/2] [====100%%] done\n'; exit 7`}, Dir: f.Out,
+		NVML: h200Fake(0), Stdout: &stdout, Stderr: &stderr,
 	})
 	var we *WorkloadError
 	if !errors.As(err, &we) || we.Code != 7 {
 		t.Fatalf("err = %v, want a WorkloadError with code 7", err)
 	}
-	if !strings.Contains(err.Error(), "code 7") || stdout.String() != "partial\n" {
+	if !strings.Contains(err.Error(), "code 7") || stdout.Len() != 0 {
 		t.Errorf("err %q, stdout %q", err, stdout.String())
+	}
+	// A failure shows the end of the log, as a terminal showed it.
+	if want := "gate: profiling: exited with code 7 after "; !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "\n  partial\n  [2/2] [====100%] done\n") {
+		t.Errorf("stderr lacks the end of the log:\n%s", stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(f.Out, "summary.json")); err == nil {
 		t.Error("summary.json written for a failed workload")
@@ -178,13 +188,18 @@ func TestProfileWithNCU(t *testing.T) {
 	s, err := Run(context.Background(), Options{
 		Command: []string{"sh", "-c", "echo run"}, Dir: f.Out,
 		Parse: parse.Options{Scope: "benchmark"},
-		NVML:  h200Fake(0), NCU: &NCUOptions{Top: 3, Skip: 2}, Stdout: &stdout,
+		NVML:  h200Fake(0), NCU: &NCUOptions{Top: 3, Skip: 2}, Stdout: &stdout, ShowOutput: true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stdout.String() != "run\nrun\n" {
-		t.Errorf("the workload should run twice (nsys, ncu), stdout %q", stdout.String())
+		t.Errorf("the workload should run twice (nsys, ncu), streamed with ShowOutput: stdout %q", stdout.String())
+	}
+	for _, log := range []string{NsysLog, "ncu.log"} {
+		if b, err := os.ReadFile(filepath.Join(f.Out, log)); err != nil || string(b) != "run\n" {
+			t.Errorf("%s = %q, %v; want the workload's output", log, b, err)
+		}
 	}
 	calls := f.Calls(t)
 	if len(calls) != 2 || !strings.HasPrefix(calls[1], "ncu ") {
@@ -333,5 +348,26 @@ func TestProfileServer(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "server.log")); err != nil {
 		t.Errorf("no server log: %v", err)
+	}
+}
+
+// A long run says every so often that it still goes, and its carriage-
+// return progress bars stay in the log.
+func TestRunLoggedHeartbeat(t *testing.T) {
+	var progress, stdout bytes.Buffer
+	tl := tools{stdout: &stdout, stderr: &stdout, progress: &progress, every: 100 * time.Millisecond}
+	log := filepath.Join(t.TempDir(), "nsys.log")
+	code, err := tl.runLogged(context.Background(), "profiling", log, "sh", []string{"-c", `printf '[1/2] [=  ]\r[1/2] [===]\n'; sleep 0.45`})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	if n := strings.Count(progress.String(), "gate: profiling: still running after "); n < 2 || n > 5 {
+		t.Errorf("%d heartbeats in 0.45 s at one per 100 ms:\n%s", n, progress.String())
+	}
+	if stdout.Len() != 0 || strings.Contains(progress.String(), "[===]\n") {
+		t.Errorf("the tool's output left the log: stdout %q progress %q", stdout.String(), progress.String())
+	}
+	if b, _ := os.ReadFile(log); string(b) != "[1/2] [=  ]\r[1/2] [===]\n" {
+		t.Errorf("log = %q", b)
 	}
 }

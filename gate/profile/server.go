@@ -44,15 +44,17 @@ func Server(ctx context.Context, o Options, so server.Options) (*parse.Summary, 
 	if t.progress == nil {
 		t.progress = io.Discard
 	}
-	t.logf("server mode: %s (log: %s)", so.Command, so.LogPath)
+	t.logf("server mode: %s (its output and nsys's: %s)", so.Command, so.LogPath)
+	if so.Progress == nil {
+		so.Progress = t.progress
+	}
 	res, err := server.Run(ctx, so)
 	if err != nil {
 		return nil, err
 	}
 	t.logf("server mode: %d requests completed, %d failed", res.Completed, res.Failed)
 	export := res.Report + ".sqlite"
-	t.logf("parsing %s", export)
-	s, err := load.Summary(ctx, export, o.Parse)
+	s, err := parseExport(ctx, t, export, o.Parse)
 	if err != nil {
 		return nil, err
 	}

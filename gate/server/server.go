@@ -92,6 +92,11 @@ type Options struct {
 	Env []string
 	// HTTP is the client for all requests (default: a plain http.Client).
 	HTTP *http.Client
+	// Progress, when set, gets gate's progress lines: while the server
+	// loads (minutes for weights and CUDA graphs), every Heartbeat (default
+	// 30 s) what it waits for and how long it has waited.
+	Progress  io.Writer
+	Heartbeat time.Duration
 }
 
 // LoadOptions is a fixed, reproducible request load: the same prompts, in
@@ -137,6 +142,12 @@ func (o *Options) defaults() {
 	}
 	if o.ReadyTimeout <= 0 {
 		o.ReadyTimeout = 10 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 30 * time.Second
 	}
 	if len(o.NsysArgs) == 0 {
 		o.NsysArgs = DefaultNsysArgs()
@@ -515,7 +526,11 @@ func (p *serverProc) waitReady(ctx context.Context, opt Options) error {
 	defer deadline.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	beat := time.NewTicker(opt.Heartbeat)
+	defer beat.Stop()
+	start := time.Now()
 	last := "no answer"
+	fmt.Fprintf(opt.Progress, "gate: server mode: waiting for %s%s to answer 200 (up to %v)\n", opt.URL, opt.HealthPath, opt.ReadyTimeout)
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, opt.URL+opt.HealthPath, nil)
@@ -525,6 +540,7 @@ func (p *serverProc) waitReady(ctx context.Context, opt Options) error {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				cancel()
+				fmt.Fprintf(opt.Progress, "gate: server mode: ready after %v\n", time.Since(start).Round(100*time.Millisecond))
 				return nil
 			}
 			last = resp.Status
@@ -539,9 +555,20 @@ func (p *serverProc) waitReady(ctx context.Context, opt Options) error {
 			return fmt.Errorf("server not ready after %v: %s%s last answered: %s", opt.ReadyTimeout, opt.URL, opt.HealthPath, last)
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-beat.C:
+			fmt.Fprintf(opt.Progress, "gate: server mode: still waiting for %s%s after %v of %v (last: %s; server log: %s)\n",
+				opt.URL, opt.HealthPath, time.Since(start).Round(time.Second), opt.ReadyTimeout, clipText(last, 120), p.log)
 		case <-tick.C:
 		}
 	}
+}
+
+// clipText cuts s to n bytes for a progress line.
+func clipText(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // stop ends the whole process group: SIGINT, then SIGTERM, then SIGKILL,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -353,5 +354,30 @@ func TestServerPythonStandin(t *testing.T) {
 	got := extraByName(res.Metrics)
 	if res.Completed != 6 || got["vllm.metrics.generation_tokens"].Value != 36 || got["load.itl.mean_ms"].Value <= 0 {
 		t.Errorf("completed %d, generation tokens %v, itl %v; warnings %v", res.Completed, got["vllm.metrics.generation_tokens"].Value, got["load.itl.mean_ms"].Value, res.Warnings)
+	}
+}
+
+// TestServerHeartbeat: while the server loads, progress says what gate
+// waits for and for how long, instead of minutes of silence.
+func TestServerHeartbeat(t *testing.T) {
+	opt, addr := serverOpts(t, "-start-delay", "1m", "-spawn-child")
+	var progress bytes.Buffer
+	opt.ReadyTimeout, opt.Heartbeat, opt.Progress = 1200*time.Millisecond, 300*time.Millisecond, &progress
+	if _, err := Run(context.Background(), opt); err == nil || !strings.Contains(err.Error(), "not ready after") {
+		t.Fatalf("err = %v, want not ready", err)
+	}
+	noLeftovers(t, addr)
+	out := progress.String()
+	for _, want := range []string{
+		"gate: server mode: waiting for " + opt.URL + "/health to answer 200 (up to 1.2s)\n",
+		"gate: server mode: still waiting for " + opt.URL + "/health after ",
+		"server log: " + opt.Output + ".server.log)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "still waiting"); n < 2 || n > 5 {
+		t.Errorf("%d heartbeats in 1.2 s at one per 300 ms:\n%s", n, out)
 	}
 }
