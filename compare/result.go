@@ -8,8 +8,8 @@ const ResultSchema = "gate.result/v1"
 // Verdict is the judgement of one metric or of a whole comparison.
 type Verdict string
 
-// Verdicts, from best to worst for a metric; NotComparable and NoBaseline only
-// apply to a whole comparison.
+// Verdicts, from best to worst for a metric; NotComparable, NoBaseline and
+// BaselineUnavailable only apply to a whole comparison.
 const (
 	Info          Verdict = "info" // shown, not gated
 	Pass          Verdict = "pass"
@@ -17,6 +17,11 @@ const (
 	Fail          Verdict = "fail"
 	NotComparable Verdict = "not_comparable"
 	NoBaseline    Verdict = "no_baseline"
+	// BaselineUnavailable is a baseline that exists but could not be
+	// fetched (GitHub kept failing, or rate-limited past the wait budget).
+	// Compare never gives it: the caller that fetched sets it. It is not
+	// NoBaseline, which a bootstrapping gate.yml may let pass.
+	BaselineUnavailable Verdict = "baseline_unavailable"
 )
 
 // Kind says how a metric is judged.

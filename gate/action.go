@@ -3,8 +3,6 @@ package gate
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/nsys-gate/gate/gate/action"
 	"github.com/nsys-gate/gate/gate/githubrest"
@@ -41,8 +39,9 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 	out, err := action.Run(ctx, action.Env{
 		Getenv:   c.Getenv,
 		Stdout:   c.Stdout,
-		GitHub:   newGitHub,
+		GitHub:   c.newGitHub,
 		Profiler: profiler,
+		ExitCode: func(o action.Outcome) int { return exitCode(o.Verdict, o.FailOn, o.Config) },
 	})
 	if err != nil {
 		return ExitError // the action has reported it as an error annotation
@@ -56,9 +55,10 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 }
 
 // newGitHub is the action's GitHub client: go-github against GITHUB_API_URL,
-// its calls and downloads bounded to 60 s each.
-func newGitHub(apiURL, token, owner, repo string) (action.GitHub, error) {
-	return githubrest.New(apiURL, token, owner, repo, &http.Client{Timeout: 60 * time.Second})
+// each try of a call or download bounded to 60 s, transient failures and
+// short rate limits retried within githubrest's 2 minute budget.
+func (c *Command) newGitHub(ep action.Endpoint) (action.GitHub, error) {
+	return githubrest.New(ep, githubrest.Options{Retry: c.retry})
 }
 
 // nsysProfiler is the action's profile mode run by `gate profile`'s code:

@@ -3,323 +3,33 @@ package gate
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/gate/githubrest"
 	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/internal/githubtest"
 	"github.com/nsys-gate/gate/internal/ziptest"
 	"github.com/nsys-gate/gate/parse"
 )
 
 // The end-to-end tests run `gate action` in-process, as the runner would:
 // INPUT_* variables, a real event payload file, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing at fakeGitHub, an
-// httptest server that answers with GitHub's REST shapes.
+// GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing at githubtest's
+// fake GitHub, an httptest server that answers with GitHub's REST shapes and
+// fails on request.
 
 const (
-	testRepo  = "nsys-gate/demo"
-	testToken = "ghs_testtoken0123456789"
-	botLogin  = "github-actions[bot]"
+	testRepo  = githubtest.Repo
+	testToken = githubtest.Token
 )
-
-// fakeGitHub serves the REST endpoints the action uses. Lists are paged by
-// pageSize whatever per_page asks, so that pagination is exercised.
-type fakeGitHub struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu        sync.Mutex
-	pageSize  int
-	artifacts []fakeArtifact
-	comments  map[int][]fakeComment // by issue number
-	prs       []fakePR              // by commit, for /commits/{sha}/pulls
-	checkRuns []map[string]any
-	nextID    int64
-	// Forbid answers 403 "Resource not accessible by integration" to writes,
-	// as GitHub does for a fork's read-only token.
-	forbidWrites bool
-	requests     []string // "METHOD path" of every write
-}
-
-type fakeArtifact struct {
-	ID         int64
-	Name       string
-	Expired    bool
-	Created    time.Time
-	RunID      int64
-	HeadBranch string
-	HeadSHA    string
-	Zip        []byte
-}
-
-type fakeComment struct {
-	ID   int64
-	Body string
-	User string
-	Type string
-}
-
-type fakePR struct {
-	Number   int
-	SHA      string
-	HeadRepo string
-	State    string
-}
-
-func newFakeGitHub(t *testing.T) *fakeGitHub {
-	f := &fakeGitHub{t: t, pageSize: 2, comments: map[int][]fakeComment{}, nextID: 1000}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-var (
-	reArtifacts    = regexp.MustCompile(`^/repos/` + testRepo + `/actions/artifacts$`)
-	reRunArtifacts = regexp.MustCompile(`^/repos/` + testRepo + `/actions/runs/(\d+)/artifacts$`)
-	reArtifactZip  = regexp.MustCompile(`^/repos/` + testRepo + `/actions/artifacts/(\d+)/zip$`)
-	reBlob         = regexp.MustCompile(`^/blob/(\d+)$`)
-	reComments     = regexp.MustCompile(`^/repos/` + testRepo + `/issues/(\d+)/comments$`)
-	reComment      = regexp.MustCompile(`^/repos/` + testRepo + `/issues/comments/(\d+)$`)
-	rePulls        = regexp.MustCompile(`^/repos/` + testRepo + `/commits/([0-9a-f]+)/pulls$`)
-	reCheckRuns    = regexp.MustCompile(`^/repos/` + testRepo + `/check-runs$`)
-)
-
-func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := r.URL.Path
-	// The signed blob URL is another host in real life: it must never see
-	// the token.
-	if m := reBlob.FindStringSubmatch(p); m != nil {
-		if r.Header.Get("Authorization") != "" {
-			f.t.Errorf("artifact blob fetched with an Authorization header")
-			http.Error(w, "<Error><Code>InvalidAuthenticationInfo</Code></Error>", http.StatusBadRequest)
-			return
-		}
-		id, _ := strconv.ParseInt(m[1], 10, 64)
-		for _, a := range f.artifacts {
-			if a.ID == id && r.URL.Query().Get("sig") == "signed" {
-				w.Header().Set("Content-Type", "application/zip")
-				w.Write(a.Zip)
-				return
-			}
-		}
-		http.NotFound(w, r)
-		return
-	}
-	if r.Header.Get("Authorization") != "Bearer "+testToken {
-		f.t.Errorf("%s %s: Authorization %q", r.Method, p, r.Header.Get("Authorization"))
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials"})
-		return
-	}
-	if r.Method != http.MethodGet {
-		f.requests = append(f.requests, r.Method+" "+p)
-	}
-	switch {
-	case r.Method == http.MethodGet && reArtifacts.MatchString(p):
-		name := r.URL.Query().Get("name")
-		if name == "" {
-			f.t.Errorf("artifacts listed without a name filter")
-		}
-		var list []map[string]any
-		for _, a := range f.artifacts {
-			if a.Name == name {
-				list = append(list, f.artifactJSON(a))
-			}
-		}
-		f.page(w, r, list, "artifacts")
-	case r.Method == http.MethodGet && reRunArtifacts.MatchString(p):
-		run, _ := strconv.ParseInt(reRunArtifacts.FindStringSubmatch(p)[1], 10, 64)
-		var list []map[string]any
-		for _, a := range f.artifacts {
-			if a.RunID == run {
-				list = append(list, f.artifactJSON(a))
-			}
-		}
-		f.page(w, r, list, "artifacts")
-	case r.Method == http.MethodGet && reArtifactZip.MatchString(p):
-		id := reArtifactZip.FindStringSubmatch(p)[1]
-		w.Header().Set("Location", f.srv.URL+"/blob/"+id+"?sig=signed")
-		w.WriteHeader(http.StatusFound)
-	case r.Method == http.MethodGet && reComments.MatchString(p):
-		n, _ := strconv.Atoi(reComments.FindStringSubmatch(p)[1])
-		var list []map[string]any
-		for _, c := range f.comments[n] {
-			list = append(list, f.commentJSON(n, c))
-		}
-		f.page(w, r, list, "")
-	case r.Method == http.MethodPost && reComments.MatchString(p):
-		if f.forbidWrites {
-			forbidden(w)
-			return
-		}
-		n, _ := strconv.Atoi(reComments.FindStringSubmatch(p)[1])
-		body := readBody(f.t, r)
-		f.nextID++
-		c := fakeComment{ID: f.nextID, Body: body, User: botLogin, Type: "Bot"}
-		f.comments[n] = append(f.comments[n], c)
-		writeJSON(w, http.StatusCreated, f.commentJSON(n, c))
-	case r.Method == http.MethodPatch && reComment.MatchString(p):
-		if f.forbidWrites {
-			forbidden(w)
-			return
-		}
-		id, _ := strconv.ParseInt(reComment.FindStringSubmatch(p)[1], 10, 64)
-		body := readBody(f.t, r)
-		for n, cs := range f.comments {
-			for i := range cs {
-				if cs[i].ID == id {
-					cs[i].Body = body
-					writeJSON(w, http.StatusOK, f.commentJSON(n, cs[i]))
-					return
-				}
-			}
-		}
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-	case r.Method == http.MethodGet && rePulls.MatchString(p):
-		sha := rePulls.FindStringSubmatch(p)[1]
-		var list []map[string]any
-		for _, pr := range f.prs {
-			if pr.SHA == sha {
-				list = append(list, map[string]any{
-					"number": pr.Number, "state": pr.State,
-					"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", testRepo, pr.Number),
-					"head":     map[string]any{"sha": pr.SHA, "ref": "feature", "repo": map[string]any{"full_name": pr.HeadRepo}},
-					"base":     map[string]any{"ref": "main", "repo": map[string]any{"full_name": testRepo}},
-				})
-			}
-		}
-		f.page(w, r, list, "")
-	case r.Method == http.MethodPost && reCheckRuns.MatchString(p):
-		if f.forbidWrites {
-			forbidden(w)
-			return
-		}
-		var run map[string]any
-		json.Unmarshal([]byte(readBody(f.t, r)), &run)
-		f.checkRuns = append(f.checkRuns, run)
-		writeJSON(w, http.StatusCreated, map[string]any{"id": 1, "name": run["name"], "head_sha": run["head_sha"], "status": "completed", "conclusion": run["conclusion"]})
-	default:
-		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-	}
-}
-
-// page writes one page of list with GitHub's Link header. key wraps the page
-// in an object ({"total_count": n, key: [...]}), as the artifacts API does.
-func (f *fakeGitHub) page(w http.ResponseWriter, r *http.Request, list []map[string]any, key string) {
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if page < 1 {
-		page = 1
-	}
-	size := f.pageSize
-	if pp, _ := strconv.Atoi(r.URL.Query().Get("per_page")); pp > 0 && pp < size {
-		size = pp
-	}
-	last := (len(list) + size - 1) / size
-	lo, hi := min((page-1)*size, len(list)), min(page*size, len(list))
-	if last > page {
-		link := func(n int, rel string) string {
-			u := *r.URL
-			q := u.Query()
-			q.Set("page", strconv.Itoa(n))
-			u.RawQuery = q.Encode()
-			return fmt.Sprintf("<%s%s>; rel=%q", f.srv.URL, u.RequestURI(), rel)
-		}
-		w.Header().Set("Link", link(page+1, "next")+", "+link(last, "last"))
-	}
-	items := list[lo:hi]
-	if items == nil {
-		items = []map[string]any{}
-	}
-	if key == "" {
-		writeJSON(w, http.StatusOK, items)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), key: items})
-}
-
-func (f *fakeGitHub) artifactJSON(a fakeArtifact) map[string]any {
-	return map[string]any{
-		"id": a.ID, "node_id": fmt.Sprintf("MDg6QXJ0aWZhY3Q%d", a.ID), "name": a.Name,
-		"size_in_bytes":        len(a.Zip),
-		"url":                  fmt.Sprintf("%s/repos/%s/actions/artifacts/%d", f.srv.URL, testRepo, a.ID),
-		"archive_download_url": fmt.Sprintf("%s/repos/%s/actions/artifacts/%d/zip", f.srv.URL, testRepo, a.ID),
-		"expired":              a.Expired,
-		"created_at":           a.Created.Format(time.RFC3339),
-		"expires_at":           a.Created.Add(90 * 24 * time.Hour).Format(time.RFC3339),
-		"updated_at":           a.Created.Format(time.RFC3339),
-		"workflow_run": map[string]any{
-			"id": a.RunID, "repository_id": 820000001, "head_repository_id": 820000001,
-			"head_branch": a.HeadBranch, "head_sha": a.HeadSHA,
-		},
-	}
-}
-
-func (f *fakeGitHub) commentJSON(n int, c fakeComment) map[string]any {
-	return map[string]any{
-		"id": c.ID, "node_id": fmt.Sprintf("IC_kwDO%d", c.ID), "body": c.Body,
-		"html_url":           fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", testRepo, n, c.ID),
-		"issue_url":          fmt.Sprintf("%s/repos/%s/issues/%d", f.srv.URL, testRepo, n),
-		"user":               map[string]any{"login": c.User, "id": 41898282, "type": c.Type},
-		"author_association": "NONE",
-	}
-}
-
-func forbidden(w http.ResponseWriter) {
-	writeJSON(w, http.StatusForbidden, map[string]any{
-		"message":           "Resource not accessible by integration",
-		"documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
-		"status":            "403",
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func readBody(t *testing.T, r *http.Request) string {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Error(err)
-	}
-	var v struct {
-		Body string `json:"body"`
-	}
-	if json.Unmarshal(b, &v) == nil && v.Body != "" {
-		return v.Body
-	}
-	return string(b)
-}
-
-// writes returns the write requests seen so far and forgets them.
-func (f *fakeGitHub) writes() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w := f.requests
-	f.requests = nil
-	return w
-}
-
-func (f *fakeGitHub) issueComments(n int) []fakeComment {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]fakeComment(nil), f.comments[n]...)
-}
 
 // summaryJSON is the gate summary of a fixture export, made once per test
 // binary.
@@ -354,9 +64,11 @@ type actionEnv struct {
 	stdout   bytes.Buffer
 	stderr   bytes.Buffer
 	profiler action.Profiler // nil: nsys
+	// waits are the GitHub client's retry waits; they never sleep.
+	waits []time.Duration
 }
 
-func newActionEnv(t *testing.T, gh *fakeGitHub, event string, inputs map[string]string) *actionEnv {
+func newActionEnv(t *testing.T, gh *githubtest.Server, event string, inputs map[string]string) *actionEnv {
 	dir := t.TempDir()
 	e := &actionEnv{dir: dir, vars: map[string]string{
 		"GITHUB_ACTIONS":      "true",
@@ -374,7 +86,8 @@ func newActionEnv(t *testing.T, gh *fakeGitHub, event string, inputs map[string]
 		"INPUT_OUTPUT-DIR":    filepath.Join(dir, "gate-report"),
 	}}
 	if gh != nil {
-		e.vars["GITHUB_API_URL"] = gh.srv.URL
+		e.vars["GITHUB_API_URL"] = gh.URL
+		e.vars["GITHUB_GRAPHQL_URL"] = gh.URL + "/graphql"
 	}
 	for k, v := range inputs {
 		e.vars["INPUT_"+strings.ToUpper(k)] = v
@@ -387,7 +100,9 @@ func (e *actionEnv) run() int {
 	e.stderr.Reset()
 	os.Remove(e.vars["GITHUB_OUTPUT"])
 	os.Remove(e.vars["GITHUB_STEP_SUMMARY"])
-	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }, profiler: e.profiler}
+	e.waits = nil
+	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }, profiler: e.profiler,
+		retry: githubrest.Retry{Sleep: func(d time.Duration) { e.waits = append(e.waits, d) }}}
 	return c.Main([]string{"gate", "action"})
 }
 
@@ -443,11 +158,11 @@ const mainSHA = "0d3a7e9c1b5f2a4e6c8b0d2f4a6c8e0b2d4f6a8c"
 
 // withBaselines gives gh the baseline artifacts of a busy repository: the
 // right one among older, expired and other-branch ones, over several pages.
-func withBaselines(t *testing.T, gh *fakeGitHub) {
+func withBaselines(t *testing.T, gh *githubtest.Server) {
 	base := fixtureSummary(t, "base_a")
 	old := fixtureSummary(t, "regress_double_attn")
 	day := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	gh.artifacts = []fakeArtifact{
+	gh.Artifacts = []githubtest.Artifact{
 		{ID: 501, Name: "gate-baseline", Created: day, RunID: 901, HeadBranch: "main", HeadSHA: "1111111111111111111111111111111111111111", Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(old)})},
 		{ID: 502, Name: "gate-baseline", Created: day.Add(48 * time.Hour), RunID: 902, HeadBranch: "main", HeadSHA: mainSHA, Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(base)})},
 		{ID: 503, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 903, HeadBranch: "fuse-attn", HeadSHA: "3333333333333333333333333333333333333333", Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(old)})},
@@ -458,8 +173,8 @@ func withBaselines(t *testing.T, gh *fakeGitHub) {
 
 // withChatter puts other people's comments on PR 7, more than a page of them,
 // one of which quotes gate's marker inline (it must not be taken for gate's).
-func withChatter(gh *fakeGitHub) {
-	gh.comments[7] = []fakeComment{
+func withChatter(gh *githubtest.Server) {
+	gh.Comments[7] = []githubtest.Comment{
 		{ID: 11, Body: "LGTM once the benchmark passes", User: "reviewer", Type: "User"},
 		{ID: 12, Body: "Why does `<!-- gate:report id=default -->` show up?", User: "octodev", Type: "User"},
 		{ID: 13, Body: "Deployed to staging", User: "deploy-bot[bot]", Type: "Bot"},
@@ -470,7 +185,7 @@ func fixture(name string) string { return filepath.Join("..", "testdata", "nsys"
 
 func TestActionStickyComment(t *testing.T) {
 	t.Parallel()
-	gh := newFakeGitHub(t)
+	gh := githubtest.New(t)
 	withBaselines(t, gh)
 	withChatter(gh)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": fixture("regress_double_attn")})
@@ -480,10 +195,10 @@ func TestActionStickyComment(t *testing.T) {
 		e.logf(t)
 		t.Fatalf("regressed run: exit %d, want %d", code, ExitFail)
 	}
-	if w := gh.writes(); strings.Join(w, ";") != "POST /repos/"+testRepo+"/issues/7/comments;POST /repos/"+testRepo+"/check-runs" {
+	if w := gh.Writes(); strings.Join(w, ";") != "POST /repos/"+testRepo+"/issues/7/comments;POST /repos/"+testRepo+"/check-runs" {
 		t.Errorf("writes = %q, want one comment and one check run", w)
 	}
-	cs := gh.issueComments(7)
+	cs := gh.IssueComments(7)
 	if len(cs) != 4 {
 		t.Fatalf("%d comments, want the 3 others and gate's", len(cs))
 	}
@@ -529,18 +244,18 @@ func TestActionStickyComment(t *testing.T) {
 	if !strings.Contains(e.stdout.String(), "::add-mask::"+testToken) {
 		t.Errorf("token not masked")
 	}
-	if len(gh.checkRuns) != 1 || gh.checkRuns[0]["conclusion"] != "failure" || gh.checkRuns[0]["head_sha"] != "6c1f0b9e2d4a7c3b8e5f1a0d9c2b4e6f8a1c3d5e" {
-		t.Errorf("check runs = %v", gh.checkRuns)
+	if len(gh.Checks()) != 1 || gh.Checks()[0]["conclusion"] != "failure" || gh.Checks()[0]["head_sha"] != "6c1f0b9e2d4a7c3b8e5f1a0d9c2b4e6f8a1c3d5e" {
+		t.Errorf("check runs = %v", gh.Checks())
 	}
 
 	// Second run: another regression. The same comment is edited.
 	e.vars["INPUT_PROFILE"] = fixture("regress_host_sync")
 	code := e.run()
-	if w := gh.writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
+	if w := gh.Writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
 		e.logf(t)
 		t.Fatalf("second run writes = %q, want an edit of comment %d", w, first.ID)
 	}
-	if cs := gh.issueComments(7); len(cs) != 4 || cs[3].Body == first.Body {
+	if cs := gh.IssueComments(7); len(cs) != 4 || cs[3].Body == first.Body {
 		t.Errorf("second run: %d comments, body changed %v", len(cs), cs[3].Body != first.Body)
 	}
 	t.Logf("host-sync regression: exit %d", code)
@@ -551,10 +266,10 @@ func TestActionStickyComment(t *testing.T) {
 		e.logf(t)
 		t.Fatalf("fixed run: exit %d, want 0", code)
 	}
-	if w := gh.writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
+	if w := gh.Writes(); len(w) < 1 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
 		t.Fatalf("fixed run writes = %q, want an edit of comment %d", w, first.ID)
 	}
-	cs = gh.issueComments(7)
+	cs = gh.IssueComments(7)
 	if len(cs) != 4 || !strings.Contains(cs[3].Body, "gate: pass") || strings.Contains(cs[3].Body, "gate: fail") {
 		t.Errorf("fixed run: comment not green:\n%.300s", cs[3].Body)
 	}
@@ -570,7 +285,7 @@ func TestActionStickyComment(t *testing.T) {
 		e.logf(t)
 		t.Fatalf("on-change run: exit %d", code)
 	}
-	for _, w := range gh.writes() {
+	for _, w := range gh.Writes() {
 		if strings.Contains(w, "/comments") {
 			t.Errorf("on-change with unchanged verdicts wrote %s", w)
 		}
@@ -587,15 +302,15 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 		want   int
 	}{{"fail", ExitFail}, {"never", ExitOK}} {
 		t.Run(tt.failOn, func(t *testing.T) {
-			gh := newFakeGitHub(t)
+			gh := githubtest.New(t)
 			withBaselines(t, gh)
-			gh.forbidWrites = true
+			gh.ForbidWrites = true
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "fail-on": tt.failOn})
 			if code := e.run(); code != tt.want {
 				e.logf(t)
 				t.Fatalf("exit %d, want %d: a 403 must not change the exit code", code, tt.want)
 			}
-			if len(gh.issueComments(7)) != 0 {
+			if len(gh.IssueComments(7)) != 0 {
 				t.Error("a comment was stored despite the 403")
 			}
 			log := e.stdout.String()
@@ -614,7 +329,7 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 
 func TestActionNoBaseline(t *testing.T) {
 	t.Parallel()
-	gh := newFakeGitHub(t)
+	gh := githubtest.New(t)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 	if code := e.run(); code != ExitNotComparable {
 		e.logf(t)
@@ -624,7 +339,7 @@ func TestActionNoBaseline(t *testing.T) {
 	if out["verdict"] != "no_baseline" {
 		t.Errorf("verdict %q", out["verdict"])
 	}
-	cs := gh.issueComments(7)
+	cs := gh.IssueComments(7)
 	if len(cs) != 1 || !strings.Contains(cs[0].Body, `"gate-baseline"`) {
 		t.Errorf("comment does not say which baseline is missing: %+v", cs)
 	}
@@ -660,8 +375,8 @@ func TestActionRefusesUnsafeBaseline(t *testing.T) {
 		{"symlink", []ziptest.Entry{{Name: "summary.json", Data: "/etc/passwd", Mode: 0o777 | os.ModeSymlink}}, "not a regular file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			gh := newFakeGitHub(t)
-			gh.artifacts = []fakeArtifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: ziptest.Make(t, tt.entry...)}}
+			gh := githubtest.New(t)
+			gh.Artifacts = []githubtest.Artifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: ziptest.Make(t, tt.entry...)}}
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 			if code := e.run(); code != ExitNotComparable {
 				e.logf(t)
@@ -682,7 +397,7 @@ func TestActionCommentMode(t *testing.T) {
 	t.Parallel()
 	// The pull_request job of a fork wrote its report; gate re-renders the
 	// result.json from its artifact and comments on the PR found by commit.
-	gh := newFakeGitHub(t)
+	gh := githubtest.New(t)
 	pr := newActionEnv(t, nil, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "baseline": fixture("base_a"), "github-token": ""})
 	delete(pr.vars, "GITHUB_API_URL")
 	if code := pr.run(); code != ExitFail {
@@ -694,9 +409,9 @@ func TestActionCommentMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	const forkSHA = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6"
-	gh.artifacts = []fakeArtifact{{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
+	gh.Artifacts = []githubtest.Artifact{{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
 		Zip: ziptest.Make(t, ziptest.Entry{Name: "result.json", Data: string(result)}, ziptest.Entry{Name: "report.md", Data: "@everyone this text is never posted"})}}
-	gh.prs = []fakePR{
+	gh.PRs = []githubtest.PR{
 		{Number: 3, SHA: forkSHA, HeadRepo: "someone-else/demo", State: "open"}, // same commit pushed to another fork
 		{Number: 9, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open"},
 	}
@@ -705,10 +420,10 @@ func TestActionCommentMode(t *testing.T) {
 		e.logf(t)
 		t.Fatalf("comment mode: exit %d", code)
 	}
-	if len(gh.issueComments(3)) != 0 {
+	if len(gh.IssueComments(3)) != 0 {
 		t.Error("commented on the PR from another head repository")
 	}
-	cs := gh.issueComments(9)
+	cs := gh.IssueComments(9)
 	if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- gate:report id=default -->") || !strings.Contains(cs[0].Body, "gate: fail") {
 		t.Fatalf("comments on #9: %+v", cs)
 	}
@@ -724,12 +439,12 @@ func TestActionCommentMode(t *testing.T) {
 
 	// A tampered result.json is refused, and nothing is posted.
 	bad := strings.Replace(string(result), `"verdict": "fail"`, `"verdict": "approved"`, 1)
-	gh.artifacts[0].Zip = ziptest.Make(t, ziptest.Entry{Name: "gate/result.json", Data: bad})
-	gh.writes()
+	gh.Artifacts[0].Zip = ziptest.Make(t, ziptest.Entry{Name: "gate/result.json", Data: bad})
+	gh.Writes()
 	if code := e.run(); code != ExitOK {
 		t.Fatalf("tampered: exit %d", code)
 	}
-	if w := gh.writes(); len(w) != 0 {
+	if w := gh.Writes(); len(w) != 0 {
 		t.Errorf("tampered artifact led to writes %v", w)
 	}
 	if !strings.Contains(e.stdout.String(), "::warning::gate: run 12000000042") {

@@ -26,6 +26,7 @@ import (
 	"syscall"
 
 	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/gate/githubrest"
 )
 
 // Command is gate's command line. Its fields are the process's streams and
@@ -42,6 +43,9 @@ type Command struct {
 	// isTerminal says whether a stream is a terminal; nil: a character
 	// device. Tests set it to see what a person at a terminal gets.
 	isTerminal func(io.Writer) bool
+	// retry is how the action's GitHub client retries; the zero value is
+	// githubrest's default. Tests set a clock that does not sleep.
+	retry githubrest.Retry
 }
 
 // terminal reports whether w is a terminal (a person reading, not a pipe,

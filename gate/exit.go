@@ -19,7 +19,7 @@ const (
 // (empty for gate compare, which is action.FailOnFail): "fail" fails on
 // regressions, "warn" on warnings too, "never" reports without failing.
 // The neutral verdicts (no baseline, not comparable) exit 3 unless gate.yml
-// says otherwise.
+// says otherwise; a baseline that could not be fetched always exits 3.
 func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 	switch failOn {
 	case action.FailOnNever:
@@ -38,6 +38,10 @@ func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 		if code, ok := cfg.NeutralExit(v); ok {
 			return code
 		}
+		return ExitNotComparable
+	case compare.BaselineUnavailable:
+		// Not no-baseline's code: an outage must not pass a gate that lets a
+		// missing baseline through while it bootstraps.
 		return ExitNotComparable
 	}
 	return ExitError

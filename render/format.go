@@ -230,6 +230,8 @@ func VerdictWords(v compare.Verdict) string {
 		return "not comparable"
 	case compare.NoBaseline:
 		return "no baseline"
+	case compare.BaselineUnavailable:
+		return "baseline unavailable"
 	}
 	return "unknown"
 }
@@ -246,7 +248,7 @@ func verdictMark(v compare.Verdict) string {
 		emoji = "✅"
 	case compare.Info:
 		emoji = "ℹ️"
-	case compare.NotComparable, compare.NoBaseline:
+	case compare.NotComparable, compare.NoBaseline, compare.BaselineUnavailable:
 		emoji = "⚪"
 	}
 	return emoji + " " + VerdictWords(v)

@@ -38,7 +38,7 @@ type report struct {
 func build(r *compare.Result, opts Options, p plan) report {
 	rep := report{verdict: verdictLine(r)}
 	rep.context, rep.reasons, rep.hint = contextLines(r, opts)
-	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline
+	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable
 	add := func(s *section) {
 		if s != nil && len(s.blocks) > 0 && !p.drop[s.key] {
 			rep.sections = append(rep.sections, *s)
@@ -76,6 +76,8 @@ func verdictLine(r *compare.Result) line {
 		return append(l, plain("not gated: the two profiles were not measured the same way"))
 	case compare.NoBaseline:
 		return line{plain("⚪ "), bold("gate: no baseline"), plain(" — not gated: there is no baseline to compare with")}
+	case compare.BaselineUnavailable:
+		return line{plain("⚪ "), bold("gate: baseline unavailable"), plain(" — not gated: the baseline could not be fetched; re-run the job")}
 	}
 	c := r.Counts
 	emoji := strings.Fields(verdictMark(r.Verdict))[0]
@@ -141,7 +143,7 @@ func contextLines(r *compare.Result, opts Options) (context, reasons, hint []lin
 	if g := r.Head.GPU.Name; g != "" {
 		l = append(l, plain(" on "), text(clip(g, 80)))
 	}
-	if r.Verdict == compare.NoBaseline && r.Base.Source.File == "" {
+	if (r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable) && r.Base.Source.File == "" {
 		l = append(l, plain("; no baseline"))
 	} else {
 		l = append(l, plain(" vs base "))

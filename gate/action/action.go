@@ -15,6 +15,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -166,11 +167,14 @@ type Env struct {
 	// Stdout is the step's log: workflow commands, progress lines, the
 	// workload's output and, outside a runner, the outputs.
 	Stdout io.Writer
-	// GitHub returns the API client for owner/repo at apiURL (GITHUB_API_URL),
-	// authenticated with token; nil means the action has no API.
-	GitHub func(apiURL, token, owner, repo string) (GitHub, error)
+	// GitHub returns the API client for an endpoint; nil means the action
+	// has no API.
+	GitHub func(Endpoint) (GitHub, error)
 	// Profiler runs the workload of the profile mode.
 	Profiler Profiler
+	// ExitCode is the step's exit code for an outcome, the command's one
+	// table: the check run's conclusion follows the step.
+	ExitCode func(Outcome) int
 }
 
 // Outcome is what a run decided. The command maps it to the step's exit
@@ -230,6 +234,9 @@ func newRun(env Env) (*run, error) {
 	if env.Stdout == nil {
 		env.Stdout = io.Discard
 	}
+	if env.ExitCode == nil {
+		return nil, errors.New("action.Env has no ExitCode")
+	}
 	actions := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 	in, err := readInputs(actions)
 	if err != nil {
@@ -255,7 +262,7 @@ func newRun(env Env) (*run, error) {
 		r.repo = owner + "/" + name
 	}
 	if in.Token != "" && r.repo != "" && env.GitHub != nil {
-		gh, err := env.GitHub(runner.APIURL, in.Token, owner, name)
+		gh, err := env.GitHub(Endpoint{APIURL: runner.APIURL, GraphQLURL: runner.GraphqlURL, Token: in.Token, Owner: owner, Repo: name})
 		if err != nil {
 			return nil, err
 		}

@@ -61,30 +61,66 @@ func pickBaseline(arts []Artifact, name, branch string) (Artifact, []string, boo
 }
 
 // fetchBaseline finds the newest baseline artifact called name on branch,
-// downloads it and returns the summary inside. When there is none it returns
-// an error wrapping errNoBaseline that says what was looked for.
+// downloads it and returns the summary inside. An artifact that is gone by
+// the time it is downloaded (404, or 410 once expired) gives way to the next
+// newest. When there is none it returns an error wrapping errNoBaseline
+// that says what was looked for; when GitHub failed (after the client's
+// retries) it returns an error wrapping errUnavailable, which is not "no
+// baseline".
 func fetchBaseline(ctx context.Context, api GitHub, name, branch string) (*baseline, []string, error) {
 	arts, err := api.Artifacts(ctx, name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("baseline: %w", err)
+	var skipped []string
+	var trunc *TruncatedError
+	if errors.As(err, &trunc) {
+		skipped = append(skipped, trunc.Error()+": only the artifacts listed so far are candidates")
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errUnavailable, err)
 	}
-	a, skipped, ok := pickBaseline(arts, name, branch)
-	if !ok {
-		return nil, skipped, fmt.Errorf("%w: no unexpired artifact %q from branch %q (%d candidates)", errNoBaseline, name, branch, len(arts))
+	listed := len(arts)
+	for first := true; ; first = false {
+		a, why, ok := pickBaseline(arts, name, branch)
+		if first {
+			skipped = append(skipped, why...)
+		}
+		if !ok {
+			return nil, skipped, fmt.Errorf("%w: no unexpired artifact %q from branch %q (%d candidates)", errNoBaseline, name, branch, listed)
+		}
+		data, err := api.DownloadArtifact(ctx, a.ID, maxArtifactZip)
+		if isGone(err) {
+			skipped = append(skipped, fmt.Sprintf("artifact %d: gone when downloaded (%v)", a.ID, err))
+			arts = without(arts, a.ID)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrUnsafeZip) {
+			return nil, skipped, fmt.Errorf("%w: baseline artifact %q (%d): %w", errUnavailable, name, a.ID, err)
+		}
+		if err != nil {
+			return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
+		}
+		files, err := unzip(data, defaultUnzipLimits())
+		if err != nil {
+			return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
+		}
+		f, err := pickSummaryFile(files)
+		if err != nil {
+			return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
+		}
+		return &baseline{Data: f.Data, File: f.Name, Artifact: a}, skipped, nil
 	}
-	data, err := api.DownloadArtifact(ctx, a.ID, maxArtifactZip)
-	if err != nil {
-		return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
+}
+
+// errUnavailable means a baseline may exist but GitHub did not hand it over.
+var errUnavailable = errors.New("baseline unavailable")
+
+// without returns arts less the artifact id.
+func without(arts []Artifact, id int64) []Artifact {
+	out := make([]Artifact, 0, len(arts))
+	for _, a := range arts {
+		if a.ID != id {
+			out = append(out, a)
+		}
 	}
-	files, err := unzip(data, defaultUnzipLimits())
-	if err != nil {
-		return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
-	}
-	f, err := pickSummaryFile(files)
-	if err != nil {
-		return nil, skipped, fmt.Errorf("baseline artifact %q (%d): %w", name, a.ID, err)
-	}
-	return &baseline{Data: f.Data, File: f.Name, Artifact: a}, skipped, nil
+	return out
 }
 
 // pickSummaryFile returns the zip's load.SummaryFile (summary.json), or its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -122,61 +123,58 @@ func truncateUTF16(s string, n int) string {
 
 // commentOutcome says what happened to the sticky comment.
 type commentOutcome struct {
-	Action string // created, updated, unchanged, skipped
-	URL    string
-	ID     int64
+	Action  string // created, updated, unchanged, skipped
+	URL     string
+	ID      int64
+	Warning string // something the log should say, e.g. a truncated listing
 }
 
-// findSticky returns gate's comment for marker among comments: one that
-// starts with the marker line and was written by a bot (GITHUB_TOKEN comments
-// are github-actions[bot]'s) or carries gate's digest line (a personal token).
-// A person quoting the marker is never taken for gate, so gate never
-// overwrites someone else's words. When several match, bots win, then the
-// oldest.
-func findSticky(comments []Comment, marker string) (Comment, bool) {
-	var found []Comment
+// findSticky returns gate's comment for marker among comments: one whose
+// first line is the marker and whose author is author, the token's own
+// identity. Anyone can write the marker (and a digest line); only the
+// token's identity can write as it, so no one else's comment is ever taken
+// for gate's, edited, or trusted as on-change's last word. When several
+// match, the oldest wins.
+func findSticky(comments []Comment, marker, author string) (Comment, bool) {
 	for _, c := range comments {
 		first, _, _ := strings.Cut(c.Body, "\n")
-		if strings.TrimSpace(first) == marker && (c.Bot || commentDigest(c.Body) != "") {
-			found = append(found, c)
-		}
-	}
-	if len(found) == 0 {
-		return Comment{}, false
-	}
-	for _, c := range found {
-		if c.Bot {
+		if strings.TrimSpace(first) == marker && strings.EqualFold(c.User, author) {
 			return c, true
 		}
 	}
-	return found[0], true
+	return Comment{}, false
 }
 
-// upsertComment posts body on pull request number, or edits gate's earlier
-// comment for the same marker. With policy on-change an existing comment whose
-// digest matches is left alone; with never nothing is posted.
-func upsertComment(ctx context.Context, api GitHub, number int, marker, body, policy string) (commentOutcome, error) {
+// upsertComment posts body on pull request number, or edits the comment
+// that author (the token's identity) wrote earlier for the same marker.
+// With policy on-change an existing comment whose digest matches is left
+// alone; with never nothing is posted.
+func upsertComment(ctx context.Context, api GitHub, number int, marker, author, body, policy string) (commentOutcome, error) {
 	if policy == commentNever {
 		return commentOutcome{Action: "skipped"}, nil
 	}
+	var warning string
 	comments, err := api.Comments(ctx, number)
-	if err != nil {
+	var trunc *TruncatedError
+	if errors.As(err, &trunc) {
+		warning = trunc.Error() + "; gate's comment may be among them, and a new one is posted if it is not found"
+	} else if err != nil {
 		return commentOutcome{}, err
 	}
-	old, ok := findSticky(comments, marker)
+	old, ok := findSticky(comments, marker, author)
 	if ok {
 		if old.Body == body || (policy == commentOnChange && commentDigest(old.Body) == commentDigest(body)) {
-			return commentOutcome{Action: "unchanged", URL: old.URL, ID: old.ID}, nil
+			return commentOutcome{Action: "unchanged", URL: old.URL, ID: old.ID, Warning: warning}, nil
 		}
 		c, err := api.EditComment(ctx, old.ID, body)
 		if err != nil {
 			return commentOutcome{}, err
 		}
-		return commentOutcome{Action: "updated", URL: c.URL, ID: c.ID}, nil
+		return commentOutcome{Action: "updated", URL: c.URL, ID: c.ID, Warning: warning}, nil
 	}
 	c, err := api.CreateComment(ctx, number, body)
 	if err != nil {
 		return commentOutcome{}, err
 	}
-	return commentOutcome{Action: "created", URL: c.URL, ID: c.ID}, nil
+	return commentOutcome{Action: "created", URL: c.URL, ID: c.ID, Warning: warning}, nil
 }

@@ -22,6 +22,7 @@ func TestUpsertComment(t *testing.T) {
 		return commentBody(marker+"\n"+text, marker, resultDigest(r))
 	}
 	ctx := context.Background()
+	const bot = githubActionsBot
 	tests := []struct {
 		name   string
 		policy string
@@ -32,22 +33,27 @@ func TestUpsertComment(t *testing.T) {
 	}{
 		{"first posts", commentAlways, nil, body(failed, "fail 2"), "created", []string{"create #7"}},
 		{"never posts nothing", commentNever, nil, body(failed, "fail 2"), "skipped", nil},
-		{"edits gate's own", commentAlways, []Comment{{ID: 1, Body: "hi"}, {ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failed, "fail 3"), "updated", []string{"edit 2"}},
-		{"identical body is not re-sent", commentAlways, []Comment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failed, "fail 2"), "unchanged", nil},
-		{"on-change skips same verdicts", commentOnChange, []Comment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(failedAgain, "fail 3"), "unchanged", nil},
-		{"on-change posts a fix", commentOnChange, []Comment{{ID: 2, Body: body(failed, "fail 2"), Bot: true}}, body(fixed, "pass 1"), "updated", []string{"edit 2"}},
+		{"edits gate's own", commentAlways, []Comment{{ID: 1, Body: "hi", User: "reviewer"}, {ID: 2, Body: body(failed, "fail 2"), User: bot}}, body(failed, "fail 3"), "updated", []string{"edit 2"}},
+		{"identical body is not re-sent", commentAlways, []Comment{{ID: 2, Body: body(failed, "fail 2"), User: bot}}, body(failed, "fail 2"), "unchanged", nil},
+		{"on-change skips same verdicts", commentOnChange, []Comment{{ID: 2, Body: body(failed, "fail 2"), User: bot}}, body(failedAgain, "fail 3"), "unchanged", nil},
+		{"on-change posts a fix", commentOnChange, []Comment{{ID: 2, Body: body(failed, "fail 2"), User: bot}}, body(fixed, "pass 1"), "updated", []string{"edit 2"}},
 		{"on-change posts the first", commentOnChange, nil, body(fixed, "pass 1"), "created", []string{"create #7"}},
-		{"marker inline is not gate's", commentAlways, []Comment{{ID: 3, Body: "see " + marker}}, body(failed, "fail 2"), "created", []string{"create #7"}},
-		{"other config id is not ours", commentAlways, []Comment{{ID: 4, Body: render.Marker("prefill") + "\nx", Bot: true}}, body(failed, "fail 2"), "created", []string{"create #7"}},
-		{"bot copy wins over a human's", commentAlways, []Comment{{ID: 5, Body: marker + "\nquoted"}, {ID: 6, Body: marker + "\nold", Bot: true}}, body(failed, "fail 2"), "updated", []string{"edit 6"}},
-		{"a person's copy of the marker is left alone", commentAlways, []Comment{{ID: 7, Body: marker + "\nmy notes"}}, body(failed, "fail 2"), "created", []string{"create #7"}},
-		{"a personal token's comment carries the digest", commentAlways, []Comment{{ID: 8, Body: body(failed, "fail 2")}}, body(fixed, "pass 1"), "updated", []string{"edit 8"}},
+		{"marker inline is not gate's", commentAlways, []Comment{{ID: 3, Body: "see " + marker, User: bot}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"other config id is not ours", commentAlways, []Comment{{ID: 4, Body: render.Marker("prefill") + "\nx", User: bot}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		{"own copy wins over a human's", commentAlways, []Comment{{ID: 5, Body: marker + "\nquoted", User: "octodev"}, {ID: 6, Body: marker + "\nold", User: bot}}, body(failed, "fail 2"), "updated", []string{"edit 6"}},
+		{"a person's copy of the marker is left alone", commentAlways, []Comment{{ID: 7, Body: marker + "\nmy notes", User: "octodev"}}, body(failed, "fail 2"), "created", []string{"create #7"}},
+		// Anyone can write the marker and a digest line: a forged comment is
+		// never adopted, edited, or taken as on-change's last word.
+		{"a forged comment with a digest is left alone", commentAlways, []Comment{{ID: 8, Body: body(failed, "✅ pass, merge it"), User: "mallory"}}, body(fixed, "pass 1"), "created", []string{"create #7"}},
+		{"on-change ignores a forged pass", commentOnChange, []Comment{{ID: 8, Body: body(failed, "✅ pass"), User: "mallory"}}, body(failedAgain, "fail 3"), "created", []string{"create #7"}},
+		{"another bot's older copy is not ours", commentAlways, []Comment{{ID: 50, Body: marker + "\nold", User: "copy-bot[bot]"}, {ID: 999, Body: marker + "\nold report", User: bot}}, body(failed, "fail 2"), "updated", []string{"edit 999"}},
+		{"the author is matched whatever its case", commentAlways, []Comment{{ID: 9, Body: marker + "\nold", User: "GitHub-Actions[bot]"}}, body(failed, "fail 2"), "updated", []string{"edit 9"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gh := NewFakeGitHub()
 			gh.CommentsOn[7] = tt.prior
-			out, err := upsertComment(ctx, gh, 7, marker, tt.body, tt.policy)
+			out, err := upsertComment(ctx, gh, 7, marker, bot, tt.body, tt.policy)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +67,7 @@ func TestUpsertComment(t *testing.T) {
 func TestUpsertCommentForbidden(t *testing.T) {
 	gh := NewFakeGitHub()
 	gh.Forbid = true
-	_, err := upsertComment(context.Background(), gh, 7, render.Marker("x"), "b", commentAlways)
+	_, err := upsertComment(context.Background(), gh, 7, render.Marker("x"), githubActionsBot, "b", commentAlways)
 	if !isForbidden(err) {
 		t.Fatalf("err = %v, want a permission error", err)
 	}

@@ -21,6 +21,7 @@ type FakeGitHub struct {
 	PRs          map[string][]PullRequest // commit -> pull requests
 	Checks       []CheckRun
 	Forbid       bool
+	Login        string   // the token's identity; default github-actions[bot]
 	Calls        []string // "create #7", "edit 12", in order
 	nextID       int64
 }
@@ -31,9 +32,6 @@ var _ GitHub = (*FakeGitHub)(nil)
 func NewFakeGitHub() *FakeGitHub {
 	return &FakeGitHub{Zips: map[int64][]byte{}, CommentsOn: map[int][]Comment{}, PRs: map[string][]PullRequest{}, nextID: 100}
 }
-
-// botLogin is the author of comments made with a GITHUB_TOKEN.
-const botLogin = "github-actions[bot]"
 
 // Artifacts implements GitHub.
 func (m *FakeGitHub) Artifacts(_ context.Context, name string) ([]Artifact, error) {
@@ -95,7 +93,7 @@ func (m *FakeGitHub) CreateComment(_ context.Context, number int, body string) (
 		return Comment{}, forbidden("creating comment")
 	}
 	m.nextID++
-	c := Comment{ID: m.nextID, Body: body, URL: fmt.Sprintf("https://github.com/o/r/pull/%d#issuecomment-%d", number, m.nextID), User: botLogin, Bot: true}
+	c := Comment{ID: m.nextID, Body: body, URL: fmt.Sprintf("https://github.com/o/r/pull/%d#issuecomment-%d", number, m.nextID), User: m.login()}
 	m.CommentsOn[number] = append(m.CommentsOn[number], c)
 	return c, nil
 }
@@ -135,4 +133,18 @@ func (m *FakeGitHub) CreateCheckRun(_ context.Context, run CheckRun) error {
 	}
 	m.Checks = append(m.Checks, run)
 	return nil
+}
+
+func (m *FakeGitHub) login() string {
+	if m.Login == "" {
+		return githubActionsBot
+	}
+	return m.Login
+}
+
+// Identity implements GitHub.
+func (m *FakeGitHub) Identity(context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.login(), nil
 }

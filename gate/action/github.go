@@ -31,6 +31,18 @@ type GitHub interface {
 	PullRequestsForCommit(ctx context.Context, sha string) ([]PullRequest, error)
 	// CreateCheckRun records a completed check run.
 	CreateCheckRun(ctx context.Context, run CheckRun) error
+	// Identity is the login that comments made with the token are written
+	// by (github-actions[bot] for a GITHUB_TOKEN).
+	Identity(ctx context.Context) (string, error)
+}
+
+// Endpoint is where and as whom the GitHub client talks: the runner's
+// GITHUB_API_URL and GITHUB_GRAPHQL_URL (empty: github.com's), the token,
+// and the repository it is bound to.
+type Endpoint struct {
+	APIURL, GraphQLURL string
+	Token              string
+	Owner, Repo        string
 }
 
 // Artifact is an Actions artifact and the run that made it.
@@ -54,8 +66,7 @@ type Comment struct {
 	ID   int64
 	Body string
 	URL  string // html_url
-	User string // login of the author
-	Bot  bool   // the author is a bot (github-actions[bot] for GITHUB_TOKEN)
+	User string // login of the author (github-actions[bot] for GITHUB_TOKEN)
 }
 
 // PullRequest is what the comment mode needs to trust a pull request.
@@ -76,20 +87,65 @@ type CheckRun struct {
 	DetailsURL string
 }
 
-// APIError is a GitHub API call that failed with an HTTP status.
+// APIError is a GitHub API call that failed: with an HTTP status (0 when
+// no answer came), after Tries tries, perhaps under a rate limit.
 type APIError struct {
-	Op     string // what was attempted, e.g. "creating comment on #7"
-	Status int
-	Err    error
+	Op          string // what was attempted, e.g. "creating comment on #7"
+	Status      int
+	Tries       int
+	RateLimited bool      // GitHub refused for the rate, not the permission
+	Until       time.Time // when the rate limit resets, if known
+	Err         error
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%s: %v", e.Op, e.Err) }
 func (e *APIError) Unwrap() error { return e.Err }
 
+// Short says in a few words how the call failed: "502 after 4 tries",
+// "rate limited until 14:05:00 UTC", "no answer after 4 tries".
+func (e *APIError) Short() string {
+	s := "no answer"
+	if e.Status != 0 {
+		s = fmt.Sprint(e.Status)
+	}
+	if e.RateLimited {
+		s = "rate limited"
+		if !e.Until.IsZero() {
+			s += " until " + e.Until.UTC().Format("15:04:05 UTC")
+		}
+	}
+	switch {
+	case e.Tries > 1:
+		s += fmt.Sprintf(" after %d tries", e.Tries)
+	case e.Tries == 1 && !e.RateLimited:
+		s += " after 1 try"
+	}
+	return s
+}
+
 // isForbidden reports whether err is GitHub refusing the token: a fork's
 // read-only GITHUB_TOKEN, or a permission missing from the workflow's
-// permissions block. Such failures degrade the action, never fail it.
+// permissions block. Such failures degrade the action, never fail it. A
+// rate limit is not one: it also answers 403.
 func isForbidden(err error) bool {
 	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusForbidden
+	return errors.As(err, &ae) && ae.Status == http.StatusForbidden && !ae.RateLimited
+}
+
+// isGone reports whether err is an artifact that is no longer there (404,
+// or 410 once GitHub has expired it), so that an older one may serve.
+func isGone(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusGone)
+}
+
+// TruncatedError is a listing that stopped at its page cap: the items read
+// so far are returned with it, and the caller warns.
+type TruncatedError struct {
+	Op    string
+	Pages int
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("%s: stopped after %d pages; later items were not read", e.Op, e.Pages)
 }

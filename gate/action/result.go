@@ -41,7 +41,7 @@ func knownVerdict(v compare.Verdict, whole bool) bool {
 	switch v {
 	case compare.Info, compare.Pass, compare.Warn, compare.Fail:
 		return true
-	case compare.NotComparable, compare.NoBaseline:
+	case compare.NotComparable, compare.NoBaseline, compare.BaselineUnavailable:
 		return whole
 	}
 	return false

@@ -40,10 +40,13 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		return Outcome{}, err
 	}
 
-	base, baseCommit, reason := r.baseline(ctx, cfg)
+	base, baseCommit, reason, unavailable := r.baseline(ctx, cfg)
 	res := compare.Compare(base, head, opts)
 	if base == nil && reason != "" {
 		res.Reasons = append([]string{reason}, res.Reasons...)
+	}
+	if unavailable {
+		res.Verdict = compare.BaselineUnavailable
 	}
 	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: baseCommit}
 	md, reportPath, err := r.writeReports(res, ropts)
@@ -52,7 +55,8 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	}
 
 	r.annotate(res)
-	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA))
+	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: cfg}
+	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
 	r.jobSummary(res, ropts, notes)
 	r.setOutputs(
 		"verdict", string(res.Verdict),
@@ -60,7 +64,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		"summary-path", r.outputPath(summaryPath),
 		"report-path", r.outputPath(reportPath),
 	)
-	return Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: cfg}, nil
+	return out, nil
 }
 
 // head makes the summary being gated, from the workload (mode profile) or
@@ -149,52 +153,62 @@ func clipCommand(c string) string {
 }
 
 // baseline returns the base summary, the commit it came from, and, when there
-// is none, why. A baseline that exists but cannot be used is also reported as
-// an error annotation: the result is then no_baseline, never a pass.
-func (r *run) baseline(ctx context.Context, cfg *config.Config) (*parse.Summary, string, string) {
+// is none, why, and whether that is because GitHub did not hand it over
+// (unavailable: not "no baseline"). A baseline that exists but cannot be
+// used is also reported as an error annotation: the result is then
+// no_baseline or baseline_unavailable, never a pass.
+func (r *run) baseline(ctx context.Context, cfg *config.Config) (*parse.Summary, string, string, bool) {
 	if r.in.Baseline != "" {
 		s, err := load.Summary(ctx, r.in.Baseline, cfg.ParseOptions())
 		if err != nil {
 			r.actions.Errorf("gate: input baseline: %v", err)
-			return nil, "", fmt.Sprintf("baseline %s could not be read", r.in.Baseline)
+			return nil, "", fmt.Sprintf("baseline %s could not be read", r.in.Baseline), false
 		}
-		return s, s.Source.Commit, ""
+		return s, s.Source.Commit, "", false
 	}
 	if r.github == nil {
-		return nil, "", "no baseline input, and no github-token and repository to fetch the baseline artifact with"
+		return nil, "", "no baseline input, and no github-token and repository to fetch the baseline artifact with", false
 	}
 	branch := r.in.BaselineBranch
 	if branch == "" {
 		branch = r.ev.Repository.DefaultBranch
 	}
 	if branch == "" {
-		return nil, "", "no baseline-branch input, and the event does not name the repository's default branch"
+		return nil, "", "no baseline-branch input, and the event does not name the repository's default branch", false
 	}
 	b, skipped, err := fetchBaseline(ctx, r.github, r.in.BaselineArtifact, branch)
 	for _, s := range skipped {
 		fmt.Fprintf(r.env.Stdout, "gate: baseline: skipped %s\n", s)
 	}
 	if err != nil {
-		if errors.Is(err, errNoBaseline) {
-			return nil, "", fmt.Sprintf("no baseline: no unexpired artifact %q from branch %q; upload %s from a push to %s (see docs/action.md)", r.in.BaselineArtifact, branch, load.SummaryFile, branch)
-		}
-		if isForbidden(err) {
+		var ae *APIError
+		switch {
+		case errors.Is(err, errNoBaseline):
+			return nil, "", fmt.Sprintf("no baseline: no unexpired artifact %q from branch %q; upload %s from a push to %s (see docs/action.md)", r.in.BaselineArtifact, branch, load.SummaryFile, branch), false
+		case isForbidden(err):
 			r.actions.Errorf("gate: baseline: %v (the workflow needs permissions: actions: read)", err)
-		} else {
+		default:
 			r.actions.Errorf("gate: baseline: %v", err)
 		}
-		return nil, "", fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err)
+		if errors.Is(err, errUnavailable) && !isForbidden(err) {
+			why := err.Error()
+			if errors.As(err, &ae) {
+				why = ae.Op + ": " + ae.Short()
+			}
+			return nil, "", fmt.Sprintf("baseline unavailable: %s; re-run the job", why), true
+		}
+		return nil, "", fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err), false
 	}
 	s, err := parse.DecodeSummary(bytes.NewReader(b.Data))
 	if err != nil {
 		r.actions.Errorf("gate: baseline artifact %q (%d) %s: %v", b.Artifact.Name, b.Artifact.ID, b.File, err)
-		return nil, "", fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact)
+		return nil, "", fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact), false
 	}
 	if s.Source.Commit == "" {
 		s.Source.Commit = b.Artifact.HeadSHA
 	}
 	fmt.Fprintf(r.env.Stdout, "gate: baseline: artifact %q (%d) from %s@%s, run %d\n", b.Artifact.Name, b.Artifact.ID, b.Artifact.HeadBranch, shortSHA(b.Artifact.HeadSHA), b.Artifact.RunID)
-	return s, b.Artifact.HeadSHA, ""
+	return s, b.Artifact.HeadSHA, "", false
 }
 
 // shortSHA is the prefix of a commit id that people read.
@@ -209,11 +223,11 @@ func shortSHA(sha string) string {
 // gate: a read-only token (fork PRs) or a missing permission is a warning,
 // and the job summary carries the report instead. It returns notes for the
 // job summary.
-func (r *run) publish(ctx context.Context, res *compare.Result, md, id, headSHA string) []string {
+func (r *run) publish(ctx context.Context, res *compare.Result, md, id, headSHA string, exit int) []string {
 	notes, commentURL := r.postComment(ctx, res, md, id)
 	r.setOutputs("comment-url", commentURL)
 	if r.in.CheckRun && r.github != nil && headSHA != "" {
-		r.postCheckRun(ctx, res, md, headSHA)
+		r.postCheckRun(ctx, res, md, headSHA, exit)
 	}
 	return notes
 }
@@ -233,9 +247,12 @@ func (r *run) postComment(ctx context.Context, res *compare.Result, md, id strin
 		return []string{"No comment was posted: the action had no github-token."}, ""
 	}
 	body := commentBody(md, render.Marker(id), resultDigest(res))
-	out, err := upsertComment(ctx, r.github, number, render.Marker(id), body, r.in.Comment)
+	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
 	switch {
 	case err == nil:
+		if out.Warning != "" {
+			r.actions.Warningf("gate: %s", out.Warning)
+		}
 		fmt.Fprintf(r.env.Stdout, "gate: comment %s %s\n", out.Action, out.URL)
 		return nil, out.URL
 	case isForbidden(err):
@@ -251,12 +268,29 @@ func (r *run) postComment(ctx context.Context, res *compare.Result, md, id strin
 	}
 }
 
-// postCheckRun records the verdict as a check run on the head commit.
-func (r *run) postCheckRun(ctx context.Context, res *compare.Result, md, headSHA string) {
+// identity is the login the token's comments are written by. When GitHub
+// cannot say, it is the GITHUB_TOKEN's bot, the default token: gate then
+// finds no comment of another token's and posts a new one, never adopting
+// anyone else's.
+func (r *run) identity(ctx context.Context) string {
+	login, err := r.github.Identity(ctx)
+	if err != nil {
+		r.actions.Warningf("gate: %v; taking the token for a GITHUB_TOKEN (%s)", err, githubActionsBot)
+		return githubActionsBot
+	}
+	return login
+}
+
+// githubActionsBot writes the comments of a GITHUB_TOKEN.
+const githubActionsBot = "github-actions[bot]"
+
+// postCheckRun records the verdict as a check run on the head commit; exit
+// is the step's exit code.
+func (r *run) postCheckRun(ctx context.Context, res *compare.Result, md, headSHA string, exit int) {
 	err := r.github.CreateCheckRun(ctx, CheckRun{
 		Name:       r.in.CheckName,
 		HeadSHA:    headSHA,
-		Conclusion: checkConclusion(res.Verdict),
+		Conclusion: checkConclusion(res.Verdict, exit),
 		Title:      fmt.Sprintf("gate: %s", render.VerdictWords(res.Verdict)),
 		Summary:    truncateUTF16(md, render.CommentBudget-1),
 		DetailsURL: r.runURL(),
@@ -270,12 +304,17 @@ func (r *run) postCheckRun(ctx context.Context, res *compare.Result, md, headSHA
 	}
 }
 
-func checkConclusion(v compare.Verdict) string {
-	switch v {
-	case compare.Pass, compare.Info:
-		return "success"
-	case compare.Fail:
+// checkConclusion follows the step: a step that fails (exit != 0) is a
+// failure, whatever the verdict, because required checks treat neutral as
+// passing. neutral is left for a verdict that judged nothing on a step that
+// gate.yml lets pass (exit: no-baseline: 0); a regression stays a failure
+// even under fail-on: never.
+func checkConclusion(v compare.Verdict, exit int) string {
+	switch {
+	case exit != 0 || v == compare.Fail:
 		return "failure"
+	case v == compare.Pass || v == compare.Warn || v == compare.Info:
+		return "success"
 	}
 	return "neutral"
 }
@@ -371,9 +410,12 @@ func (r *run) comment(ctx context.Context) error {
 // and returns its URL ("" when it could not).
 func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md, id string) string {
 	body := commentBody(md, render.Marker(id), resultDigest(res))
-	out, err := upsertComment(ctx, r.github, number, render.Marker(id), body, r.in.Comment)
+	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
 	switch {
 	case err == nil:
+		if out.Warning != "" {
+			r.actions.Warningf("gate: %s", out.Warning)
+		}
 		fmt.Fprintf(r.env.Stdout, "gate: comment on #%d %s %s\n", number, out.Action, out.URL)
 		return out.URL
 	case isForbidden(err):

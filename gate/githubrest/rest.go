@@ -1,9 +1,10 @@
 // Package githubrest is gate's GitHub REST client: go-github v60 behind the
 // action's GitHub interface, bound to one repository. It pages through
-// lists, honours GITHUB_API_URL (Enterprise Server included), keeps the
+// lists, honours GITHUB_API_URL (Enterprise Server included), retries
+// transient failures and waits out short rate limits (retry.go), keeps the
 // token off signed artifact URLs and reports HTTP failures as
 // *action.APIError so that the action can tell a refused token from a
-// broken call. Start at New.
+// rate limit and from a broken call. Start at New.
 package githubrest
 
 import (
@@ -25,104 +26,163 @@ import (
 type Client struct {
 	client      *github.Client
 	download    *http.Client // for signed artifact URLs: never carries the token
+	graphqlURL  string
 	owner, repo string
 }
 
 var _ action.GitHub = (*Client)(nil)
 
-// New returns a client for owner/repo at apiURL (GITHUB_API_URL; empty
-// means api.github.com), authenticated with token. httpClient carries the
-// transport and timeouts of both the API calls and the downloads; nil means
-// one with a 60 s timeout.
-func New(apiURL, token, owner, repo string, httpClient *http.Client) (*Client, error) {
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 60 * time.Second}
+// Options are the optional parts of a client.
+type Options struct {
+	// Transport carries every try; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+	// Timeout bounds one try of one request (default 60 s); retries and
+	// their waits come on top, within Retry's budget.
+	Timeout time.Duration
+	Retry   Retry
+}
+
+// New returns a client for the endpoint's repository at its API URL
+// (GITHUB_API_URL; empty means api.github.com), authenticated with its
+// token, retrying as opts.Retry says.
+func New(ep action.Endpoint, opts Options) (*Client, error) {
+	base := opts.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	httpClient := &http.Client{Transport: newRetrier(opts.Retry).transport(base, timeout)}
 	// NewClient copies the client it is given before WithAuthToken wraps its
 	// transport, so httpClient itself stays token-free for downloads.
 	client := github.NewClient(httpClient)
-	if token != "" {
-		client = client.WithAuthToken(token)
+	if ep.Token != "" {
+		client = client.WithAuthToken(ep.Token)
 	}
-	if apiURL != "" {
+	if ep.APIURL != "" {
 		// go-github v60 needs BaseURL to end in a slash; GITHUB_API_URL does
 		// not (https://api.github.com, https://ghes.example/api/v3).
-		u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
+		u, err := url.Parse(strings.TrimSuffix(ep.APIURL, "/") + "/")
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("GITHUB_API_URL: not a URL: %q", apiURL)
+			return nil, fmt.Errorf("GITHUB_API_URL: not a URL: %q", ep.APIURL)
 		}
 		client.BaseURL = u
 	}
-	return &Client{client: client, download: httpClient, owner: owner, repo: repo}, nil
+	gql := ep.GraphQLURL
+	if gql == "" {
+		gql = graphqlURL(client.BaseURL)
+	}
+	return &Client{client: client, download: httpClient, graphqlURL: gql, owner: ep.Owner, repo: ep.Repo}, nil
 }
 
-// wrapAPI records the HTTP status of a failed call, so that the action can
-// tell a 403 from other failures.
+// graphqlURL derives the GraphQL endpoint from the REST root when the runner
+// did not name it (GITHUB_GRAPHQL_URL): api.github.com/graphql, or
+// host/api/graphql on Enterprise Server (whose REST root is host/api/v3).
+func graphqlURL(api *url.URL) string {
+	u := *api
+	p := strings.TrimSuffix(u.Path, "/")
+	if strings.HasSuffix(p, "/v3") {
+		u.Path = strings.TrimSuffix(p, "/v3") + "/graphql"
+	} else {
+		u.Path = p + "/graphql"
+	}
+	return u.String()
+}
+
+// wrapAPI records the HTTP status, the number of tries and any rate limit
+// of a failed call, so that the action can tell a refused token from a
+// rate limit and from a broken call.
 func wrapAPI(op string, resp *github.Response, err error) error {
 	if err == nil {
 		return nil
 	}
-	status := 0
+	e := &action.APIError{Op: op, Err: err, Tries: 1}
 	if resp != nil && resp.Response != nil {
-		status = resp.StatusCode
+		e.Status = resp.StatusCode
 	}
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
-		status = er.Response.StatusCode
+		e.Status = er.Response.StatusCode
 	}
-	return &action.APIError{Op: op, Status: status, Err: err}
+	var ex *Exhausted
+	if errors.As(err, &ex) {
+		e.Status, e.Tries, e.Until = ex.Status, ex.Tries, ex.Until
+		e.RateLimited = !ex.Until.IsZero()
+	}
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	switch {
+	case e.RateLimited:
+		// The transport measured the reset against its clock.
+	case errors.As(err, &rl):
+		e.RateLimited, e.Until = true, rl.Rate.Reset.Time
+	case errors.As(err, &abuse):
+		e.RateLimited = true
+		if abuse.RetryAfter != nil {
+			e.Until = time.Now().Add(*abuse.RetryAfter)
+		}
+	}
+	return e
 }
 
 // maxPages bounds every listing, so that a runaway pagination cannot spend
 // the token's hourly request budget.
 const maxPages = 50
 
+// pages calls list for page 1, 2, ... until the last page; when maxPages
+// stop it first, the items read so far stand and the error is an
+// *action.TruncatedError saying so.
+func pages(op string, list func(page int) (*github.Response, error)) error {
+	page := 1
+	for i := 0; i < maxPages; i++ {
+		resp, err := list(page)
+		if err != nil {
+			return wrapAPI(op, resp, err)
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		page = resp.NextPage
+	}
+	return &action.TruncatedError{Op: op, Pages: maxPages}
+}
+
 func (a *Client) Artifacts(ctx context.Context, name string) ([]action.Artifact, error) {
 	// v60's ListArtifacts has no name filter (added in v67); the REST endpoint
 	// takes one, so ask for it on the request and still filter the answer.
 	var out []action.Artifact
-	for page := 1; page <= maxPages; page++ {
+	err := pages("listing artifacts", func(page int) (*github.Response, error) {
 		q := url.Values{"name": {name}, "per_page": {"100"}, "page": {fmt.Sprint(page)}}
-		u := fmt.Sprintf("repos/%s/%s/actions/artifacts?%s", a.owner, a.repo, q.Encode())
-		req, err := a.client.NewRequest(http.MethodGet, u, nil)
+		req, err := a.client.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/actions/artifacts?%s", a.owner, a.repo, q.Encode()), nil)
 		if err != nil {
 			return nil, err
 		}
 		var list github.ArtifactList
 		resp, err := a.client.Do(ctx, req, &list)
-		if err != nil {
-			return nil, wrapAPI("listing artifacts", resp, err)
-		}
 		for _, ga := range list.Artifacts {
 			if ga.GetName() == name {
 				out = append(out, fromGitHubArtifact(ga))
 			}
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		page = resp.NextPage - 1
-	}
-	return out, nil
+		return resp, err
+	})
+	return out, err
 }
 
 func (a *Client) RunArtifacts(ctx context.Context, runID int64) ([]action.Artifact, error) {
 	var out []action.Artifact
-	opts := &github.ListOptions{PerPage: 100}
-	for i := 0; i < maxPages; i++ {
-		list, resp, err := a.client.Actions.ListWorkflowRunArtifacts(ctx, a.owner, a.repo, runID, opts)
-		if err != nil {
-			return nil, wrapAPI(fmt.Sprintf("listing artifacts of run %d", runID), resp, err)
+	err := pages(fmt.Sprintf("listing artifacts of run %d", runID), func(page int) (*github.Response, error) {
+		list, resp, err := a.client.Actions.ListWorkflowRunArtifacts(ctx, a.owner, a.repo, runID, &github.ListOptions{PerPage: 100, Page: page})
+		if list != nil {
+			for _, ga := range list.Artifacts {
+				out = append(out, fromGitHubArtifact(ga))
+			}
 		}
-		for _, ga := range list.Artifacts {
-			out = append(out, fromGitHubArtifact(ga))
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	return out, nil
+		return resp, err
+	})
+	return out, err
 }
 
 func fromGitHubArtifact(ga *github.Artifact) action.Artifact {
@@ -148,6 +208,8 @@ func (a *Client) DownloadArtifact(ctx context.Context, id int64, limit int64) ([
 	// GitHub answers 302 with a signed URL valid for about a minute.
 	u, resp, err := a.client.Actions.DownloadArtifact(ctx, a.owner, a.repo, id, 1)
 	if err != nil {
+		// An unexpected status (410 for an artifact expired since it was
+		// listed) comes with resp, which carries it.
 		return nil, wrapAPI(op, resp, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -158,11 +220,11 @@ func (a *Client) DownloadArtifact(ctx context.Context, id int64, limit int64) ([
 	// the storage host must never see the token.
 	r, err := a.download.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, wrapAPI(op, nil, err)
 	}
 	defer r.Body.Close()
 	if r.StatusCode != http.StatusOK {
-		return nil, &action.APIError{Op: op, Status: r.StatusCode, Err: fmt.Errorf("signed URL answered %s", r.Status)}
+		return nil, &action.APIError{Op: op, Status: r.StatusCode, Tries: 1, Err: fmt.Errorf("signed URL answered %s", r.Status)}
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -176,21 +238,15 @@ func (a *Client) DownloadArtifact(ctx context.Context, id int64, limit int64) ([
 
 func (a *Client) Comments(ctx context.Context, number int) ([]action.Comment, error) {
 	var out []action.Comment
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for i := 0; i < maxPages; i++ {
+	err := pages(fmt.Sprintf("listing comments of #%d", number), func(page int) (*github.Response, error) {
+		opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100, Page: page}}
 		cs, resp, err := a.client.Issues.ListComments(ctx, a.owner, a.repo, number, opts)
-		if err != nil {
-			return nil, wrapAPI(fmt.Sprintf("listing comments of #%d", number), resp, err)
-		}
 		for _, c := range cs {
 			out = append(out, fromGitHubComment(c))
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	return out, nil
+		return resp, err
+	})
+	return out, err
 }
 
 func fromGitHubComment(c *github.IssueComment) action.Comment {
@@ -199,7 +255,6 @@ func fromGitHubComment(c *github.IssueComment) action.Comment {
 		Body: c.GetBody(),
 		URL:  c.GetHTMLURL(),
 		User: c.GetUser().GetLogin(),
-		Bot:  c.GetUser().GetType() == "Bot",
 	}
 }
 
@@ -221,12 +276,8 @@ func (a *Client) EditComment(ctx context.Context, id int64, body string) (action
 
 func (a *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]action.PullRequest, error) {
 	var out []action.PullRequest
-	opts := &github.ListOptions{PerPage: 100}
-	for i := 0; i < maxPages; i++ {
-		prs, resp, err := a.client.PullRequests.ListPullRequestsWithCommit(ctx, a.owner, a.repo, sha, opts)
-		if err != nil {
-			return nil, wrapAPI(fmt.Sprintf("listing pull requests for %s", sha), resp, err)
-		}
+	err := pages(fmt.Sprintf("listing pull requests for %s", sha), func(page int) (*github.Response, error) {
+		prs, resp, err := a.client.PullRequests.ListPullRequestsWithCommit(ctx, a.owner, a.repo, sha, &github.ListOptions{PerPage: 100, Page: page})
 		for _, p := range prs {
 			out = append(out, action.PullRequest{
 				Number:   p.GetNumber(),
@@ -235,12 +286,9 @@ func (a *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]actio
 				HeadRepo: p.GetHead().GetRepo().GetFullName(),
 			})
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	return out, nil
+		return resp, err
+	})
+	return out, err
 }
 
 func (a *Client) CreateCheckRun(ctx context.Context, run action.CheckRun) error {
@@ -259,4 +307,44 @@ func (a *Client) CreateCheckRun(ctx context.Context, run action.CheckRun) error 
 	}
 	_, resp, err := a.client.Checks.CreateCheckRun(ctx, a.owner, a.repo, opts)
 	return wrapAPI("creating check run", resp, err)
+}
+
+// Identity is the login that the token's comments are written by, from
+// GraphQL's viewer: github-actions[bot] for a GITHUB_TOKEN, the app's bot
+// for an installation token, the user for a personal token. REST has no
+// such call that works for all three (GET /user refuses installation
+// tokens).
+func (a *Client) Identity(ctx context.Context) (string, error) {
+	const op = "asking GraphQL who the token is"
+	req, err := a.client.NewRequest(http.MethodPost, a.graphqlURL, map[string]string{"query": "query { viewer { login __typename } }"})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op, err)
+	}
+	var out struct {
+		Data struct {
+			Viewer struct {
+				Login    string `json:"login"`
+				TypeName string `json:"__typename"`
+			} `json:"viewer"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	resp, err := a.client.Do(ctx, req, &out)
+	if err != nil {
+		return "", wrapAPI(op, resp, err)
+	}
+	v := out.Data.Viewer
+	if v.Login == "" {
+		if len(out.Errors) > 0 {
+			return "", fmt.Errorf("%s: %s", op, out.Errors[0].Message)
+		}
+		return "", fmt.Errorf("%s: no login in the answer", op)
+	}
+	if v.TypeName == "Bot" && !strings.HasSuffix(v.Login, "[bot]") {
+		// Comments show a bot's login with the suffix.
+		return v.Login + "[bot]", nil
+	}
+	return v.Login, nil
 }

@@ -19,7 +19,7 @@ func TestNewRESTAPIBaseURL(t *testing.T) {
 		{"https://ghes.example.com/api/v3", "https://ghes.example.com/api/v3/"},
 		{"https://ghes.example.com/api/v3/", "https://ghes.example.com/api/v3/"},
 	} {
-		api, err := New(tt.in, "t", "o", "r", nil)
+		api, err := New(action.Endpoint{APIURL: tt.in, Token: "t", Owner: "o", Repo: "r"}, Options{})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.in, err)
 		}
@@ -27,7 +27,7 @@ func TestNewRESTAPIBaseURL(t *testing.T) {
 			t.Errorf("GITHUB_API_URL %q: BaseURL %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if _, err := New("api.github.com", "t", "o", "r", nil); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
+	if _, err := New(action.Endpoint{APIURL: "api.github.com", Token: "t", Owner: "o", Repo: "r"}, Options{}); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
 		t.Errorf("a URL without scheme: %v", err)
 	}
 }
@@ -47,12 +47,12 @@ func TestRESTAPIUnderPathPrefix(t *testing.T) {
 		io.WriteString(w, `[{"id": 1, "body": "x", "user": {"login": "a", "type": "User"}}]`)
 	}))
 	defer srv.Close()
-	api, err := New(srv.URL+"/api/v3", "t", "o", "r", srv.Client())
+	api, err := New(action.Endpoint{APIURL: srv.URL + "/api/v3", Token: "t", Owner: "o", Repo: "r"}, Options{Transport: srv.Client().Transport})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs, err := api.Comments(context.Background(), 7)
-	if err != nil || len(cs) != 1 || cs[0].Bot {
+	if err != nil || len(cs) != 1 || cs[0].User != "a" {
 		t.Fatalf("comments: %v %+v", err, cs)
 	}
 	_, err = api.CreateComment(context.Background(), 7, "b")
