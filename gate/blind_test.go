@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nsys-gate/gate/internal/exporttest"
+	"github.com/nsys-gate/gate/internal/githubtest"
 )
 
 // A head whose capture lost its steps is not comparable (exit 3) with the
@@ -57,7 +58,7 @@ func TestRulesRefuseUnitMismatch(t *testing.T) {
 func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 	t.Parallel()
 	for _, b := range exporttest.Cases() {
-		gh := newFakeGitHub(t)
+		gh := githubtest.New(t)
 		withBaselines(t, gh)
 		head := exporttest.Broken(t, fixture("regress_host_sync"), b.SQL)
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": head})
@@ -68,10 +69,11 @@ func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 		if out := e.outputs(t); out["verdict"] != "not_comparable" || out["regressions"] != "0" {
 			t.Errorf("%s: outputs %v", b.Name, out)
 		}
-		if len(gh.checkRuns) != 1 || gh.checkRuns[0]["conclusion"] == "success" || gh.checkRuns[0]["conclusion"] == nil {
-			t.Errorf("%s: check runs %v, want one that is not a success", b.Name, gh.checkRuns)
+		// The step fails (exit 3), so the check run does too.
+		if checks := gh.Checks(); len(checks) != 1 || checks[0]["conclusion"] != "failure" {
+			t.Errorf("%s: check runs %v, want one failure", b.Name, checks)
 		}
-		cs := gh.issueComments(7)
+		cs := gh.IssueComments(7)
 		if len(cs) != 1 {
 			t.Fatalf("%s: %d comments", b.Name, len(cs))
 		}
