@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/nsys-gate/gate/internal/stats"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -125,7 +126,7 @@ func (c *collector) phase(pn string, ph *parse.Phase) {
 			for i, x := range steps {
 				e.samples[i] = f(x)
 			}
-			e.value = median(e.samples)
+			e.value = stats.Median(stats.Sorted(e.samples))
 		}
 		c.add(e)
 	}
@@ -165,7 +166,7 @@ func (c *collector) busyShare(p string, ph *parse.Phase, steps []parse.Step) {
 	}
 	switch {
 	case len(e.samples) > 0:
-		e.value = median(e.samples)
+		e.value = stats.Median(stats.Sorted(e.samples))
 		c.add(e)
 	case len(steps) == 0 && ph.Span.P50 > 0 && ph.Busy.P50 > 0:
 		e.value = 100 * ph.Busy.P50 / ph.Span.P50
@@ -263,7 +264,7 @@ func (c *collector) communication(cm *parse.Communication, devices int) {
 		e := entryOf(familyByPattern("communication.exposed.p50"), "communication.exposed.p50", 0)
 		e.sampled = true
 		e.samples = append([]float64(nil), cm.ExposedSamples...)
-		e.value = median(e.samples)
+		e.value = stats.Median(stats.Sorted(e.samples))
 		c.add(e)
 	}
 	ft, fc := familyByPattern("communication.*.time"), familyByPattern("communication.*.count")

@@ -2,7 +2,6 @@ package compare
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/nsys-gate/gate/parse"
 )
@@ -47,20 +46,6 @@ func lessMetric(gi Group, ni string, gj Group, nj string) bool {
 		return ri < rj
 	}
 	return ni < nj
-}
-
-// median of xs (not modified); 0 for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // unitString is for notes.
