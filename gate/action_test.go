@@ -228,7 +228,7 @@ func TestActionStickyComment(t *testing.T) {
 	}
 	// Annotations give the values, and the change, exactly as the comment's
 	// table does.
-	ann := regexp.MustCompile("::error title=gate%3A regression::([^:]+): (.+) → (.+) \\((.+)\\)")
+	ann := regexp.MustCompile(`::error title=gate%3A regression::([^:]+): (.+) → (.+) \((.+)\)`)
 	agree := 0
 	for _, m := range ann.FindAllStringSubmatch(e.stdout.String(), -1) {
 		unesc := strings.NewReplacer("%25", "%").Replace

@@ -42,14 +42,13 @@ func ShortName(name string) string {
 
 // kernelAgg sums one kernel's launches.
 type kernelAgg struct {
-	name              string
-	launches          int
-	dur, read, write  float64
-	dramW, smW        float64 // duration-weighted sums of the percentages
-	dramDur, smDur    float64 // durations that carried the percentages
-	bytesDur          float64 // durations that carried both byte counts
-	missingBytes      bool
-	missingThroughput bool
+	name             string
+	launches         int
+	dur, read, write float64
+	dramW, smW       float64 // duration-weighted sums of the percentages
+	dramDur, smDur   float64 // durations that carried the percentages
+	bytesDur         float64 // durations that carried both byte counts
+	missingBytes     bool
 }
 
 // Aggregate groups launches by ShortName and returns one KernelBandwidth per
