@@ -7,7 +7,7 @@
 // # Order of judgement
 //
 // Comparability comes first: a different GPU model, device count,
-// CUDA-graph trace mode, Nsight Systems major version or scope (Comparable),
+// CUDA-graph trace mode, Nsight Systems major version or scope (parse.Comparable),
 // or a head that lost what the base measured (Blind: a phase's steps, steps
 // with no GPU work, most GPU work outside every step, devices,
 // communication, bandwidth, extra metrics) makes the verdict NotComparable,

@@ -1,6 +1,12 @@
 // Package parse turns profiler output (Nsight Systems SQLite exports) into a
 // Summary: the versioned, comparable model that gate stores as a baseline and
 // that compare and render read. It does no I/O beyond the files it is given.
+//
+// Start reading at the Summary type (summary.go), then Export, which reads an
+// export into one; MergeRanks joins the exports of a multi-process run,
+// Comparable says whether two summaries were measured alike, and
+// DecodeSummary and EncodeSummary read and write the JSON (including the
+// seed's legacy layout).
 package parse
 
 // SummarySchema versions the JSON layout of Summary. Bump it on any change that

@@ -29,6 +29,12 @@
 // a zero-width joiner after @, before issue numbers and inside URLs so that
 // GitHub neither notifies nor links), always on one line. The HTML page is
 // goldmark's rendering of that same markdown, so the same escaping holds.
+//
+// Start reading at Markdown (render.go), which builds the report model
+// (report.go: sections of lines of trusted and untrusted spans, model.go)
+// and writes it (md.go, html.go, text.go) within its budget (budget.go);
+// format.go holds the one formatter of values and verdicts, which
+// Annotation and SummaryText (the table view of one summary) share.
 package render
 
 import (

@@ -9,7 +9,8 @@
 // error, so gate runs the same on laptops and CI.
 //
 // The questions gate asks sit behind two small interfaces, Library and Device;
-// Fake answers them in tests.
+// Fake answers them in tests. Start reading at Read, which turns a Library
+// into the fingerprint, and Preflight, which turns that into warnings.
 package nvml
 
 import (

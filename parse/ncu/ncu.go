@@ -11,6 +11,9 @@
 // Parse keeps going past a bad row: it reports the row as a warning with its
 // line number and reads on. Only a stream with no header, or a header without
 // the columns gate needs, is an error.
+//
+// Start reading at ParseFile (or Parse), then Bandwidth, which averages the
+// launches per kernel, and Join, which puts the result in a Summary.
 package ncu
 
 import (

@@ -26,4 +26,7 @@
 // (vllm.output_throughput, vllm.ttft.p99_ms), `vllm.latency.*`,
 // `vllm.throughput.*`, `vllm.metrics.*` for a /metrics scrape and `vllm.log.*`
 // for log lines.
+//
+// Start at ParseBench (bench.go), ParseMetrics and ParseScrape (prom.go) and
+// ParseLog (log.go); metric.go holds the naming and sorting they share.
 package vllm
