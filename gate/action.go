@@ -29,8 +29,7 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(rest) > 0 {
-		fmt.Fprintf(c.Stderr, "gate action: takes no arguments, inputs come from INPUT_* variables (got %q)\n", rest)
-		return ExitError
+		return fs.usageError("takes no arguments, inputs come from INPUT_* variables (got %q)", rest)
 	}
 	profiler := c.profiler
 	if profiler == nil {

@@ -68,9 +68,7 @@ func (c *Command) runCompare(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(paths) != 2 {
-		fmt.Fprintf(c.Stderr, "gate compare: want BASE and HEAD, got %d argument(s)\n", len(paths))
-		fs.printUsage(c.Stderr)
-		return ExitError
+		return fs.usageError("want BASE and HEAD, got %d argument(s)", len(paths))
 	}
 	return c.compare(ctx, paths[0], paths[1], f)
 }

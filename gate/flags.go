@@ -38,6 +38,14 @@ func (f *flags) printUsage(w io.Writer) {
 	f.SetOutput(f.stderr)
 }
 
+// usageError says what is wrong with the command line and prints the help,
+// both to stderr, and returns the exit code of a usage error.
+func (f *flags) usageError(format string, args ...any) int {
+	fmt.Fprintf(f.stderr, f.Name()+": "+format+"\n", args...)
+	f.printUsage(f.stderr)
+	return ExitError
+}
+
 // parse parses args and returns the positional arguments. With interleaved
 // they may come before, between or after the flags (gate parse x.sqlite -o
 // x.json); without, the first one ends the flags (gate profile -- COMMAND).

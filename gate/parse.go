@@ -39,9 +39,7 @@ func (c *Command) runParse(ctx context.Context, args []string) int {
 		return ExitError
 	}
 	if len(profiles) != 1 {
-		fmt.Fprintf(c.Stderr, "gate parse: want one PROFILE, got %d\n", len(profiles))
-		fs.printUsage(c.Stderr)
-		return ExitError
+		return fs.usageError("want one PROFILE, got %d", len(profiles))
 	}
 	if *format != "json" && *format != "table" {
 		return fail(fmt.Errorf("--format %q: want json or table", *format))

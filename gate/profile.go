@@ -70,8 +70,7 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	}
 	o.Command = command
 	if len(o.Command) == 0 {
-		fmt.Fprintln(c.Stderr, "gate profile: no workload: give it after --, e.g. gate profile -- python3 bench.py")
-		return ExitError
+		return fs.usageError("no workload: give it after --, e.g. gate profile -- python3 bench.py")
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {

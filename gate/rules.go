@@ -34,8 +34,7 @@ func (c *Command) runRules(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(rest) != 0 {
-		fmt.Fprintf(c.Stderr, "gate rules: unexpected argument %q\n", rest[0])
-		return ExitError
+		return fs.usageError("unexpected argument %q", rest[0])
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {

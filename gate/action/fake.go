@@ -35,28 +35,25 @@ func NewFakeGitHub() *FakeGitHub {
 
 // Artifacts implements GitHub.
 func (m *FakeGitHub) Artifacts(_ context.Context, name string) ([]Artifact, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Artifact
-	for _, a := range m.ArtifactList {
-		if a.Name == name {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return m.artifacts(func(a Artifact) bool { return a.Name == name }), nil
 }
 
 // RunArtifacts implements GitHub.
 func (m *FakeGitHub) RunArtifacts(_ context.Context, runID int64) ([]Artifact, error) {
+	return m.artifacts(func(a Artifact) bool { return a.RunID == runID }), nil
+}
+
+// artifacts lists the artifacts that keep says to.
+func (m *FakeGitHub) artifacts(keep func(Artifact) bool) []Artifact {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []Artifact
 	for _, a := range m.ArtifactList {
-		if a.RunID == runID {
+		if keep(a) {
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // DownloadArtifact implements GitHub.
