@@ -107,7 +107,7 @@ func TestActionBaselineGoneFallsBack(t *testing.T) {
 			t.Fatalf("%d: verdict %q, exit %d: the older baseline should serve", status, out["verdict"], code)
 		}
 		log := e.stdout.String()
-		if !strings.Contains(log, `artifact "gate-baseline" (501)`) || !strings.Contains(log, fmt.Sprintf("skipped artifact 502: gone when downloaded")) {
+		if !strings.Contains(log, `artifact "gate-baseline" (501)`) || !strings.Contains(log, "skipped artifact 502: gone when downloaded") {
 			t.Errorf("%d: log does not say 502 was gone and 501 used:\n%s", status, log)
 		}
 	}
