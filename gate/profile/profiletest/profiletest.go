@@ -6,13 +6,13 @@
 package profiletest
 
 import (
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 // fakeNsys is an nsys that runs the workload after `-o BASE` and writes
@@ -76,12 +76,12 @@ func Install(t *testing.T, withNCU bool) Tools {
 		if err := os.WriteFile(filepath.Join(bin, "ncu"), []byte(fakeNCU), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv("FAKE_NCU_CSV", Gunzip(t, "ncu/ncu_baseline.csv.gz", tmp))
+		t.Setenv("FAKE_NCU_CSV", exporttest.Decompress(t, testdata("ncu/ncu_baseline.csv.gz"), tmp))
 	}
 	f := Tools{Bin: bin, Log: filepath.Join(tmp, "calls.log"), Out: filepath.Join(tmp, "out")}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("FAKE_LOG", f.Log)
-	t.Setenv("FAKE_EXPORT", Gunzip(t, "nsys/probe.sqlite.gz", tmp))
+	t.Setenv("FAKE_EXPORT", exporttest.Decompress(t, testdata("nsys/probe.sqlite.gz"), tmp))
 	return f
 }
 
@@ -95,31 +95,8 @@ func (f Tools) Calls(t *testing.T) []string {
 	return strings.Split(strings.TrimSpace(string(data)), "\n")
 }
 
-// Testdata returns the path of name under the module's testdata folder.
-func Testdata(name string) string {
+// testdata returns the path of name under the module's testdata folder.
+func testdata(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", name)
-}
-
-// Gunzip decompresses testdata/<name> into dir and returns the new file.
-func Gunzip(t testing.TB, name, dir string) string {
-	t.Helper()
-	f, err := os.Open(Testdata(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(name), ".gz"))
-	data, err := io.ReadAll(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
