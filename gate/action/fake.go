@@ -77,6 +77,16 @@ func (m *FakeGitHub) Comments(_ context.Context, number int) ([]Comment, error) 
 	return append([]Comment(nil), m.CommentsOn[number]...), nil
 }
 
+// write records a write call and refuses it, as GitHub refuses a read-only
+// token, when Forbid is set. The caller holds mu.
+func (m *FakeGitHub) write(call, op string) error {
+	m.Calls = append(m.Calls, call)
+	if m.Forbid {
+		return forbidden(op)
+	}
+	return nil
+}
+
 func forbidden(op string) error {
 	return &APIError{Op: op, Status: http.StatusForbidden, Err: fmt.Errorf("403 Resource not accessible by integration")}
 }
@@ -85,9 +95,8 @@ func forbidden(op string) error {
 func (m *FakeGitHub) CreateComment(_ context.Context, number int, body string) (Comment, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Calls = append(m.Calls, fmt.Sprintf("create #%d", number))
-	if m.Forbid {
-		return Comment{}, forbidden("creating comment")
+	if err := m.write(fmt.Sprintf("create #%d", number), "creating comment"); err != nil {
+		return Comment{}, err
 	}
 	m.nextID++
 	c := Comment{ID: m.nextID, Body: body, URL: fmt.Sprintf("https://github.com/o/r/pull/%d#issuecomment-%d", number, m.nextID), User: m.login()}
@@ -99,9 +108,8 @@ func (m *FakeGitHub) CreateComment(_ context.Context, number int, body string) (
 func (m *FakeGitHub) EditComment(_ context.Context, id int64, body string) (Comment, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Calls = append(m.Calls, fmt.Sprintf("edit %d", id))
-	if m.Forbid {
-		return Comment{}, forbidden("editing comment")
+	if err := m.write(fmt.Sprintf("edit %d", id), "editing comment"); err != nil {
+		return Comment{}, err
 	}
 	for n := range m.CommentsOn {
 		for i := range m.CommentsOn[n] {

@@ -246,13 +246,9 @@ func (r *run) postComment(ctx context.Context, res *compare.Result, md, id strin
 		r.actions.Warningf("gate: no github-token: the report is in the job summary only")
 		return []string{"No comment was posted: the action had no github-token."}, ""
 	}
-	body := commentBody(md, render.Marker(id), resultDigest(res))
-	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
+	out, err := r.sticky(ctx, number, res, md, id)
 	switch {
 	case err == nil:
-		if out.Warning != "" {
-			r.actions.Warningf("gate: %s", out.Warning)
-		}
 		fmt.Fprintf(r.env.Stdout, "gate: comment %s %s\n", out.Action, out.URL)
 		return nil, out.URL
 	case isForbidden(err):
@@ -406,16 +402,24 @@ func (r *run) comment(ctx context.Context) error {
 	return nil
 }
 
+// sticky posts gate's comment for configuration id on pull request number,
+// or edits the one it posted before, and passes on what upsertComment
+// warns about.
+func (r *run) sticky(ctx context.Context, number int, res *compare.Result, md, id string) (commentOutcome, error) {
+	body := commentBody(md, render.Marker(id), resultDigest(res))
+	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
+	if err == nil && out.Warning != "" {
+		r.actions.Warningf("gate: %s", out.Warning)
+	}
+	return out, err
+}
+
 // commentOn posts the comment mode's sticky comment on pull request number
 // and returns its URL ("" when it could not).
 func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md, id string) string {
-	body := commentBody(md, render.Marker(id), resultDigest(res))
-	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
+	out, err := r.sticky(ctx, number, res, md, id)
 	switch {
 	case err == nil:
-		if out.Warning != "" {
-			r.actions.Warningf("gate: %s", out.Warning)
-		}
 		fmt.Fprintf(r.env.Stdout, "gate: comment on #%d %s %s\n", number, out.Action, out.URL)
 		return out.URL
 	case isForbidden(err):
