@@ -2,12 +2,17 @@ package gate
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/gate/action"
 	"github.com/nsys-gate/gate/gate/profile/profiletest"
+	"github.com/nsys-gate/gate/parse"
 )
 
 func TestRunProfileCommand(t *testing.T) {
@@ -70,5 +75,33 @@ func TestHelpOnce(t *testing.T) {
 		if code != ExitError || out != "" || !strings.Contains(errs, "flag provided but not defined: -bogus") || strings.Count(errs, "usage: gate "+sub) != 1 {
 			t.Errorf("gate %s --bogus: exit %d, stdout %q, stderr %q; want 2 and the help once on stderr", sub, code, out, errs)
 		}
+	}
+}
+
+// The action's real profiler is gate profile's code: it runs the command
+// with sh under nsys (a fake here), in the output folder, and returns the
+// summary it wrote there with gate's version in it.
+func TestNsysProfiler(t *testing.T) {
+	f := profiletest.Install(t, false)
+	var log bytes.Buffer
+	s, err := nsysProfiler{}.Profile(context.Background(), action.ProfileRequest{
+		Command: "echo from the workload", Dir: f.Out, Stdout: &log,
+		Parse: parse.Options{Scope: "benchmark"}, Getenv: func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phases[parse.PhaseDecode] == nil || s.Phases[parse.PhaseDecode].Steps != 4 || s.Source.GateVersion != version() {
+		t.Errorf("summary: source %+v", s.Source)
+	}
+	calls := f.Calls(t)
+	if len(calls) != 1 || !strings.HasSuffix(calls[0], " sh -c echo from the workload") {
+		t.Errorf("nsys calls %q", calls)
+	}
+	if !strings.Contains(log.String(), "from the workload") {
+		t.Errorf("the workload's output did not reach the step's log:\n%s", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(f.Out, "summary.json")); err != nil {
+		t.Error(err)
 	}
 }
