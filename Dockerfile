@@ -1,14 +1,18 @@
-# gate as a Docker container action: the gate binary plus the Nsight Systems
-# CLI on a CUDA base image. GitHub builds this file for `uses: nsys-gate/gate@v1`
-# steps; the project's CI builds it on every change (.github/workflows/ci.yml).
+# gate as a Docker container action, built from source: the image that
+# `uses: ./` (this repository's CI) and `uses: nsys-gate/gate@main` get. It is
+# the small image: the gate binary alone, for the compare and comment modes.
 #
-# The GPU is not passed to action containers by the runner (no --gpus): the
-# host's Docker needs "default-runtime": "nvidia", and the image's
-# NVIDIA_VISIBLE_DEVICES tells that runtime which devices to mount. See
-# docs/action.md, "Runner setup".
+# Releases do not build this file at job time: the release workflow pins
+# action.yml to the prebuilt ghcr.io/nsys-gate/gate:vX.Y.Z (the same image,
+# made by GoReleaser from docker/gate.Dockerfile), so `uses:
+# nsys-gate/gate@v1` starts in seconds. docs/action.md, "Releases", says how.
+#
+# Profiling needs the workload's own stack and nsys, which this image has
+# neither of: run gate where the workload lives (setup/action.yml installs
+# the binary), or use ghcr.io/nsys-gate/gate-nsys (docker/gate-nsys.Dockerfile).
 
 ARG GO_IMAGE=golang:1.26-bookworm
-ARG CUDA_IMAGE=nvidia/cuda:13.0.0-base-ubuntu24.04
+ARG RUNTIME_IMAGE=gcr.io/distroless/base-debian12
 
 FROM ${GO_IMAGE} AS build
 # go.mod may ask for a newer patch release than the image has.
@@ -24,22 +28,8 @@ RUN CGO_CFLAGS=-Wno-deprecated-declarations go build -trimpath \
       -o /out/gate ./cmd/gate \
  && /out/gate version
 
-FROM ${CUDA_IMAGE}
-# The CUDA base images come with NVIDIA's CUDA apt repository configured.
-# cuda-nsight-systems-<major>-<minor> installs the Nsight Systems release that
-# matches the CUDA version; override for another one. libdw1 and libcap2-bin
-# are libraries nsys loads that the slim base image lacks.
-ARG NSYS_PACKAGE=cuda-nsight-systems-13-0
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ${NSYS_PACKAGE} libdw1 libcap2-bin ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && if ! command -v nsys >/dev/null; then \
-      ln -s "$(ls -d /opt/nvidia/nsight-systems/*/bin/nsys | sort -V | tail -n 1)" /usr/local/bin/nsys; \
-    fi \
- && nsys --version
+# distroless/base: glibc for the cgo build, CA certificates for the GitHub
+# API, and root, as Docker actions must run (no USER).
+FROM ${RUNTIME_IMAGE}
 COPY --from=build /out/gate /usr/local/bin/gate
-# compute for CUDA tracing, utility for NVML (gate's GPU fingerprint).
-ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
-# Docker actions run as root (no USER) with the workspace mounted at run time.
 ENTRYPOINT ["/usr/local/bin/gate", "action"]
