@@ -59,6 +59,23 @@ type Result struct {
 	Warnings    []string           `json:"warnings,omitempty"`
 	// ConfigID names the gate configuration; it keys the sticky comment.
 	ConfigID string `json:"config_id"`
+	// RuleChanges is how the head's own gate.yml would have judged
+	// differently from the rules that did (the baseline's): shown near the
+	// top of the report, never applied. Compare leaves it empty.
+	RuleChanges []RuleChange `json:"rule_changes,omitempty"`
+}
+
+// RuleChange is one way a proposed gate.yml differs from the applied one:
+// What ("fail threshold", "ignore", "kernel-share") of Metric (empty for a
+// setting of the whole file) goes from Base to Head. When Count metrics
+// change alike, Metric is the glob of the rule that changes them. An entry
+// with only What counts the changes left out.
+type RuleChange struct {
+	What   string `json:"what"`
+	Metric string `json:"metric,omitempty"`
+	Count  int    `json:"count,omitempty"`
+	Base   string `json:"base,omitempty"`
+	Head   string `json:"head,omitempty"`
 }
 
 // Counts tallies metric verdicts.

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nsys-gate/gate/internal/githubtest"
+	"github.com/nsys-gate/gate/internal/ziptest"
 )
 
 // GitHub fails now and then; these runs of `gate action` meet a fake GitHub
@@ -237,5 +239,66 @@ func TestActionAdoptsOnlyItsOwnComment(t *testing.T) {
 				t.Errorf("comment-url %q points at someone else's comment", out["comment-url"])
 			}
 		})
+	}
+}
+
+func TestActionRulesTravelWithTheBaseline(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.New(t)
+	withBaselines(t, gh)
+	// The baseline (502) was made under the default rules and says so.
+	var base map[string]any
+	json.Unmarshal(fixtureSummary(t, "base_a"), &base)
+	base["gate"] = map[string]any{"rules": []any{}, "exit": map[string]any{}}
+	recorded, _ := json.Marshal(base)
+	gh.Artifacts[1].Zip = baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(recorded)})
+
+	// The pull request loosens its own gate.
+	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
+	cfg := filepath.Join(e.dir, "gate.yml")
+	os.WriteFile(cfg, []byte("rules:\n  - metric: phases.decode.span.p50\n    fail: 500%\n  - metric: kernels.**\n    ignore: true\nexit:\n  not-comparable: 0\n"), 0o644)
+	e.vars["INPUT_CONFIG"] = cfg
+	if code := e.run(); code != ExitFail {
+		e.logf(t)
+		t.Fatalf("exit %d, want %d: the baseline's rules judge", code, ExitFail)
+	}
+	cs := gh.IssueComments(7)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	body := cs[0].Body
+	top := strings.Join(strings.SplitN(body, "\n", 12)[:11], "\n")
+	for _, want := range []string{
+		"This pull request changes gate's rules",
+		"fail threshold of `phases.decode.span.p50`: 10% → 500% in this PR",
+		"ignore of `kernels.**` (",
+		"exit.not-comparable: 3 → 0 in this PR",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the comment lacks %q:\n%.2000s", want, body)
+		}
+	}
+	if !strings.Contains(top, "This pull request changes gate's rules") {
+		t.Errorf("the rule changes are not near the top:\n%s", top)
+	}
+	checks := gh.Checks()
+	if len(checks) != 1 || !strings.Contains(fmt.Sprint(checks[0]["output"]), "fail threshold of `phases.decode.span.p50`") {
+		t.Errorf("the check run does not carry the rule changes: %v", checks)
+	}
+	// The head's summary records its own rules, for when it is merged.
+	b, err := os.ReadFile(filepath.Join(e.dir, "gate-report", "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"gate": {`) || !strings.Contains(string(b), `"fail": "500%"`) {
+		t.Errorf("summary.json does not record the head's rules")
+	}
+
+	// Without a recorded baseline rule set, this run's gate.yml judges, and
+	// the log says so.
+	gh.Artifacts[1].Zip = baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(fixtureSummary(t, "base_a"))})
+	e.run()
+	if !strings.Contains(e.stdout.String(), "the baseline records no rules") {
+		t.Errorf("no note that the baseline records no rules:\n%s", e.stdout.String())
 	}
 }

@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -395,22 +396,31 @@ func TestActionRefusesUnsafeBaseline(t *testing.T) {
 
 func TestActionCommentMode(t *testing.T) {
 	t.Parallel()
-	// The pull_request job of a fork wrote its report; gate re-renders the
-	// result.json from its artifact and comments on the PR found by commit.
+	// The pull_request job of a fork wrote its output directory; gate judges
+	// the summary.json in it again, against the baseline it fetches itself,
+	// and comments on the PR found by commit.
 	gh := githubtest.New(t)
+	withBaselines(t, gh)
 	pr := newActionEnv(t, nil, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "baseline": fixture("base_a"), "github-token": ""})
 	delete(pr.vars, "GITHUB_API_URL")
 	if code := pr.run(); code != ExitFail {
 		pr.logf(t)
 		t.Fatalf("pull_request job: exit %d", code)
 	}
-	result, err := os.ReadFile(filepath.Join(pr.dir, "gate-report", "result.json"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(pr.dir, "gate-report", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
+	summary, result := read("summary.json"), read("result.json")
 	const forkSHA = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6"
-	gh.Artifacts = []githubtest.Artifact{{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
-		Zip: ziptest.Make(t, ziptest.Entry{Name: "result.json", Data: string(result)}, ziptest.Entry{Name: "report.md", Data: "@everyone this text is never posted"})}}
+	artifact := func(entries ...ziptest.Entry) {
+		gh.Artifacts = append(gh.Artifacts[:5], githubtest.Artifact{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "faster-sampling", HeadSHA: forkSHA,
+			Zip: ziptest.Make(t, entries...)})
+	}
+	artifact(ziptest.Entry{Name: "summary.json", Data: summary}, ziptest.Entry{Name: "result.json", Data: result}, ziptest.Entry{Name: "report.md", Data: "@everyone this text is never posted"})
 	gh.PRs = []githubtest.PR{
 		{Number: 3, SHA: forkSHA, HeadRepo: "someone-else/demo", State: "open"}, // same commit pushed to another fork
 		{Number: 9, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open"},
@@ -430,25 +440,56 @@ func TestActionCommentMode(t *testing.T) {
 	if strings.Contains(cs[0].Body, "@everyone") {
 		t.Error("the artifact's report.md was posted")
 	}
-	if !strings.Contains(cs[0].Body, "/actions/runs/12000000042") && !strings.Contains(e.summary(t), "gate: fail") {
-		t.Error("neither the comment nor the summary carries the report")
+	if !strings.Contains(cs[0].Body, mainSHA[:12]) {
+		t.Error("the comment does not name the baseline commit gate fetched")
 	}
-	if out := e.outputs(t); out["verdict"] != "fail" || !strings.HasSuffix(out["comment-url"], fmt.Sprintf("#issuecomment-%d", cs[0].ID)) {
+	out := e.outputs(t)
+	if out["verdict"] != "fail" || !strings.HasSuffix(out["comment-url"], fmt.Sprintf("#issuecomment-%d", cs[0].ID)) {
 		t.Errorf("outputs = %v", out)
 	}
+	regressions := out["regressions"]
 
-	// A tampered result.json is refused, and nothing is posted.
-	bad := strings.Replace(string(result), `"verdict": "fail"`, `"verdict": "approved"`, 1)
-	gh.Artifacts[0].Zip = ziptest.Make(t, ziptest.Entry{Name: "gate/result.json", Data: bad})
+	// The fork's result.json lies: a pass above its failed metrics, and
+	// another gate's config id, whose comment it would take over. Neither
+	// is read.
+	lie := strings.Replace(result, `"verdict": "fail"`, `"verdict": "pass"`, 1)
+	lie = strings.Replace(lie, `"config_id": ""`, `"config_id": "decode"`, 1)
+	if lie == result {
+		t.Fatal("the forgery changed nothing")
+	}
+	// Its summary records loosened rules: they are news, not law.
+	var s map[string]any
+	json.Unmarshal([]byte(summary), &s)
+	s["gate"] = map[string]any{"rules": []map[string]any{{"metric": "phases.**", "ignore": true}, {"metric": "kernels.**", "fail": "500%"}}, "exit": map[string]any{}}
+	loose, _ := json.Marshal(s)
+	artifact(ziptest.Entry{Name: "summary.json", Data: string(loose)}, ziptest.Entry{Name: "result.json", Data: lie})
 	gh.Writes()
 	if code := e.run(); code != ExitOK {
-		t.Fatalf("tampered: exit %d", code)
+		e.logf(t)
+		t.Fatalf("forged result: exit %d", code)
+	}
+	cs = gh.IssueComments(9)
+	if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- gate:report id=default -->") || !strings.Contains(cs[0].Body, "gate: fail") {
+		t.Fatalf("forged result: comments on #9: %.500s", cs[len(cs)-1].Body)
+	}
+	if !strings.Contains(cs[0].Body, "This pull request changes gate's rules") || !strings.Contains(cs[0].Body, "ignore of `phases.**` (") {
+		t.Errorf("the comment does not list the fork's rule changes:\n%.1500s", cs[0].Body)
+	}
+	if out := e.outputs(t); out["verdict"] != "fail" || out["regressions"] != regressions {
+		t.Errorf("forged result: outputs %v, want the fail with %s regressions", out, regressions)
+	}
+
+	// Without a summary there is nothing to judge: a warning, no comment.
+	artifact(ziptest.Entry{Name: "gate/result.json", Data: lie})
+	gh.Writes()
+	if code := e.run(); code != ExitOK {
+		t.Fatalf("no summary: exit %d", code)
 	}
 	if w := gh.Writes(); len(w) != 0 {
-		t.Errorf("tampered artifact led to writes %v", w)
+		t.Errorf("an artifact without a summary led to writes %v", w)
 	}
-	if !strings.Contains(e.stdout.String(), "::warning::gate: run 12000000042") {
-		t.Errorf("no warning for the tampered artifact:\n%s", e.stdout.String())
+	if log := e.stdout.String(); !strings.Contains(log, "::warning::gate: run 12000000042") || !strings.Contains(log, "has no summary.json") {
+		t.Errorf("no warning for the artifact without a summary:\n%s", log)
 	}
 }
 

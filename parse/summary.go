@@ -9,6 +9,8 @@
 // seed's legacy layout).
 package parse
 
+import "encoding/json"
+
 // SummarySchema versions the JSON layout of Summary. Bump it on any change that
 // an older reader would misinterpret.
 const SummarySchema = "gate.summary/v1"
@@ -49,6 +51,11 @@ type Summary struct {
 	// Prometheus scrapes, logs, user JSON), gated by the same rules.
 	Extra    []ExtraMetric `json:"extra,omitempty"`
 	Warnings []Warning     `json:"warnings"`
+	// Gate is the part of gate.yml that judged this summary (its rules,
+	// kernel share and exit codes), recorded so that they travel with it
+	// when it becomes a baseline. parse keeps it verbatim; gate/config
+	// reads it.
+	Gate json.RawMessage `json:"gate,omitempty"`
 }
 
 // Source says where a summary came from and how it was captured; compare

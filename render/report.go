@@ -129,6 +129,22 @@ func headline(ms []compare.Metric) *compare.Metric {
 	return best
 }
 
+// ruleChangeLine reads "fail threshold of `phases.decode.span.p50`: 10% →
+// 500% in this PR".
+func ruleChangeLine(c compare.RuleChange) line {
+	l := line{plain(c.What)}
+	if c.Metric != "" {
+		l = append(l, plain(" of "), name(compare.DisplayName(c.Metric)))
+	}
+	if c.Count > 1 {
+		l = append(l, plain(" ("+itoa(c.Count)+" metrics)"))
+	}
+	if c.Base != "" || c.Head != "" {
+		l = append(l, plain(": "), text(clip(c.Base, 80)+" → "+clip(c.Head, 80)), plain(" in this PR"))
+	}
+	return l
+}
+
 // maxReasons and maxWarnings bound lists of untrusted text in the header
 // and the details.
 const (
@@ -162,6 +178,16 @@ func contextLines(r *compare.Result, opts Options) (context, reasons, hint []lin
 			break
 		}
 		reasons = append(reasons, line{text(clip(reason, maxText))})
+	}
+	if len(r.RuleChanges) > 0 {
+		context = append(context, line{plain("⚠️ This pull request changes gate's rules; they apply once it is merged. It was judged by the baseline's:")})
+		for i, c := range r.RuleChanges {
+			if i == maxReasons {
+				reasons = append(reasons, line{plain("and " + itoa(len(r.RuleChanges)-maxReasons) + " more rule changes")})
+				break
+			}
+			reasons = append(reasons, ruleChangeLine(c))
+		}
 	}
 	if n := len(r.Warnings) + len(r.Base.Warnings) + len(r.Head.Warnings); n > 0 {
 		hint = append(hint, line{plain("⚠️ " + plural(n, "warning", "warnings") + " from parsing or comparing; see the details below.")})

@@ -1,10 +1,8 @@
 package action
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -109,50 +107,6 @@ func TestResultDigest(t *testing.T) {
 	}
 }
 
-func TestDecodeResultRefusesTampering(t *testing.T) {
-	for _, in := range []string{
-		`{"schema":"gate.result/v0","verdict":"pass"}`,
-		`{"schema":"gate.result/v1","verdict":"approved"}`,
-		`{"schema":"gate.result/v1","verdict":"pass","metrics":[{"name":"m","verdict":"no_baseline"}]}`,
-		`{"schema":"gate.result/v1","verdict":"pass","metrics":[{"name":"m","verdict":"pass","head":1e999}]}`,
-		`not json`,
-	} {
-		if _, err := decodeResult([]byte(in)); err == nil {
-			t.Errorf("accepted %s", in)
-		}
-	}
-	if _, err := decodeResult([]byte(`{"schema":"gate.result/v1","verdict":"fail","metrics":[{"name":"m","verdict":"fail"}]}`)); err != nil {
-		t.Errorf("refused a valid result: %v", err)
-	}
-}
-
-// FuzzDecodeResult feeds decodeResult what a fork's artifact could hold: it
-// must not panic, and what it accepts must render.
-func FuzzDecodeResult(f *testing.F) {
-	// What gate compare -format json wrote for base_a vs regress_double_attn.
-	real, err := os.ReadFile("../../testdata/github/result_fail.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(real)
-	f.Add([]byte(`{"schema":"gate.result/v1","verdict":"no_baseline","reasons":["<!-- gate:report id=default -->"]}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		res, err := decodeResult(data)
-		if err != nil {
-			return
-		}
-		var md bytes.Buffer
-		if err := render.Markdown(&md, res, render.Options{}); err != nil {
-			t.Fatalf("accepted result does not render: %v", err)
-		}
-	})
-}
-
-// A report too long for one comment is rendered again under the comment's
-// budget, so whole sections are dropped (and the renderer says so) rather
-// than cut mid-table, and the digest line still fits. The real limit is
-// 65,536 characters; a 3,000-character one shows the same with a report
-// the renderer's own caps keep at about 4,000.
 func TestFitCommentDropsSectionsNotText(t *testing.T) {
 	const limit = 3000
 	res := &compare.Result{Schema: compare.ResultSchema, Verdict: compare.Fail, ConfigID: "big"}

@@ -28,8 +28,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if r.in.Scope != "" {
 		cfg.Scope = r.in.Scope
 	}
-	opts, err := cfg.CompareOptions()
-	if err != nil {
+	if _, err := cfg.CompareOptions(); err != nil {
 		return Outcome{}, fmt.Errorf("%s: %w", r.in.Config, err)
 	}
 	if err := os.MkdirAll(r.in.OutputDir, 0o755); err != nil {
@@ -39,14 +38,9 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-
-	base, baseCommit, reason, unavailable := r.baseline(ctx, cfg)
-	res := compare.Compare(base, head, opts)
-	if base == nil && reason != "" {
-		res.Reasons = append([]string{reason}, res.Reasons...)
-	}
-	if unavailable {
-		res.Verdict = compare.BaselineUnavailable
+	res, judging, baseCommit, err := r.judge(ctx, cfg, cfg, head)
+	if err != nil {
+		return Outcome{}, err
 	}
 	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: baseCommit}
 	md, reportPath, err := r.writeReports(res, ropts)
@@ -55,7 +49,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	}
 
 	r.annotate(res)
-	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: cfg}
+	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging}
 	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
 	r.jobSummary(res, ropts, notes)
 	r.setOutputs(
@@ -65,6 +59,55 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		"report-path", r.outputPath(reportPath),
 	)
 	return out, nil
+}
+
+// judge compares head with the baseline under the rules that apply: the
+// ones the baseline recorded (reviewed, merged), else cfg's. When proposed,
+// the head's own gate.yml, would judge differently, the result lists how. It
+// returns the result, the configuration that judged (its exit codes decide
+// the step) and the baseline's commit.
+func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *parse.Summary) (*compare.Result, *config.Config, string, error) {
+	base, baseCommit, reason, unavailable := r.baseline(ctx, cfg)
+	judging := r.judgingConfig(cfg, base)
+	opts, err := judging.CompareOptions()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	res := compare.Compare(base, head, opts)
+	if base == nil && reason != "" {
+		res.Reasons = append([]string{reason}, res.Reasons...)
+	}
+	if unavailable {
+		res.Verdict = compare.BaselineUnavailable
+	}
+	names := make([]string, len(res.Metrics))
+	for i, m := range res.Metrics {
+		names[i] = m.Name
+	}
+	res.RuleChanges = config.Changes(judging, proposed, names, maxRuleChanges)
+	return res, judging, baseCommit, nil
+}
+
+// maxRuleChanges bounds the metrics whose rule changes the report lists.
+const maxRuleChanges = 20
+
+// judgingConfig is cfg with the judging part (rules, kernel share, exit
+// codes) that base recorded, or cfg itself when there is no baseline or it
+// records none (an older gate made it).
+func (r *run) judgingConfig(cfg *config.Config, base *parse.Summary) *config.Config {
+	if base == nil {
+		return cfg
+	}
+	if len(base.Gate) == 0 {
+		fmt.Fprintln(r.env.Stdout, "gate: the baseline records no rules (an older gate made it): this run's gate.yml judges")
+		return cfg
+	}
+	judging, err := cfg.WithRecord("baseline", base.Gate)
+	if err != nil {
+		r.actions.Warningf("gate: %v; this run's gate.yml judges", err)
+		return cfg
+	}
+	return judging
 }
 
 // head makes the summary being gated, from the workload (mode profile) or
@@ -82,6 +125,10 @@ func (r *run) head(ctx context.Context, cfg *config.Config) (*parse.Summary, str
 	}
 	if head.Source.Commit == "" {
 		head.Source.Commit = r.ev.headSHA(r.runner.SHA)
+	}
+	// The rules travel with the summary, for when it is the baseline.
+	if head.Gate, err = cfg.Record(); err != nil {
+		return nil, "", err
 	}
 	path := filepath.Join(r.in.OutputDir, load.SummaryFile)
 	if err := writeFileWith(path, func(b *bytes.Buffer) error { return parse.EncodeSummary(b, head) }); err != nil {
@@ -342,13 +389,16 @@ func writeFileWith(path string, fill func(*bytes.Buffer) error) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// comment is the fork-safe mode: in a workflow_run workflow, post the result
-// that the triggering pull_request run uploaded. The artifact is untrusted:
-// only its result.json is read, rendered again here (so every string in it is
-// escaped), and the PR is looked up from the run's head commit and
-// repository through the API, never read from the artifact. Only a setup
-// error is an error: what the triggering run left (no artifact, no pull
-// request) is a warning.
+// comment is the fork-safe mode: in a workflow_run workflow, post the
+// verdict on the summary that the triggering pull_request run uploaded. The
+// artifact is untrusted: a fork's run can write any result.json (a "pass"
+// above 13 failed metrics) and any config id. So only its summary.json, the
+// head's measurements, is read, and gate judges it here again: against the
+// baseline it fetches itself, under the baseline's recorded rules or this
+// workflow's gate.yml, with this workflow's config id. The PR is looked up
+// from the run's head commit and repository through the API, never read from
+// the artifact. Only a setup error is an error: what the triggering run left
+// (no artifact, no pull request) is a warning.
 func (r *run) comment(ctx context.Context) error {
 	wr := r.ev.WorkflowRun
 	if wr == nil {
@@ -361,36 +411,45 @@ func (r *run) comment(ctx context.Context) error {
 		fmt.Fprintf(r.env.Stdout, "gate: the triggering run was a %q event, not a pull request: nothing to comment on\n", wr.Event)
 		return nil
 	}
-	res, err := r.fetchReport(ctx, wr.ID)
+	cfg, err := config.Load(r.in.Config)
+	if err != nil {
+		return fmt.Errorf("input config: %w", err)
+	}
+	head, err := r.fetchHead(ctx, wr.ID)
 	if err != nil {
 		r.actions.Warningf("gate: run %d: %v", wr.ID, err)
 		return nil
+	}
+	if head.Source.Commit == "" {
+		head.Source.Commit = wr.HeadSHA
 	}
 	number, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
 	if err != nil {
 		r.actions.Warningf("gate: %v", err)
 		return nil
 	}
-	id := res.ConfigID
-	if r.in.Config != "" {
-		cfg, err := config.Load(r.in.Config)
-		if err != nil {
-			return fmt.Errorf("input config: %w", err)
+	proposed := cfg
+	if len(head.Gate) > 0 {
+		if p, err := cfg.WithRecord("the pull request's summary", head.Gate); err == nil {
+			proposed = p
 		}
-		id = cfg.ID
 	}
-	ropts := render.Options{FullReportURL: r.runLink(wr.ID)}
+	res, _, baseCommit, err := r.judge(ctx, cfg, proposed, head)
+	if err != nil {
+		return err
+	}
+	ropts := render.Options{FullReportURL: r.runLink(wr.ID), BaselineCommit: baseCommit}
 	var md bytes.Buffer
 	if err := render.Markdown(&md, res, ropts); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(r.in.OutputDir, 0o755); err == nil {
 		p := filepath.Join(r.in.OutputDir, reportMarkdownFile)
-		if os.WriteFile(p, md.Bytes(), 0o644) == nil {
+		if writeFileWith(p, func(b *bytes.Buffer) error { b.Write(md.Bytes()); return nil }) == nil {
 			r.setOutputs("report-path", r.outputPath(p))
 		}
 	}
-	url := r.commentOn(ctx, number, res, fitComment(md.String(), res, ropts), id)
+	url := r.commentOn(ctx, number, res, fitComment(md.String(), res, ropts), cfg.ID)
 	ropts.Budget = render.StepSummaryBudget
 	var sum bytes.Buffer
 	if render.Markdown(&sum, res, ropts) == nil {
@@ -430,9 +489,9 @@ func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md
 	return ""
 }
 
-// fetchReport downloads the report artifact of run runID and decodes its
-// result.json.
-func (r *run) fetchReport(ctx context.Context, runID int64) (*compare.Result, error) {
+// fetchHead downloads the report artifact of run runID and decodes the head
+// summary in it.
+func (r *run) fetchHead(ctx context.Context, runID int64) (*parse.Summary, error) {
 	arts, err := r.github.RunArtifacts(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -454,15 +513,15 @@ func (r *run) fetchReport(ctx context.Context, runID int64) (*compare.Result, er
 	if err != nil {
 		return nil, fmt.Errorf("artifact %q: %w", r.in.ReportArtifact, err)
 	}
-	f, ok := findZipFile(files, reportResultFile)
+	f, ok := findZipFile(files, load.SummaryFile)
 	if !ok {
-		return nil, fmt.Errorf("artifact %q has no %s", r.in.ReportArtifact, reportResultFile)
+		return nil, fmt.Errorf("artifact %q has no %s: upload the whole output directory (gate re-judges the summary; it never trusts %s)", r.in.ReportArtifact, load.SummaryFile, reportResultFile)
 	}
-	res, err := decodeResult(f.Data)
+	head, err := parse.DecodeSummary(bytes.NewReader(f.Data))
 	if err != nil {
 		return nil, fmt.Errorf("artifact %q: %s: %w", r.in.ReportArtifact, f.Name, err)
 	}
-	return res, nil
+	return head, nil
 }
 
 func hintNumbers(prs []struct {
