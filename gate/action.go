@@ -38,6 +38,7 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 	out, err := action.Run(ctx, action.Env{
 		Getenv:   c.Getenv,
 		Stdout:   c.Stdout,
+		Environ:  c.environ,
 		GitHub:   c.newGitHub,
 		Profiler: profiler,
 		ExitCode: func(o action.Outcome) int { return exitCode(o.Verdict, o.FailOn, o.Config) },
@@ -65,6 +66,9 @@ func (c *Command) newGitHub(ep action.Endpoint) (action.GitHub, error) {
 type nsysProfiler struct{}
 
 func (nsysProfiler) Profile(ctx context.Context, req action.ProfileRequest) (*parse.Summary, error) {
+	if err := hideEnvironment(); err != nil {
+		fmt.Fprintf(req.Stdout, "gate: could not hide gate's environment from the workload: %v\n", err)
+	}
 	return profile.Run(ctx, profile.Options{
 		Command:  []string{"sh", "-c", req.Command},
 		Dir:      req.Dir,
@@ -74,6 +78,7 @@ func (nsysProfiler) Profile(ctx context.Context, req action.ProfileRequest) (*pa
 		Stderr:   req.Stdout,
 		Progress: req.Stdout,
 		Getenv:   req.Getenv,
+		Env:      req.Env,
 		Version:  version(),
 	})
 }

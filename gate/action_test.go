@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +104,14 @@ func (e *actionEnv) run() int {
 	os.Remove(e.vars["GITHUB_OUTPUT"])
 	os.Remove(e.vars["GITHUB_STEP_SUMMARY"])
 	e.waits = nil
-	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }, profiler: e.profiler,
+	environ := func() []string {
+		var kv []string
+		for k, v := range e.vars {
+			kv = append(kv, k+"="+v)
+		}
+		return append(kv, "PATH="+os.Getenv("PATH"))
+	}
+	c := &Command{Stdout: &e.stdout, Stderr: &e.stderr, Getenv: func(k string) string { return e.vars[k] }, Environ: environ, profiler: e.profiler,
 		retry: githubrest.Retry{Sleep: func(d time.Duration) { e.waits = append(e.waits, d) }}}
 	return c.Main([]string{"gate", "action"})
 }
@@ -514,12 +523,28 @@ func TestActionProfileMode(t *testing.T) {
 		"baseline": fixture("base_a"), "github-token": "", "comment": "never",
 	})
 	e.profiler = fakeProfiler{export: fixture("base_b"), got: &got}
+	for k, v := range map[string]string{"GITHUB_ENV": "/runner/env", "GITHUB_PATH": "/runner/path", "GITHUB_STATE": "/runner/state",
+		"ACTIONS_RUNTIME_TOKEN": "ghs_runtime", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://oidc", "DEPLOY_TOKEN": "ghs_deploy", "CUDA_VISIBLE_DEVICES": "1"} {
+		e.vars[k] = v
+	}
 	if code := e.run(); code != ExitOK {
 		e.logf(t)
 		t.Fatalf("exit %d", code)
 	}
 	if got.Command != "python bench.py --steps 48" || strings.Join(got.NsysArgs, " ") != "-t cuda,nvtx --cuda-graph-trace=graph" || got.Dir != filepath.Join(e.dir, "gate-report") {
 		t.Errorf("profiler got %+v", got)
+	}
+	// The workload is PR code: it gets no way to act as the step.
+	env := strings.Join(got.Env, "\n")
+	for _, gone := range []string{"GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY=", "GITHUB_ENV=", "GITHUB_PATH=", "GITHUB_STATE=", "ACTIONS_RUNTIME_TOKEN=", "ACTIONS_ID_TOKEN_REQUEST_URL=", "DEPLOY_TOKEN=", "INPUT_", "ghs_"} {
+		if strings.Contains(env, gone) {
+			t.Errorf("the workload's environment has %s:\n%s", gone, env)
+		}
+	}
+	for _, kept := range []string{"PATH=", "GITHUB_SHA=", "GITHUB_WORKSPACE=", "CUDA_VISIBLE_DEVICES=1"} {
+		if !strings.Contains(env, kept) {
+			t.Errorf("the workload's environment lacks %s:\n%s", kept, env)
+		}
 	}
 	// The workload's output is fenced by stop-commands.
 	log := e.stdout.String()
@@ -587,5 +612,32 @@ func TestActionBadInputs(t *testing.T) {
 		if !strings.Contains(e.stdout.String(), "::error::") || !strings.Contains(e.stdout.String(), tt.want) {
 			t.Errorf("%v: no error annotation with %q:\n%s", tt.inputs, tt.want, e.stdout.String())
 		}
+	}
+}
+
+// TestHideEnvironment runs hideEnvironment in a child process (it cannot be
+// undone) and checks that the child is no longer dumpable, so that its
+// /proc/<pid>/environ is root's.
+func TestHideEnvironment(t *testing.T) {
+	if os.Getenv("GATE_TEST_HIDE_ENVIRONMENT") == "1" {
+		if !dumpable() {
+			t.Fatal("dumpable before")
+		}
+		if err := hideEnvironment(); err != nil {
+			t.Fatal(err)
+		}
+		if dumpable() {
+			t.Fatal("still dumpable")
+		}
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("prctl is Linux's")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHideEnvironment$", "-test.v")
+	cmd.Env = append(os.Environ(), "GATE_TEST_HIDE_ENVIRONMENT=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestHideEnvironment") {
+		t.Errorf("child: %v\n%s", err, out)
 	}
 }

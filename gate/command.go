@@ -36,6 +36,9 @@ type Command struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Environ is the whole environment, for the programs gate starts (the
+	// action's workload gets it scrubbed); nil: os.Environ.
+	Environ func() []string
 
 	// profiler runs the action's profile mode; nil: nsys through package
 	// profile. Tests set it to run the mode without nsys.
@@ -105,6 +108,14 @@ func (c *Command) Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return sub.run(c, ctx, args[2:])
+}
+
+// environ is the environment gate was started with.
+func (c *Command) environ() []string {
+	if c.Environ == nil {
+		return os.Environ()
+	}
+	return c.Environ()
 }
 
 func (c *Command) usage(w io.Writer) {

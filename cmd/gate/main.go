@@ -9,6 +9,6 @@ import (
 )
 
 func main() {
-	cmd := gate.Command{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	cmd := gate.Command{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ}
 	os.Exit(cmd.Main(os.Args))
 }

@@ -164,6 +164,9 @@ func parseBoolInput(name, v string, def bool) (bool, error) {
 // tests run it in-process.
 type Env struct {
 	Getenv func(string) string
+	// Environ is the whole environment, from which the workload's is made
+	// (workloadEnv); nil: none.
+	Environ func() []string
 	// Stdout is the step's log: workflow commands, progress lines, the
 	// workload's output and, outside a runner, the outputs.
 	Stdout io.Writer

@@ -23,4 +23,7 @@ type ProfileRequest struct {
 	Parse    parse.Options
 	Stdout   io.Writer // gate's progress, and the end of nsys's log when the run fails
 	Getenv   func(string) string
+	// Env is the workload's whole environment: gate's, less what lets a
+	// workload act as the step (workloadEnv).
+	Env []string
 }

@@ -160,9 +160,12 @@ func (r *run) writeReports(res *compare.Result, ropts render.Options) (string, s
 	return md.String(), reportPath, nil
 }
 
-// profile runs the workload under nsys, with the runner's workflow commands
-// switched off while its output streams by: a workload's stdout must not be
-// able to set outputs or forge annotations.
+// profile runs the workload under nsys. The workload is the pull request's
+// code: it gets an environment without the runner's file commands, tokens
+// or inputs (workloadEnv), so it cannot write the step's outputs or job
+// summary nor use the token; the runner's workflow commands are switched off
+// (stop-commands with a random token) while anything it prints can reach
+// the log; and the profiler kills what it leaves running.
 func (r *run) profile(ctx context.Context, cfg *config.Config) (*parse.Summary, error) {
 	if r.env.Profiler == nil {
 		return nil, errors.New("no profiler to run the workload with")
@@ -184,6 +187,7 @@ func (r *run) profile(ctx context.Context, cfg *config.Config) (*parse.Summary, 
 		Parse:    cfg.ParseOptions(),
 		Stdout:   r.env.Stdout, // one stream, so that the resume line comes after all of it
 		Getenv:   r.env.Getenv,
+		Env:      workloadEnv(r.environ()),
 	})
 	fmt.Fprintf(r.env.Stdout, "\n::%s::\n", token)
 	return s, perr
@@ -197,6 +201,36 @@ func clipCommand(c string) string {
 		c = string(r[:79]) + "…"
 	}
 	return c
+}
+
+// environ is the step's whole environment.
+func (r *run) environ() []string {
+	if r.env.Environ == nil {
+		return nil
+	}
+	return r.env.Environ()
+}
+
+// workloadEnv is environ less what lets a program act as the step: the
+// runner's file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV,
+// GITHUB_PATH, GITHUB_STATE), the runner's own ACTIONS_* endpoints and
+// tokens, any *TOKEN* variable (GITHUB_TOKEN, a PAT the workflow passed) and
+// the action's INPUT_* (INPUT_GITHUB-TOKEN among them). The rest (PATH,
+// HOME, CUDA_*, GITHUB_SHA, GITHUB_WORKSPACE ...) stays: the workload needs
+// it to run.
+func workloadEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		upper := strings.ToUpper(name)
+		switch {
+		case upper == "GITHUB_OUTPUT", upper == "GITHUB_STEP_SUMMARY", upper == "GITHUB_ENV", upper == "GITHUB_PATH", upper == "GITHUB_STATE":
+		case strings.HasPrefix(upper, "ACTIONS_"), strings.HasPrefix(upper, "INPUT_"), strings.Contains(upper, "TOKEN"):
+		default:
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // baseline returns the base summary, the commit it came from, and, when there

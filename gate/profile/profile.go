@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nsys-gate/gate/gate/load"
@@ -281,12 +282,30 @@ func (t tools) logf(format string, args ...any) {
 
 // run runs name with args, streaming to the workload's streams, and returns
 // its exit code; err is for a program that could not be started at all.
+//
+// The program (nsys, ncu, and the workload under them) runs in a process
+// group of its own, so that what it leaves behind can be found: when it
+// exits, or ctx is cancelled, the whole group is killed, and gate waits at
+// most outputGrace for a straggler still holding its output open. A
+// workload's backgrounded child cannot print after gate has moved on.
 func (t tools) run(ctx context.Context, name string, args []string) (int, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = t.stdout, t.stderr
 	cmd.Env = t.env
-	err := cmd.Run()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
+	cmd.WaitDelay = outputGrace
+	err := cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+		// Its children may outlive it; the group outlives none of them.
+		killGroup(cmd.Process.Pid)
+		if errors.Is(err, exec.ErrWaitDelay) {
+			t.logf("a process left behind by %s held its output open; it was killed", filepath.Base(name))
+			return cmd.ProcessState.ExitCode(), nil
+		}
+	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if ctx.Err() != nil {
@@ -295,6 +314,19 @@ func (t tools) run(ctx context.Context, name string, args []string) (int, error)
 		return exit.ExitCode(), nil
 	}
 	return 0, err
+}
+
+// outputGrace is how long a finished program's leftover children may hold
+// its output open before gate closes it.
+const outputGrace = 2 * time.Second
+
+// killGroup kills the process group led by pid; a group already gone is not
+// an error.
+func killGroup(pid int) error {
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
 }
 
 // preflight reads the GPU before the workload runs and says what it saw.

@@ -371,3 +371,43 @@ func TestRunLoggedHeartbeat(t *testing.T) {
 		t.Errorf("log = %q", b)
 	}
 }
+
+// The workload is PR code: what it leaves running is killed with it, and
+// it runs with the environment it is given.
+func TestProfileKillsWhatTheWorkloadLeaves(t *testing.T) {
+	f := profiletest.Install(t, false)
+	late := filepath.Join(t.TempDir(), "late")
+	for _, show := range []bool{false, true} {
+		os.Remove(late)
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		_, err := Run(context.Background(), Options{
+			// A backgrounded child, still holding the output, that would
+			// write after gate moved on.
+			Command:    []string{"sh", "-c", `(sleep 3; echo "::error::late" ; touch ` + late + `) & echo "env: $SCRUBBED_AWAY/$KEPT"`},
+			Dir:        f.Out,
+			NVML:       h200Fake(0),
+			Stdout:     &stdout,
+			Stderr:     &stderr,
+			ShowOutput: show,
+			Env:        append(os.Environ(), "KEPT=yes"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2900*time.Millisecond {
+			t.Errorf("show %v: Run waited %v for the workload's child", show, d)
+		}
+		time.Sleep(3500*time.Millisecond - time.Since(start))
+		if _, err := os.Stat(late); err == nil {
+			t.Errorf("show %v: the workload's backgrounded child outlived it", show)
+		}
+		if strings.Contains(stdout.String(), "::error::late") {
+			t.Errorf("show %v: the child printed after the workload ended", show)
+		}
+		log, _ := os.ReadFile(filepath.Join(f.Out, NsysLog))
+		if !strings.Contains(string(log), "env: /yes") {
+			t.Errorf("show %v: the workload did not get the given environment: %q", show, log)
+		}
+	}
+}
