@@ -584,6 +584,14 @@ func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
 	if !strings.Contains(stdout.String(), "output verdict=fail") {
 		t.Errorf("outputs not printed:\n%s", stdout.String())
 	}
+	// Masking is the runner's: outside it ::add-mask:: would print the
+	// token in clear.
+	vars["INPUT_GITHUB-TOKEN"] = "ghp_LOCALTOKEN123"
+	stdout.Reset()
+	c.Main([]string{"gate", "action"})
+	if strings.Contains(stdout.String(), "ghp_LOCALTOKEN123") {
+		t.Errorf("the token was printed outside Actions:\n%s", stdout.String())
+	}
 	for _, f := range []string{"summary.json", "result.json", "report.md", "report.html"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
 			t.Error(err)

@@ -35,3 +35,17 @@ func TestAnnotation(t *testing.T) {
 		}
 	}
 }
+
+// Names and notes come from the profile: an annotation carries no ANSI
+// escape or bidi control (the workflow command escapes line breaks itself).
+func TestAnnotationIsInert(t *testing.T) {
+	m := compare.Metric{Name: "kernels." + compare.Segment("void \x1b[2J\x1b[31mred\x1b[0m<T>(int) \u202egnirts") + ".total", Unit: "ns", Base: 1, Head: 2, HasBase: true, HasHead: true,
+		Note: "added: \x1b]8;;https://evil\x07link\x1b]8;;\x07 \u2066x\u2069"}
+	got := Annotation(m)
+	if i := strings.IndexAny(got, "\x1b\x07\u202e\u2066\u2069\r\n"); i >= 0 {
+		t.Errorf("annotation keeps %q at %d: %q", got[i:i+1], i, got)
+	}
+	if !strings.Contains(got, "red") || !strings.Contains(got, "gnirts") {
+		t.Errorf("annotation lost the name's text: %q", got)
+	}
+}

@@ -70,6 +70,30 @@ func oneLine(s string) string {
 	return b.String()
 }
 
+// OneLine is s as one line of plain text with no control characters, ANSI
+// escapes (their ESC byte is gone) or bidi controls: for places outside the
+// reports that show untrusted strings, such as the action's annotations.
+func OneLine(s string) string { return oneLine(s) }
+
+// noCommands neutralises workflow commands in text printed to a log: the
+// runner takes any line that starts with "::" after leading spaces for a
+// command ("::error::", "::add-mask::", "::stop-commands::"), so a kernel
+// named "::error::x" at the start of a table row would be one. Such a line
+// gets a zero-width space between the two colons; no other line changes.
+func noCommands(s string) string {
+	if !strings.Contains(s, "::") {
+		return s
+	}
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeftFunc(l, unicode.IsSpace)
+		if strings.HasPrefix(t, "::") {
+			lines[i] = l[:len(l)-len(t)] + ":\u200b" + t[1:]
+		}
+	}
+	return strings.Join(lines, "")
+}
+
 // mdText escapes untrusted s as inline markdown text: one line, markdown
 // punctuation backslash-escaped, HTML characters entity-encoded, mentions,
 // issue references and URLs broken with a zero-width joiner so that GitHub

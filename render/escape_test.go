@@ -351,3 +351,44 @@ func TestClip(t *testing.T) {
 		t.Errorf("clipMiddle lost what tells names apart: %q, %q", a, b)
 	}
 }
+
+func TestNoCommands(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"::error::x\n", ":\u200b:error::x\n"},
+		{"  ::add-mask::secret", "  :\u200b:add-mask::secret"},
+		{"\t::stop-commands::t\nok\n", "\t:\u200b:stop-commands::t\nok\n"},
+		{"void at::native::k<float>  1 ms\n", "void at::native::k<float>  1 ms\n"},
+		{"a\n::warning::b\nc", "a\n:\u200b:warning::b\nc"},
+		{"", ""},
+	} {
+		if got := noCommands(tt.in); got != tt.want {
+			t.Errorf("noCommands(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A kernel named like a workflow command lands at the start of a row of the
+// text report's kernel tables; no line of the output may start with "::".
+func TestTextHasNoWorkflowCommands(t *testing.T) {
+	base := &parse.Summary{Schema: parse.SummarySchema, Phases: map[string]*parse.Phase{}, Kernels: []parse.Kernel{{Name: "::error::forged", Count: 10, TotalNs: 1000, Share: 0.5}}}
+	head := &parse.Summary{Schema: parse.SummarySchema, Phases: map[string]*parse.Phase{}, Kernels: []parse.Kernel{{Name: "::error::forged", Count: 20, TotalNs: 3000, Share: 0.5}, {Name: "::add-mask::x", Count: 1, TotalNs: 3000, Share: 0.5}}}
+	res := compare.Compare(base, head, compare.Options{})
+	var b strings.Builder
+	if err := Text(&b, res, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "forged") {
+		t.Fatalf("the kernel is not in the report:\n%s", b.String())
+	}
+	var sb strings.Builder
+	if err := SummaryText(&sb, head); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{b.String(), sb.String()} {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
+				t.Errorf("a line is a workflow command: %q", l)
+			}
+		}
+	}
+}

@@ -18,13 +18,14 @@ const summaryTopKernels = 15
 // and warnings. Numbers read as they do in the reports (fmtValue); strings
 // from the profile are made one line without control characters.
 func SummaryText(w io.Writer, s *parse.Summary) error {
-	ew := &errWriter{w: w}
+	var b strings.Builder
 	for _, section := range []func(io.Writer, *parse.Summary){
 		textSource, textPhases, textGraphs, textComponents, textKernels, textMemory, textDevices, textExtra, textWarnings,
 	} {
-		section(ew, s)
+		section(&b, s)
 	}
-	return ew.err
+	_, err := io.WriteString(w, noCommands(b.String()))
+	return err
 }
 
 // textSource is the header: the file and nsys, the GPU, the window.
@@ -221,19 +222,6 @@ func textWarnings(w io.Writer, s *parse.Summary) {
 	}
 }
 
-// errWriter keeps the first write error so the text code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return len(p), nil
-	}
-	_, e.err = e.w.Write(p)
-	return len(p), nil
-}
 
 // or is s, or def when s is empty.
 func or(s, def string) string {

@@ -32,7 +32,7 @@ func Text(w io.Writer, r *compare.Result, opts Options) error {
 		b.WriteString("\n" + s.title + "\n" + strings.Repeat("-", len([]rune(s.title))) + "\n")
 		textBlocks(&b, s.blocks)
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	if _, err := io.WriteString(w, noCommands(b.String())); err != nil {
 		return fmt.Errorf("render: text: %w", err)
 	}
 	return nil

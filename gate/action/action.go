@@ -245,7 +245,9 @@ func newRun(env Env) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Token != "" {
+	// Masking is the runner's: outside it, ::add-mask:: would print the
+	// token in clear into some other CI's log.
+	if in.Token != "" && env.Getenv("GITHUB_ACTIONS") == "true" {
 		actions.AddMask(in.Token)
 	}
 	runner, err := actions.Context()
@@ -342,7 +344,7 @@ func (r *run) annotate(res *compare.Result) {
 		r.actions.Warningf("gate: %d more warnings, see the job summary", nWarn-perKind)
 	}
 	switch res.Verdict {
-	case compare.NoBaseline, compare.NotComparable:
-		r.actions.WithFieldsMap(map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}).Warningf("%s", strings.Join(res.Reasons, "; "))
+	case compare.NoBaseline, compare.NotComparable, compare.BaselineUnavailable:
+		r.actions.WithFieldsMap(map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}).Warningf("%s", render.OneLine(strings.Join(res.Reasons, "; ")))
 	}
 }
