@@ -222,7 +222,6 @@ func textWarnings(w io.Writer, s *parse.Summary) {
 	}
 }
 
-
 // or is s, or def when s is empty.
 func or(s, def string) string {
 	if s == "" {
