@@ -35,7 +35,13 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 	if profiler == nil {
 		profiler = nsysProfiler{}
 	}
+	loader, err := c.loader()
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "gate action: %s\n", errorLine(err))
+		return ExitError
+	}
 	out, err := action.Run(ctx, action.Env{
+		Load:     loader.Summary,
 		Getenv:   c.Getenv,
 		Stdout:   c.Stdout,
 		Environ:  c.environ,

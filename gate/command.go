@@ -17,16 +17,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/nsys-gate/gate/gate/action"
 	"github.com/nsys-gate/gate/gate/githubrest"
+	"github.com/nsys-gate/gate/gate/load"
 )
 
 // Command is gate's command line. Its fields are the process's streams and
@@ -108,6 +111,40 @@ func (c *Command) Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return sub.run(c, ctx, args[2:])
+}
+
+// loader reads profiles under the limits the environment sets:
+// GATE_MAX_GUNZIP ("16GiB", "512MiB", a number of bytes) bounds what a
+// gzipped export may expand to.
+func (c *Command) loader() (load.Loader, error) {
+	v := strings.TrimSpace(c.Getenv("GATE_MAX_GUNZIP"))
+	if v == "" {
+		return load.Loader{}, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return load.Loader{}, fmt.Errorf("GATE_MAX_GUNZIP: %w", err)
+	}
+	return load.Loader{MaxGunzip: n}, nil
+}
+
+// parseSize reads "16GiB", "512MiB", "64KiB" or a number of bytes.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q: want a size such as 16GiB, 512MiB or a number of bytes", s)
+	}
+	return n * mult, nil
 }
 
 // environ is the environment gate was started with.

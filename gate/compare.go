@@ -106,7 +106,11 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 			noBase = true
 		}
 	}
-	base, head, err := loadPair(ctx, basePath, headPath, popts, noBase)
+	loader, err := c.loader()
+	if err != nil {
+		return fail(err)
+	}
+	base, head, err := loadPair(ctx, loader, basePath, headPath, popts, noBase)
 	if err != nil {
 		return fail(err)
 	}
@@ -164,7 +168,7 @@ func (c *Command) defaultFormat(out string) string {
 
 // loadPair loads base and head at once (parsing an export is CPU-bound and
 // the two are independent). With skipBase, base is nil.
-func loadPair(ctx context.Context, basePath, headPath string, opts parse.Options, skipBase bool) (base, head *parse.Summary, err error) {
+func loadPair(ctx context.Context, l load.Loader, basePath, headPath string, opts parse.Options, skipBase bool) (base, head *parse.Summary, err error) {
 	type loaded struct {
 		s   *parse.Summary
 		err error
@@ -172,11 +176,11 @@ func loadPair(ctx context.Context, basePath, headPath string, opts parse.Options
 	ch := make(chan loaded, 1)
 	if !skipBase {
 		go func() {
-			s, err := load.Summary(ctx, basePath, opts)
+			s, err := l.Summary(ctx, basePath, opts)
 			ch <- loaded{s, err}
 		}()
 	}
-	head, herr := load.Summary(ctx, headPath, opts)
+	head, herr := l.Summary(ctx, headPath, opts)
 	if !skipBase {
 		b := <-ch
 		if b.err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nsys-gate/gate/gate/server"
+	"github.com/nsys-gate/gate/render"
 )
 
 // flags is one subcommand's flag set. Its parse prints -h's help once, to
@@ -131,13 +132,11 @@ func serverFlags(fs *flag.FlagSet) *server.Options {
 	return o
 }
 
-// errorLine is err as one line for a terminal: its first line. Errors keep
+// errorLine is err as one line for a terminal. Errors keep
 // their full text (and chain) everywhere else; they are flattened only
 // here, where they are printed.
 func errorLine(err error) string {
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		return msg[:i]
-	}
-	return msg
+	// Line breaks become spaces rather than ending the message: one may be
+	// inside a file name.
+	return strings.TrimSpace(render.OneLine(err.Error()))
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/nsys-gate/gate/gate/config"
 	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/internal/safefile"
 	"github.com/nsys-gate/gate/parse"
 	"github.com/nsys-gate/gate/render"
 )
@@ -52,7 +52,11 @@ func (c *Command) runParse(ctx context.Context, args []string) int {
 	if *scope != "" {
 		opts.Scope = *scope
 	}
-	s, err := load.Summary(ctx, profiles[0], opts)
+	loader, err := c.loader()
+	if err != nil {
+		return fail(err)
+	}
+	s, err := loader.Summary(ctx, profiles[0], opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -81,7 +85,7 @@ func (c *Command) write(path string, data []byte, fail func(error) int) int {
 	if path == "" {
 		_, err = c.Stdout.Write(data)
 	} else {
-		err = os.WriteFile(path, data, 0o644)
+		err = safefile.Write(path, data)
 	}
 	if err != nil {
 		return fail(err)

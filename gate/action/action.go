@@ -26,6 +26,7 @@ import (
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/gate/config"
+	"github.com/nsys-gate/gate/parse"
 	"github.com/nsys-gate/gate/render"
 )
 
@@ -175,6 +176,9 @@ type Env struct {
 	GitHub func(Endpoint) (GitHub, error)
 	// Profiler runs the workload of the profile mode.
 	Profiler Profiler
+	// Load reads a profile in any form (load.Loader's Summary, under the
+	// command's limits); nil: load.Summary.
+	Load func(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error)
 	// ExitCode is the step's exit code for an outcome, the command's one
 	// table: the check run's conclusion follows the step.
 	ExitCode func(Outcome) int

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/gate/config"
 	"github.com/nsys-gate/gate/gate/load"
+	"github.com/nsys-gate/gate/internal/safefile"
 	"github.com/nsys-gate/gate/parse"
 	"github.com/nsys-gate/gate/render"
 )
@@ -31,7 +31,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if _, err := cfg.CompareOptions(); err != nil {
 		return Outcome{}, fmt.Errorf("%s: %w", r.in.Config, err)
 	}
-	if err := os.MkdirAll(r.in.OutputDir, 0o755); err != nil {
+	if err := safefile.Dir(r.in.OutputDir); err != nil {
 		return Outcome{}, fmt.Errorf("input output-dir: %w", err)
 	}
 	head, summaryPath, err := r.head(ctx, cfg)
@@ -120,7 +120,7 @@ func (r *run) head(ctx context.Context, cfg *config.Config) (*parse.Summary, str
 		if head, err = r.profile(ctx, cfg); err != nil {
 			return nil, "", fmt.Errorf("profiling: %w", err)
 		}
-	} else if head, err = load.Summary(ctx, r.in.Profile, cfg.ParseOptions()); err != nil {
+	} else if head, err = r.load(ctx, r.in.Profile, cfg.ParseOptions()); err != nil {
 		return nil, "", fmt.Errorf("input profile: %w", err)
 	}
 	if head.Source.Commit == "" {
@@ -203,6 +203,14 @@ func clipCommand(c string) string {
 	return c
 }
 
+// load reads a profile in any form, through Env.Load.
+func (r *run) load(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
+	if r.env.Load == nil {
+		return load.Summary(ctx, path, opts)
+	}
+	return r.env.Load(ctx, path, opts)
+}
+
 // environ is the step's whole environment.
 func (r *run) environ() []string {
 	if r.env.Environ == nil {
@@ -240,7 +248,7 @@ func workloadEnv(environ []string) []string {
 // no_baseline or baseline_unavailable, never a pass.
 func (r *run) baseline(ctx context.Context, cfg *config.Config) (*parse.Summary, string, string, bool) {
 	if r.in.Baseline != "" {
-		s, err := load.Summary(ctx, r.in.Baseline, cfg.ParseOptions())
+		s, err := r.load(ctx, r.in.Baseline, cfg.ParseOptions())
 		if err != nil {
 			r.actions.Errorf("gate: input baseline: %v", err)
 			return nil, "", fmt.Sprintf("baseline %s could not be read", r.in.Baseline), false
@@ -414,13 +422,14 @@ func (r *run) jobSummary(res *compare.Result, ropts render.Options, notes []stri
 }
 
 // writeFileWith writes what fill puts in a buffer to path, naming path in
-// errors.
+// errors: whole or not at all, and never through a symlink (the output
+// directory is in the pull request's checkout).
 func writeFileWith(path string, fill func(*bytes.Buffer) error) error {
 	var b bytes.Buffer
 	if err := fill(&b); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return safefile.Write(path, b.Bytes())
 }
 
 // comment is the fork-safe mode: in a workflow_run workflow, post the
@@ -477,7 +486,7 @@ func (r *run) comment(ctx context.Context) error {
 	if err := render.Markdown(&md, res, ropts); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(r.in.OutputDir, 0o755); err == nil {
+	if err := safefile.Dir(r.in.OutputDir); err == nil {
 		p := filepath.Join(r.in.OutputDir, reportMarkdownFile)
 		if writeFileWith(p, func(b *bytes.Buffer) error { b.Write(md.Bytes()); return nil }) == nil {
 			r.setOutputs("report-path", r.outputPath(p))

@@ -44,34 +44,60 @@ const SummaryFile = "summary.json"
 // loaded and the summaries are merged with parse.MergeRanks, devices
 // numbered by rank.
 func Summary(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
-	return loader{nsys: Nsys{}}.summary(ctx, path, opts)
+	return Loader{}.Summary(ctx, path, opts)
 }
 
-// loader reads profiles, exporting reports with nsys.
-type loader struct {
-	nsys Nsys
+// Loader reads profiles as Summary does, within limits; the zero value is
+// Summary's.
+type Loader struct {
+	// MaxGunzip is how many bytes a gzipped export may expand to (default
+	// DefaultMaxGunzip): a 94 MB file can hold 20 GiB of zeros.
+	MaxGunzip int64
+	nsys      Nsys
 }
 
-func (l loader) summary(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
-	if ranks := rankPaths(path); len(ranks) > 1 {
+// DefaultMaxGunzip bounds a decompressed export: the largest real exports
+// gate has met are a few hundred MiB.
+const DefaultMaxGunzip = 8 << 30
+
+// Summary is the package's Summary under l's limits.
+func (l Loader) Summary(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
+	ranks, err := rankPaths(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(ranks) > 1 {
 		return l.ranks(ctx, ranks, opts)
 	}
 	return l.one(ctx, path, opts)
 }
 
 // rankPaths splits "r0.sqlite,r1.sqlite" into its files, unless a file of
-// that very name exists.
-func rankPaths(path string) []string {
+// that very name exists. An empty element ("a,") or a file named twice
+// ("a,a", which would count one rank as two devices) is refused, naming
+// the argument.
+func rankPaths(path string) ([]string, error) {
 	if !strings.Contains(path, ",") {
-		return nil
+		return nil, nil
 	}
 	if _, err := os.Stat(path); err == nil {
-		return nil
+		return nil, nil
 	}
-	return strings.Split(path, ",")
+	parts := strings.Split(path, ",")
+	seen := map[string]bool{}
+	for i, p := range parts {
+		switch {
+		case strings.TrimSpace(p) == "":
+			return nil, fmt.Errorf("%q: rank %d of the comma-separated list is empty", path, i)
+		case seen[filepath.Clean(p)]:
+			return nil, fmt.Errorf("%q: %s is listed twice; each rank's export once", path, p)
+		}
+		seen[filepath.Clean(p)] = true
+	}
+	return parts, nil
 }
 
-func (l loader) ranks(ctx context.Context, paths []string, opts parse.Options) (*parse.Summary, error) {
+func (l Loader) ranks(ctx context.Context, paths []string, opts parse.Options) (*parse.Summary, error) {
 	ranks := make([]*parse.Summary, len(paths))
 	for i, p := range paths {
 		s, err := l.one(ctx, p, opts)
@@ -87,8 +113,20 @@ func (l loader) ranks(ctx context.Context, paths []string, opts parse.Options) (
 	return s, nil
 }
 
-// one loads a single file by what it holds.
-func (l loader) one(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
+// one loads a single file by what it holds. Only regular files are read:
+// opening a named pipe would wait forever for a writer, and /dev/stdin
+// cannot be read twice (once to sniff, once by SQLite).
+func (l Loader) one(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s: is a directory, not a profile", path)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: is not a regular file (%s): gate reads profiles from files; save the stream to a file first", path, fileKind(fi.Mode()))
+	}
 	if strings.HasSuffix(strings.ToLower(path), ".nsys-rep") {
 		return l.report(ctx, path, opts)
 	}
@@ -97,14 +135,11 @@ func (l loader) one(ctx context.Context, path string, opts parse.Options) (*pars
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory, not a profile", path)
-	}
 	br := bufio.NewReader(f)
 	head, _ := br.Peek(16)
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return loadGzip(ctx, br, path, opts)
+		return l.gunzip(ctx, br, path, opts)
 	case looksJSON(head):
 		return decode(br, path)
 	}
@@ -112,8 +147,21 @@ func (l loader) one(ctx context.Context, path string, opts parse.Options) (*pars
 	return parse.Export(ctx, path, opts)
 }
 
+// fileKind names what a non-regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
 // report exports an .nsys-rep to a temporary SQLite file and reads that.
-func (l loader) report(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
+func (l Loader) report(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
@@ -129,31 +177,63 @@ func (l loader) report(ctx context.Context, path string, opts parse.Options) (*p
 	return parse.ExportAs(ctx, out, path, opts)
 }
 
-// loadGzip decompresses a gzipped export to a temporary file (SQLite needs
-// a file) or decodes a gzipped summary JSON in memory.
-func loadGzip(ctx context.Context, r io.Reader, path string, opts parse.Options) (*parse.Summary, error) {
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// gunzip decompresses a gzipped export to a temporary file (SQLite needs a
+// file) or decodes a gzipped summary JSON in memory. What the first
+// decompressed bytes are decides before anything is written: neither an
+// SQLite header nor JSON is refused at once, not after 20 GiB. The export is
+// cut off at l.MaxGunzip, and the temporary file is removed on every way
+// out, a cancelled ctx (SIGINT, SIGTERM) included.
+func (l Loader) gunzip(ctx context.Context, r io.Reader, path string, opts parse.Options) (*parse.Summary, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad gzip stream: %w", path, err)
 	}
 	br := bufio.NewReader(zr)
-	head, _ := br.Peek(16)
-	if looksJSON(head) {
+	head, _ := br.Peek(len(sqliteMagic))
+	switch {
+	case looksJSON(head):
 		return decode(br, path)
+	case !bytes.HasPrefix(head, sqliteMagic):
+		return nil, fmt.Errorf("%s: the gzip stream holds neither an SQLite export nor a summary JSON (it starts %q)", path, head)
+	}
+	max := l.MaxGunzip
+	if max <= 0 {
+		max = DefaultMaxGunzip
 	}
 	tmp, err := os.CreateTemp("", "gate-export-*.sqlite")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, br); err != nil {
+	n, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, br}, max+1))
+	if err != nil {
 		tmp.Close()
 		return nil, fmt.Errorf("%s: decompressing: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if n > max {
+		return nil, fmt.Errorf("%s: expands to more than %d MiB; refusing it (set GATE_MAX_GUNZIP to allow more)", path, max>>20)
+	}
 	return parse.ExportAs(ctx, tmp.Name(), path, opts)
+}
+
+// ctxReader stops reading once ctx is done, so that a signal stops a long
+// decompression and the deferred clean-up runs.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // decode reads a summary JSON, naming path in errors.

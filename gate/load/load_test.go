@@ -2,14 +2,19 @@ package load
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nsys-gate/gate/parse"
 )
@@ -60,8 +65,8 @@ func TestLoadSummaryJSON(t *testing.T) {
 // TestNsysRepWithoutNsys: without nsys on the PATH the error says what to
 // install.
 func TestNsysRepWithoutNsys(t *testing.T) {
-	x := loader{nsys: Nsys{LookPath: func(string) (string, error) { return "", exec.ErrNotFound }}}
-	_, err := x.summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
+	x := Loader{nsys: Nsys{LookPath: func(string) (string, error) { return "", exec.ErrNotFound }}}
+	_, err := x.Summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
 	if err == nil || !strings.Contains(err.Error(), "base_a.nsys-rep") || !strings.Contains(err.Error(), "install NVIDIA Nsight Systems") {
 		t.Errorf("err = %v", err)
 	}
@@ -70,7 +75,7 @@ func TestNsysRepWithoutNsys(t *testing.T) {
 // TestNsysRepRefused: an nsys older than the report refuses it; its own
 // words reach the user (the message Debian bookworm's nsys 2022.4 prints).
 func TestNsysRepRefused(t *testing.T) {
-	x := loader{nsys: Nsys{
+	x := Loader{nsys: Nsys{
 		LookPath: func(string) (string, error) { return "/usr/bin/nsys", nil },
 		Run: func(ctx context.Context, name string, args ...string) ([]byte, error) {
 			if name != "/usr/bin/nsys" || args[0] != "export" || !strings.HasSuffix(args[len(args)-1], "base_a.nsys-rep") {
@@ -79,7 +84,7 @@ func TestNsysRepRefused(t *testing.T) {
 			return []byte("Processing events...\nExportation error: Version not supported: 36398880\n"), errors.New("exit status 1")
 		},
 	}}
-	_, err := x.summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
+	_, err := x.Summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
 	if err == nil || !strings.Contains(err.Error(), "Exportation error: Version not supported: 36398880") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %v", err)
 	}
@@ -141,7 +146,11 @@ func TestLoadRanks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := Summary(context.Background(), probe+","+probe, parse.Options{})
+	// The same export under a second name stands for a second rank.
+	data, _ := os.ReadFile(probe)
+	rank1 := filepath.Join(t.TempDir(), "rank1.sqlite.gz")
+	os.WriteFile(rank1, data, 0o644)
+	two, err := Summary(context.Background(), probe+","+rank1, parse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +162,19 @@ func TestLoadRanks(t *testing.T) {
 	}
 	if _, err := Summary(context.Background(), probe+","+fixturePath("nsys/missing.sqlite"), parse.Options{}); err == nil || !strings.Contains(err.Error(), "missing.sqlite") {
 		t.Errorf("a missing rank: error %v, want one naming the file", err)
+	}
+	// One rank twice would count as two devices; an empty element is no
+	// file at all.
+	for _, tt := range []struct{ arg, want string }{
+		{probe + "," + probe, "is listed twice"},
+		{probe + ",./" + probe, "is listed twice"},
+		{probe + ",", "rank 1 of the comma-separated list is empty"},
+		{"," + probe, "rank 0 of the comma-separated list is empty"},
+	} {
+		_, err := Summary(context.Background(), tt.arg, parse.Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), strconv.Quote(tt.arg)) {
+			t.Errorf("%q: %v, want %q naming the argument", tt.arg, err, tt.want)
+		}
 	}
 }
 
@@ -166,13 +188,91 @@ func TestLoadErrorsKeepTheirChain(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	x := loader{nsys: Nsys{
+	x := Loader{nsys: Nsys{
 		LookPath: func(string) (string, error) { return "/usr/bin/nsys", nil },
 		Run: func(ctx context.Context, name string, args ...string) ([]byte, error) {
 			return nil, ctx.Err()
 		},
 	}}
-	if _, err := x.summary(ctx, fixturePath("nsys/base_a.nsys-rep"), parse.Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := x.Summary(ctx, fixturePath("nsys/base_a.nsys-rep"), parse.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled export: %v, want context.Canceled in the chain", err)
+	}
+}
+
+// Only regular files are profiles: a named pipe would block the open
+// forever, and /dev/stdin cannot be read twice.
+func TestLoadRefusesNonRegularFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.sqlite")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	stdin := fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	for _, tt := range []struct{ path, want string }{
+		{fifo, "is not a regular file (a named pipe)"},
+		{stdin, "is not a regular file (a named pipe)"},
+		{"/dev/null", "is not a regular file (a device)"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Summary(context.Background(), tt.path, parse.Options{}); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %v, want %q", tt.path, err, tt.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: still waiting after 10 s", tt.path)
+		}
+	}
+}
+
+// gzip: the first decompressed bytes decide, the expansion is capped, and
+// the temporary export is removed however the load ends.
+func TestLoadGzipLimits(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := t.TempDir()
+	gz := func(name string, head []byte, zeros int64) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(head)
+		zw.Write(make([]byte, zeros))
+		zw.Close()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b.Bytes(), 0o644)
+		return p
+	}
+	// Neither SQLite nor JSON: refused before anything is written.
+	zeros := gz("zeros.sqlite.gz", nil, 64<<20)
+	if _, err := Summary(context.Background(), zeros, parse.Options{}); err == nil || !strings.Contains(err.Error(), "neither an SQLite export nor a summary JSON") {
+		t.Errorf("zeros: %v", err)
+	}
+	// An SQLite header over more than the cap: refused at the cap.
+	bomb := gz("bomb.sqlite.gz", []byte("SQLite format 3\x00"), 8<<20)
+	start := time.Now()
+	_, err := Loader{MaxGunzip: 1 << 20}.Summary(context.Background(), bomb, parse.Options{})
+	if err == nil || !strings.Contains(err.Error(), "expands to more than 1 MiB") || !strings.Contains(err.Error(), bomb) {
+		t.Errorf("bomb: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("the capped bomb took %v", time.Since(start))
+	}
+	// A cancelled load (SIGTERM) stops and cleans up.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Summary(ctx, bomb, parse.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	// A real gzipped export still loads, and nothing is left in TMPDIR.
+	if _, err := Summary(context.Background(), fixturePath("nsys/probe.sqlite.gz"), parse.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := os.ReadDir(tmp); len(es) != 0 {
+		t.Errorf("left in TMPDIR: %v", es)
 	}
 }

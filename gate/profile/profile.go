@@ -6,6 +6,7 @@
 package profile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/nsys-gate/gate/gate/load"
 	"github.com/nsys-gate/gate/gate/nvml"
+	"github.com/nsys-gate/gate/internal/safefile"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -252,15 +254,11 @@ func finish(t tools, s *parse.Summary, dir string, extra []string, version strin
 		s.Source.GateVersion = version
 	}
 	out := filepath.Join(dir, load.SummaryFile)
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	if err := parse.EncodeSummary(f, s); err != nil {
-		f.Close()
+	var b bytes.Buffer
+	if err := parse.EncodeSummary(&b, s); err != nil {
 		return fmt.Errorf("%s: %w", out, err)
 	}
-	if err := f.Close(); err != nil {
+	if err := safefile.Write(out, b.Bytes()); err != nil {
 		return err
 	}
 	t.logf("wrote %s", out)
