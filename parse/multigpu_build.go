@@ -111,13 +111,16 @@ func sortCollectives(cs []Collective) {
 // stepSamples are the steps whose windows per-device detail is measured
 // over: the decode steps, or every step (phases by name) when there is no
 // decode phase.
-func stepSamples(s *Summary) []Step {
-	if ph := s.Phases[PhaseDecode]; ph != nil && len(ph.Samples) > 0 {
+func stepSamples(s *Summary) []Step { return steadySteps(s.Phases) }
+
+// steadySteps is stepSamples of phases.
+func steadySteps(phases map[string]*Phase) []Step {
+	if ph := phases[PhaseDecode]; ph != nil && len(ph.Samples) > 0 {
 		return ph.Samples
 	}
 	var out []Step
-	for _, name := range sortedKeys(s.Phases) {
-		out = append(out, s.Phases[name].Samples...)
+	for _, name := range sortedKeys(phases) {
+		out = append(out, phases[name].Samples...)
 	}
 	return out
 }

@@ -85,6 +85,11 @@ func genericKernels(strs map[int64]string, by groupBy) map[int32]bool {
 	}
 	var out map[int32]bool
 	for id, v := range strs {
+		// The regular expressions are slow on long strings (the export
+		// keeps the whole environment as one): look for the word first.
+		if !containsFold(v, "generic") {
+			continue
+		}
 		if CollectiveOf(v) == CollGeneric {
 			if out == nil {
 				out = map[int32]bool{}
@@ -95,10 +100,11 @@ func genericKernels(strs map[int64]string, by groupBy) map[int32]bool {
 	return out
 }
 
-// genericOp is a Generic kernel op and the innermost range of the call
-// that launched it.
+// genericOp is an in-scope Generic kernel op: its duration and the
+// innermost range of the call that launched it.
 type genericOp struct {
-	op, rng int32
+	dur int64
+	rng int32
 }
 
 // resolveGeneric names the collective behind ncclDevKernel_Generic kernels
@@ -119,9 +125,6 @@ func (p *profile) resolveGeneric(c *Communication, kernelNs int64) {
 	}
 	moved := map[string]*Collective{}
 	for _, g := range p.genericOps {
-		if !p.inScope[g.op] {
-			continue
-		}
 		name := p.ncclCollective(g.rng)
 		if name == "" {
 			continue
@@ -131,9 +134,8 @@ func (p *profile) resolveGeneric(c *Communication, kernelNs int64) {
 			m = &Collective{Name: name}
 			moved[name] = m
 		}
-		op := &p.ops[g.op]
 		m.Count++
-		m.TimeNs += op.end - op.start
+		m.TimeNs += g.dur
 	}
 	generic := &c.Collectives[gi]
 	for _, name := range sortedKeys(moved) {
@@ -229,4 +231,15 @@ func rangeCollective(name string) string {
 	default:
 		return c
 	}
+}
+
+// containsFold says whether s contains lower, an ASCII lower-case word, in
+// any case.
+func containsFold(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
 }

@@ -13,19 +13,28 @@ func TestProjectSharedCorrelation(t *testing.T) {
 			{name: "B", tid: 1, start: 10, end: 20, parent: 0, step: -1},
 			{name: "C", tid: 1, start: 30, end: 40, parent: 0, step: -1},
 		},
-		ops: []gpuOp{
-			{start: 50, end: 60, key: opKey(1<<24, 7), kind: opKernel},
-			{start: 70, end: 75, key: opKey(1<<24, 7), kind: opKernel},
-			{start: 80, end: 90, key: opKey(1<<24, 8), kind: opGraph},
-			{start: 95, end: 99, key: opKey(2<<24, 8), kind: opKernel}, // other process
-		},
+		isScope: make([]bool, 3),
+		calls:   newCallMap(),
+	}
+	ops := []gpuOp{
+		{start: 50, end: 60, key: opKey(1<<24, 7), kind: opKernel},
+		{start: 70, end: 75, key: opKey(1<<24, 7), kind: opKernel},
+		{start: 80, end: 90, key: opKey(1<<24, 8), kind: opGraph},
+		{start: 95, end: 99, key: opKey(2<<24, 8), kind: opKernel}, // other process
 	}
 	byTid := nest(p.ranges)
-	l := &launches{first: map[uint64]uint32{}}
 	for _, call := range []struct{ start, end, corr int64 }{{11, 12, 7}, {31, 32, 7}, {41, 42, 8}} {
-		l.add(opKey(1<<24|1, call.corr), innermost(p.ranges, byTid[1], call.start, call.end))
+		if err := p.calls.add(opKey(1<<24|1, call.corr), innermost(p.ranges, byTid[1], call.start, call.end)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p.project(l)
+	if err := p.calls.add(opKey(1<<24|1, 6), 0); err != errUnordered {
+		t.Errorf("a call out of order: %v", err)
+	}
+	p.resetProjection()
+	for i := range ops {
+		p.project(&ops[i], true)
+	}
 	want := []struct {
 		projOps, spanOps    int
 		projStart, projEnd  int64
@@ -42,9 +51,6 @@ func TestProjectSharedCorrelation(t *testing.T) {
 			t.Errorf("range %s: proj %d [%d,%d] span %d [%d,%d], want %+v", r.name, r.projOps, r.projStart, r.projEnd,
 				r.spanOps, r.spanStart, r.spanEnd, w)
 		}
-	}
-	if p.mode != TraceGraph {
-		t.Errorf("mode %q with a graph-trace op", p.mode)
 	}
 }
 

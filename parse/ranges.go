@@ -52,29 +52,22 @@ func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nv
 	if s.hasColumn(ctx, tNVTX, "endGlobalTid") {
 		sameThread = " AND (n.endGlobalTid IS NULL OR n.endGlobalTid = n.globalTid)"
 	}
-	q := fmt.Sprintf(`SELECT n.start, n.end, n.globalTid, coalesce(%s, '') FROM %s n%s WHERE n.eventType = %d%s`,
+	q := fmt.Sprintf(`SELECT n.start, n.end, n.globalTid, %s FROM %s n%s WHERE n.eventType = %d%s`,
 		text, tNVTX, join, nvtxPushPop, sameThread)
-	rows, err := s.db.QueryContext(ctx, q)
+	rows, err := s.db.Query(ctx, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
 	}
-	defer rows.Close()
 	for rows.Next() {
-		var r nvtxRange
-		var start, end, tid *int64
-		if err := rows.Scan(&start, &end, &tid, &r.name); err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
-		}
-		if end == nil || tid == nil {
+		if rows.IsNull(1) || rows.IsNull(2) {
 			unended++
 			continue
 		}
-		if start == nil || impossible(*start, *end) {
+		r := nvtxRange{start: rows.Int64(0), end: rows.Int64(1), tid: rows.Int64(2), name: rows.Text(3), parent: -1, step: -1}
+		if rows.IsNull(0) || impossible(r.start, r.end) {
 			bad[tNVTX]++
 			continue
 		}
-		r.start, r.end, r.tid = *start, *end, *tid
-		r.parent, r.step = -1, -1
 		ranges = append(ranges, r)
 	}
 	if err := rows.Err(); err != nil {

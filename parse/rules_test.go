@@ -1,6 +1,9 @@
 package parse
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestDefaultPhase(t *testing.T) {
 	tests := []struct{ name, want string }{
@@ -151,14 +154,23 @@ func TestStats(t *testing.T) {
 	if got := statOf(nil); got != (Stat{}) {
 		t.Errorf("statOf(nil) = %+v", got)
 	}
-	var gaps []Gap
-	ivs := []interval{{10, 20}, {15, 30}, {40, 50}, {0, 5}}
-	if busy := unionLength(ivs, 2, 45, &gaps); busy != 3+20+5 {
+	var u busyUnion
+	for _, iv := range [][2]int64{{3, 5}, {10, 20}, {15, 30}, {30, 30}, {40, 44}} {
+		u.add(iv[0], iv[1])
+	}
+	busy, gaps := u.finish(2, 45)
+	if busy != 2+20+4 {
 		t.Errorf("union = %d", busy)
 	}
-	want := []Gap{{5, 5}, {30, 10}}
-	if len(gaps) != 2 || gaps[0] != want[0] || gaps[1] != want[1] {
+	// Longest first, ties by start; the idle time before the first and
+	// after the last interval counts.
+	want := []Gap{{30, 10}, {5, 5}, {2, 1}, {44, 1}}
+	if !slices.Equal(gaps, want) {
 		t.Errorf("gaps = %v, want %v", gaps, want)
+	}
+	var none busyUnion
+	if busy, gaps := none.finish(2, 45); busy != 0 || !slices.Equal(gaps, []Gap{{2, 43}}) {
+		t.Errorf("no intervals: %d, %v", busy, gaps)
 	}
 	if g := longestGaps([]Gap{{0, 1}, {5, 3}, {9, 3}}, 2); g[0] != (Gap{5, 3}) || g[1] != (Gap{9, 3}) {
 		t.Errorf("longestGaps = %v", g)

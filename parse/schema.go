@@ -3,16 +3,13 @@ package parse
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"strings"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+	"github.com/nsys-gate/gate/parse/internal/sqlread"
 )
 
 // Tables gate reads. Only the GPU activity tables are needed for a summary;
@@ -35,10 +32,13 @@ const (
 // sqliteMagic starts every SQLite 3 database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// schema is what one export holds: its tables and, once asked, their columns.
+// schema is what one export holds: its tables and, once asked, their
+// columns, read on the main connection. Big tables are scanned on further
+// connections (conn), one per goroutine.
 type schema struct {
+	path    string
 	size    int64 // file size in bytes
-	db      *sql.DB
+	db      *sqlread.Conn
 	tables  map[string]bool
 	columns map[string]map[string]bool
 }
@@ -67,31 +67,24 @@ func openExport(ctx context.Context, path string) (*schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: "mode=ro&immutable=1"}
-	db, err := sql.Open("sqlite", u.String())
-	if err != nil {
+	s := &schema{path: path, size: size, columns: map[string]map[string]bool{}}
+	if s.db, err = s.conn(); err != nil {
 		return nil, err
 	}
-	s := &schema{size: size, db: db, tables: map[string]bool{}, columns: map[string]map[string]bool{}}
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table','view')`)
-	if err != nil {
-		db.Close()
-		return nil, sqliteErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			db.Close()
-			return nil, sqliteErr(err)
-		}
-		s.tables[name] = true
-	}
-	if err := rows.Err(); err != nil {
-		db.Close()
+	if s.tables, err = s.db.Tables(ctx); err != nil {
+		s.db.Close()
 		return nil, sqliteErr(err)
 	}
 	return s, nil
+}
+
+// conn opens another connection to the export, for one goroutine.
+func (s *schema) conn() (*sqlread.Conn, error) {
+	c, err := sqlread.Open(s.path, true)
+	if err != nil {
+		return nil, sqliteErr(err)
+	}
+	return c, nil
 }
 
 // checkSize compares the file size with the page count that the header
@@ -117,14 +110,16 @@ func checkSize(path string, head []byte) (int64, error) {
 	return fi.Size(), nil
 }
 
-// sqliteErr turns the driver's wordy errors into what a user can act on.
+// sqliteErr turns SQLite's errors into what a user can act on.
 func sqliteErr(err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "malformed"), strings.Contains(msg, "SQLITE_CORRUPT"),
-		strings.Contains(msg, "SQLITE_IOERR"), strings.Contains(msg, "disk I/O error"):
+	var e *sqlread.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Primary() {
+	case sqlread.CodeCorrupt, sqlread.CodeIOErr:
 		return fmt.Errorf("corrupt or truncated SQLite file: %w", err)
-	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "SQLITE_NOTADB"):
+	case sqlread.CodeNotADB:
 		return fmt.Errorf("not an SQLite database: %w", err)
 	}
 	return err
@@ -134,22 +129,15 @@ func (s *schema) close() error { return s.db.Close() }
 
 func (s *schema) has(table string) bool { return s.tables[table] }
 
-// hasColumn reports whether table has column; it reads PRAGMA table_info once
-// per table.
+// hasColumn reports whether table has column; it reads the table's columns
+// once. Not safe for concurrent use: ask before starting parallel scans.
 func (s *schema) hasColumn(ctx context.Context, table, column string) bool {
 	cols, ok := s.columns[table]
 	if !ok {
 		cols = map[string]bool{}
 		if s.tables[table] {
-			rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
-			if err == nil {
-				for rows.Next() {
-					var name string
-					if rows.Scan(&name) == nil {
-						cols[name] = true
-					}
-				}
-				rows.Close()
+			if c, err := s.db.Columns(ctx, table); err == nil {
+				cols = c
 			}
 		}
 		s.columns[table] = cols
@@ -164,4 +152,19 @@ func (s *schema) colOr(ctx context.Context, table, column, fallback string) stri
 		return column
 	}
 	return fallback
+}
+
+// rowsHint guesses a table's row count from its largest rowid (a b-tree
+// descent, not a scan), bounded by what the file could hold, to size slices
+// once instead of growing them.
+func (s *schema) rowsHint(ctx context.Context, table string) int {
+	rows, err := s.db.Query(ctx, "SELECT max(rowid) FROM "+table)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return 0
+	}
+	return int(min(max(rows.Int64(0), 0), s.size/16, 1<<28))
 }

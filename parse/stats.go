@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/nsys-gate/gate/internal/stats"
@@ -27,78 +26,54 @@ func statOf(values []int64) Stat {
 	}
 }
 
-// interval is a half-open span of GPU time [start, end).
-type interval struct{ start, end int64 }
-
-// unionLength sorts ivs by start (in place) and returns the length of their
-// union clipped to [lo, hi], plus the gaps between merged intervals inside
-// the clip window (including leading and trailing idle time) when gaps is
-// not nil.
-func unionLength(ivs []interval, lo, hi int64, gaps *[]Gap) int64 {
-	slices.SortFunc(ivs, func(a, b interval) int {
-		if c := cmp.Compare(a.start, b.start); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.end, b.end)
-	})
-	var busy int64
-	cur := lo // end of the merged union so far
-	for _, iv := range ivs {
-		s, e := iv.start, iv.end
-		if s < lo {
-			s = lo
-		}
-		if e > hi {
-			e = hi
-		}
-		if e <= s {
-			continue
-		}
-		if s > cur {
-			if gaps != nil {
-				*gaps = append(*gaps, Gap{StartNs: cur, Ns: s - cur})
-			}
-			cur = s
-		}
-		if e > cur {
-			busy += e - cur
-			cur = e
-		}
+// longestGaps keeps the n longest gaps, longest first, ties by earlier
+// start.
+func longestGaps(gaps []Gap, n int) []Gap {
+	t := gapTop{n: n}
+	for _, g := range gaps {
+		t.push(g)
 	}
-	if gaps != nil && hi > cur {
-		*gaps = append(*gaps, Gap{StartNs: cur, Ns: hi - cur})
-	}
-	return busy
+	return t.list()
 }
 
-// longestGaps keeps the n longest gaps, longest first, ties by earlier
-// start. It selects in one pass: a window can have hundreds of thousands of
-// gaps.
-func longestGaps(gaps []Gap, n int) []Gap {
+// gapTop selects the longest gaps in one pass (a window can have hundreds
+// of thousands): longest first, ties by earlier start, so the result does
+// not depend on the order gaps come in.
+type gapTop struct {
+	n   int // how many to keep; maxGaps when 0
+	top []Gap
+}
+
+func (t *gapTop) push(g Gap) {
+	n := t.n
+	if n == 0 {
+		n = maxGaps
+	}
 	better := func(a, b Gap) bool {
 		if a.Ns != b.Ns {
 			return a.Ns > b.Ns
 		}
 		return a.StartNs < b.StartNs
 	}
-	top := make([]Gap, 0, n+1)
-	for _, g := range gaps {
-		if len(top) == n && !better(g, top[n-1]) {
-			continue
-		}
-		i := len(top)
-		for i > 0 && better(g, top[i-1]) {
-			i--
-		}
-		top = slices.Insert(top, i, g)
-		if len(top) > n {
-			top = top[:n]
-		}
+	if len(t.top) == n && !better(g, t.top[n-1]) {
+		return
 	}
-	if len(top) == 0 {
+	i := len(t.top)
+	for i > 0 && better(g, t.top[i-1]) {
+		i--
+	}
+	t.top = slices.Insert(t.top, i, g)
+	if len(t.top) > n {
+		t.top = t.top[:n]
+	}
+}
+
+// list returns the gaps kept, nil for none.
+func (t *gapTop) list() []Gap {
+	if len(t.top) == 0 {
 		return nil
 	}
-	return top
+	return t.top
 }
 
 // ratio returns a/b, or 0 when b is 0.

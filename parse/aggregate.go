@@ -1,0 +1,324 @@
+package parse
+
+import "slices"
+
+// opAcc adds up the GPU ops of an export as they stream by, in start order,
+// into everything the summary reports: nothing per op is kept but each
+// kernel's duration (exact medians need them all).
+type opAcc struct {
+	p   *profile
+	ops int // every op seen, in scope or not
+	// lo and hi span the in-scope ops (for the window without a scope).
+	lo, hi int64
+
+	work        []stepWork // per step
+	kernels     []*kernelAgg
+	kernelIds   []int32    // kernel name (group) id of each of kernels
+	kernelIdx   denseIndex // kernel name (group) id -> kernels
+	kernelTotal int64
+	compOf      denseIndex         // demangled id -> component index
+	comps       []string           // component names by index
+	compTime    [4][]ComponentTime // window, then per phase (phaseIndex+1), by component index
+	graphs      Graphs
+	graphKeys   map[uint64]bool // distinct launches among graph kernels
+	mem         map[[2]string]*MemoryOp
+	replayNs    [3]int64 // graph-replay time per phase
+	replays     [3]bool
+	busy        busyUnion
+	devices     map[int32]bool
+	comm        bool // a communication kernel ran
+}
+
+// kernelAgg accumulates one kernel name.
+type kernelAgg struct {
+	durations []int64
+	total     int64
+	variants  map[int32]int64 // demangled id -> time, to pick the display name
+	inGraph   int64
+	phase     [3]struct{ n, ns int64 } // launches and time in each phase's steps
+}
+
+// stepWork accumulates the GPU work of one step.
+type stepWork struct {
+	busy        spanUnion
+	kernels     int
+	kernelNs    int64
+	memcpys     int
+	memcpyBytes int64
+	dtoh        int
+	// device is that of the step's first op in table order (seq).
+	device int32
+	seq    int64
+	hasOps bool
+}
+
+// Phases by index, for per-phase arrays.
+var phaseNames = [3]string{PhasePrefill, PhaseDecode, PhaseMixed}
+
+func phaseIndex(name string) int {
+	return slices.Index(phaseNames[:], name)
+}
+
+func newOpAcc(p *profile) *opAcc {
+	return &opAcc{
+		p: p, lo: -1, hi: -1,
+		work:      make([]stepWork, len(p.steps)),
+		graphKeys: map[uint64]bool{},
+		mem:       map[[2]string]*MemoryOp{},
+		devices:   map[int32]bool{},
+	}
+}
+
+// add accounts one op: projected onto its ranges, and when it counts
+// toward the window, into every aggregate.
+func (a *opAcc) add(op *gpuOp) {
+	a.ops++
+	p := a.p
+	st, inScope, launch := p.project(op, true)
+	if !inScope {
+		return
+	}
+	if a.lo < 0 || op.start < a.lo {
+		a.lo = op.start
+	}
+	a.hi = max(a.hi, op.end)
+	a.busy.add(op.start, op.end)
+	a.devices[op.device] = true
+	var w *stepWork
+	ph := -1
+	if st >= 0 {
+		w = &a.work[st]
+		ph = phaseIndex(p.steps[st].phase)
+		if !w.hasOps || op.seq < w.seq {
+			w.device, w.seq, w.hasOps = op.device, op.seq, true
+		}
+		w.busy.add(op.start, op.end)
+	}
+	dur := op.end - op.start
+	switch op.kind {
+	case opKernel:
+		a.addKernel(op, dur, w, ph)
+		if p.generic[op.name] && launch >= 0 {
+			p.genericOps = append(p.genericOps, genericOp{dur: dur, rng: launch})
+		}
+	case opGraph:
+		a.graphs.Replays++
+		a.graphs.TimeInGraphsNs += dur
+		if w != nil {
+			w.kernelNs += dur
+			a.replayNs[ph] += dur
+			a.replays[ph] = true
+		}
+	case opMemcpy, opMemset:
+		a.addMemory(op, dur, w)
+	}
+}
+
+// addKernel accounts a kernel op of step work w (nil outside steps) in
+// phase ph.
+func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
+	a.kernelTotal += dur
+	k := a.kernel(op.name)
+	k.durations = append(k.durations, dur)
+	k.total += dur
+	k.variants[op.demangled] += dur
+	comp := a.component(op)
+	a.addComp(0, comp, dur)
+	if ph >= 0 {
+		a.addComp(ph+1, comp, dur)
+		k.phase[ph].n++
+		k.phase[ph].ns += dur
+	}
+	a.comm = a.comm || a.comps[comp] == CompCommunication
+	if op.inGraph {
+		k.inGraph++
+		a.graphs.KernelsInGraphs++
+		a.graphs.TimeInGraphsNs += dur
+		a.graphKeys[op.key] = true
+	} else {
+		a.graphs.KernelsOutside++
+		a.graphs.TimeOutsideNs += dur
+	}
+	if w != nil {
+		w.kernels++
+		w.kernelNs += dur
+	}
+}
+
+// kernel returns the aggregate of a kernel name (group) id.
+func (a *opAcc) kernel(id int32) *kernelAgg {
+	i, ok := a.kernelIdx.get(id)
+	if !ok {
+		i = int32(len(a.kernels))
+		a.kernelIdx.set(id, i)
+		a.kernels = append(a.kernels, &kernelAgg{variants: map[int32]int64{}})
+		a.kernelIds = append(a.kernelIds, id)
+	}
+	return a.kernels[i]
+}
+
+// component returns the component index of a kernel op, classified once
+// per demangled name.
+func (a *opAcc) component(op *gpuOp) int32 {
+	if i, ok := a.compOf.get(op.demangled); ok {
+		return i
+	}
+	name := a.p.classes.component(a.p.kernelText(op))
+	i := int32(slices.Index(a.comps, name))
+	if i < 0 {
+		i = int32(len(a.comps))
+		a.comps = append(a.comps, name)
+	}
+	a.compOf.set(op.demangled, i)
+	return i
+}
+
+// rowComponent is the component of a kernel row named name whose main
+// variant has demangled id best: its demangled name classified, else the
+// short name. The ops already classified it where the demangled name is
+// not empty.
+func (a *opAcc) rowComponent(best int32, name string) string {
+	dem := a.p.strs[int64(best)]
+	if i, ok := a.compOf.get(best); ok && dem != "" {
+		return a.comps[i]
+	}
+	if dem == "" {
+		dem = name
+	}
+	return a.p.classes.component(dem)
+}
+
+// addComp adds a kernel's time to component comp of slot (0 the window,
+// else a phase).
+func (a *opAcc) addComp(slot int, comp int32, dur int64) {
+	ct := a.compTime[slot]
+	for int(comp) >= len(ct) {
+		ct = append(ct, ComponentTime{Name: a.comps[len(ct)]})
+	}
+	ct[comp].TimeNs += dur
+	ct[comp].Kernels++
+	a.compTime[slot] = ct
+}
+
+// addMemory accounts a memcpy or memset.
+func (a *opAcc) addMemory(op *gpuOp, dur int64, w *stepWork) {
+	kind, dir := "memset", ""
+	if op.kind == opMemcpy {
+		kind, dir = "memcpy", a.p.direction(op.name)
+	}
+	m := a.mem[[2]string{kind, dir}]
+	if m == nil {
+		m = &MemoryOp{Kind: kind, Direction: dir}
+		a.mem[[2]string{kind, dir}] = m
+	}
+	m.Count++
+	m.Bytes += op.bytes
+	m.TimeNs += dur
+	if w != nil && op.kind == opMemcpy {
+		w.memcpys++
+		w.memcpyBytes += op.bytes
+		if dir == "DtoH" {
+			w.dtoh++
+		}
+	}
+}
+
+// needDevices says whether per-device accounting has anything to say:
+// more than one device, or a communication kernel.
+func (a *opAcc) needDevices() bool {
+	return len(a.devices) > 1 || a.comm
+}
+
+// opClass is what an in-scope op is for the per-device accounting.
+func (a *opAcc) opClass(op *gpuOp) OpClass {
+	switch op.kind {
+	case opKernel:
+		if a.comps[a.component(op)] == CompCommunication {
+			return OpComm
+		}
+		return OpCompute
+	case opGraph:
+		return OpCompute
+	}
+	return OpMemory
+}
+
+// denseIndex maps small non-negative ids (string ids, group ids) to int32
+// values in a slice; other ids fall back to a map.
+type denseIndex struct {
+	dense []int32 // value+1, 0 for none
+	other map[int32]int32
+}
+
+// maxDense bounds the slice: string ids are row ids of StringIds.
+const maxDense = 1 << 22
+
+func (d *denseIndex) get(id int32) (int32, bool) {
+	if id >= 0 && int(id) < len(d.dense) {
+		v := d.dense[id]
+		return v - 1, v != 0
+	}
+	v, ok := d.other[id]
+	return v, ok
+}
+
+func (d *denseIndex) set(id, v int32) {
+	if id >= 0 && id < maxDense {
+		if int(id) >= len(d.dense) {
+			n := max(int(id)+1, 2*len(d.dense))
+			d.dense = append(d.dense, make([]int32, n-len(d.dense))...)
+		}
+		d.dense[id] = v + 1
+		return
+	}
+	if d.other == nil {
+		d.other = map[int32]int32{}
+	}
+	d.other[id] = v
+}
+
+// busyUnion is the union of intervals that arrive in start order, with the
+// longest gaps between them: the GPU's busy and idle time. Every in-scope
+// op lies inside the window (the window is the span of their projections),
+// so nothing needs clipping; the idle time before the first op and after
+// the last is added once the window is known (finish).
+type busyUnion struct {
+	started    bool
+	first, cur int64 // start of the first interval, end of the union so far
+	total      int64
+	gaps       gapTop
+}
+
+// add extends the union with [s, e); empty intervals add nothing.
+func (u *busyUnion) add(s, e int64) {
+	if e <= s {
+		return
+	}
+	if !u.started {
+		u.started, u.first, u.cur = true, s, s
+	}
+	if s > u.cur {
+		u.gaps.push(Gap{StartNs: u.cur, Ns: s - u.cur})
+		u.cur = s
+	}
+	if e > u.cur {
+		u.total += e - u.cur
+		u.cur = e
+	}
+}
+
+// finish returns the busy time and the longest gaps inside [lo, hi]; call
+// it once, after the last add.
+func (u *busyUnion) finish(lo, hi int64) (int64, []Gap) {
+	end := lo
+	if u.started {
+		if u.first > lo {
+			u.gaps.push(Gap{StartNs: lo, Ns: u.first - lo})
+		}
+		end = u.cur
+	}
+	if hi > end {
+		u.gaps.push(Gap{StartNs: end, Ns: hi - end})
+	}
+	return u.total, u.gaps.list()
+}
