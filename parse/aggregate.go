@@ -1,6 +1,11 @@
 package parse
 
-import "slices"
+import (
+	"math"
+	"slices"
+
+	"github.com/nsys-gate/gate/internal/stats"
+)
 
 // opAcc adds up the GPU ops of an export as they stream by, in start order,
 // into everything the summary reports: nothing per op is kept but each
@@ -31,7 +36,7 @@ type opAcc struct {
 
 // kernelAgg accumulates one kernel name.
 type kernelAgg struct {
-	durations []int64
+	durations durations
 	total     int64
 	variants  map[int32]int64 // demangled id -> time, to pick the display name
 	inGraph   int64
@@ -119,7 +124,7 @@ func (a *opAcc) add(op *gpuOp) {
 func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 	a.kernelTotal += dur
 	k := a.kernel(op.name)
-	k.durations = append(k.durations, dur)
+	k.durations.add(dur)
 	k.total += dur
 	k.variants[op.demangled] += dur
 	comp := a.component(op)
@@ -321,4 +326,42 @@ func (u *busyUnion) finish(lo, hi int64) (int64, []Gap) {
 		u.gaps.push(Gap{StartNs: end, Ns: hi - end})
 	}
 	return u.total, u.gaps.list()
+}
+
+// durations keeps a kernel's launch durations for its exact median and
+// p90: 4 bytes each while every one fits 32 bits (kernels shorter than 4.3
+// s), 8 bytes once one does not.
+type durations struct {
+	short []uint32
+	long  []int64 // all of them, once one did not fit
+}
+
+func (d *durations) add(ns int64) {
+	if d.long == nil && ns >= 0 && ns <= math.MaxUint32 {
+		d.short = append(d.short, uint32(ns))
+		return
+	}
+	if d.long == nil {
+		d.long = make([]int64, len(d.short), 2*len(d.short)+1)
+		for i, v := range d.short {
+			d.long[i] = int64(v)
+		}
+		d.short = nil
+	}
+	d.long = append(d.long, ns)
+}
+
+// stats sorts the durations and returns their count, median, p90, min and
+// max.
+func (d *durations) stats() (n int, p50, p90 float64, lo, hi int64) {
+	if d.long != nil {
+		return sortedStats(d.long)
+	}
+	return sortedStats(d.short)
+}
+
+func sortedStats[T int64 | uint32](v []T) (n int, p50, p90 float64, lo, hi int64) {
+	slices.Sort(v)
+	n = len(v)
+	return n, stats.Median(v), stats.Percentile(v, 0.9), int64(v[0]), int64(v[n-1])
 }

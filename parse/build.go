@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/nsys-gate/gate/internal/stats"
 )
 
 // maxGaps is how many of the longest idle gaps a summary keeps.
@@ -166,8 +164,7 @@ func (p *profile) kernelList(phases map[string]*Phase) []Kernel {
 	}
 	for i, k := range kernels {
 		id := p.acc.kernelIds[i]
-		slices.Sort(k.durations)
-		n := len(k.durations)
+		n, p50, p90, minNs, maxNs := k.durations.stats()
 		// The variant with the most time names and classifies the row.
 		var best int32
 		var bestNs int64 = -1
@@ -188,10 +185,10 @@ func (p *profile) kernelList(phases map[string]*Phase) []Kernel {
 			Count:     int64(n),
 			TotalNs:   k.total,
 			AvgNs:     float64(k.total) / float64(n),
-			P50Ns:     stats.Median(k.durations),
-			P90Ns:     stats.Percentile(k.durations, 0.9),
-			MinNs:     k.durations[0],
-			MaxNs:     k.durations[n-1],
+			P50Ns:     p50,
+			P90Ns:     p90,
+			MinNs:     minNs,
+			MaxNs:     maxNs,
 			Share:     ratio(float64(k.total), float64(kernelTotal)),
 			InGraph:   k.inGraph,
 		}

@@ -6,9 +6,10 @@ package stats
 
 import "slices"
 
-// Number is what the helpers summarise: durations in ns, counts, samples.
+// Number is what the helpers summarise: durations in ns (uint32 where the
+// parser packs kernel durations), counts, samples.
 type Number interface {
-	~int | ~int64 | ~float64
+	~int | ~int64 | ~uint32 | ~float64
 }
 
 // Median is the median of sorted as nsys stats computes it: the middle
