@@ -126,7 +126,8 @@ func byChange(ps []TimePart) {
 func phaseOf(name string) string {
 	if rest, ok := strings.CutPrefix(name, "phases."); ok {
 		if i := strings.IndexByte(rest, '.'); i > 0 {
-			return rest[:i]
+			pn, _, _ := strings.Cut(rest[:i], "@") // a group's phase
+			return pn
 		}
 	}
 	return ""

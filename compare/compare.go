@@ -20,6 +20,12 @@ type Options struct {
 	KernelShare float64
 	// ConfigID names the configuration (keys the sticky comment).
 	ConfigID string
+	// GroupBy, when GroupByBatch, compares decode steps of each batch size
+	// on their own (phases.decode@16.*), so that a change of the load's
+	// batch mix does not read as a change of step time; BatchBuckets
+	// (ascending upper bounds) pool sizes, nil keeps every size apart.
+	GroupBy      string
+	BatchBuckets []int
 }
 
 // Compare judges head against base. A nil base gives NoBaseline (head's
@@ -44,14 +50,15 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 		r.Reasons = []string{"no head summary"}
 		return r
 	}
+	g := grouping{by: opts.GroupBy, buckets: opts.BatchBuckets}
 	r.Head = side(head)
-	hs, dropped := flatten(head)
+	hs, dropped := flatten(head, g)
 	r.Warnings = append(r.Warnings, sideNotes("head", dropped)...)
 	if base == nil {
 		return noBaseline(r, hs, share)
 	}
 	r.Base = side(base)
-	bs, dropped := flatten(base)
+	bs, dropped := flatten(base, g)
 	r.Warnings = append(r.Warnings, sideNotes("base", dropped)...)
 
 	reasons, unchecked := parse.Comparable(base, head)
@@ -69,6 +76,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 		legacyKernelSet(r.Metrics)
 	}
 	explainCompositional(r.Metrics, fams)
+	r.Warnings = append(r.Warnings, groupWarnings(base, head, r.Metrics, g)...)
 	for _, m := range r.Metrics {
 		if strings.HasPrefix(m.Note, "rule threshold") {
 			r.Warnings = append(r.Warnings, m.Name+": "+m.Note)

@@ -219,6 +219,7 @@ func TestComparability(t *testing.T) {
 		{"trace", func(s *parse.Summary) { s.Source.TraceMode = parse.TraceGraph }, "trace mode"},
 		{"nsys", func(s *parse.Summary) { s.Source.NsysVersion = "2026.2.1" }, "major version"},
 		{"scope", func(s *parse.Summary) { s.Source.Scope = "" }, "scope"},
+		{"steps inferred", func(s *parse.Summary) { s.Source.StepSource = parse.StepsGraph }, "steps found differently: base by NVTX step ranges, head by inference from CUDA-graph launches"},
 	}
 	for _, m := range mut {
 		head := summary(spans(10, 1e6, 1)...)
@@ -229,6 +230,11 @@ func TestComparability(t *testing.T) {
 		}
 	}
 	head := summary(spans(10, 1e6, 1)...)
+	head.Source.StepSource = parse.StepsNVTX // as base, which predates StepSource
+	if r := Compare(summary(spans(10, 1e6, 1)...), head, Options{}); r.Verdict != Pass || len(r.Warnings) != 0 {
+		t.Errorf("NVTX steps against a summary that predates step_source: %s %q %q", r.Verdict, r.Reasons, r.Warnings)
+	}
+	head = summary(spans(10, 1e6, 1)...)
 	head.Source.NsysVersion = "2025.5.2"
 	if r := Compare(summary(spans(10, 1e6, 1)...), head, Options{}); r.Verdict != Pass {
 		t.Errorf("minor nsys version change: %s %q", r.Verdict, r.Reasons)

@@ -40,6 +40,19 @@ var defaultRules = []Rule{
 	{Metric: "phases.*.dtoh", Kind: Exact, Fail: "0", Floor: "0.1"},
 	{Metric: "phases.*.syncs", Kind: Exact, Fail: "0", Floor: "0.1"},
 	{Metric: "phases.*.steps", Kind: Exact},
+	// Per token (prefill and mixed steps named with their tokens), and
+	// the load's shape: shown.
+	{Metric: "phases.*.ns_per_token.p50", Kind: Stat, Warn: "5%", Fail: "10%", Floor: "1ns"},
+	{Metric: "phases.*.tokens_per_s", Kind: Exact, Warn: "5%", Fail: "10%"},
+	{Metric: "phases.*.tokens", Kind: Exact},
+	{Metric: "phases.*.requests", Kind: Exact},
+	// CUDA-graph use per phase: a changed mode fails (a full graph that
+	// became eager is every launch of every step); the figures behind it
+	// are shown, the coverage explains.
+	{Metric: "phases.*.graph_mode", Kind: Exact, Fail: "0", Floor: "0.5"},
+	{Metric: "phases.*.graph_launches", Kind: Exact},
+	{Metric: "phases.*.graph_kernels", Kind: Exact},
+	{Metric: "phases.*.graph_coverage", Kind: Exact, Warn: "0.5pp", Fail: "1pp"},
 	// CUDA graphs: launches leaving graphs fail; coverage explains. The
 	// window's count holds warm-up launches, which move with the model.
 	{Metric: "cuda_graphs.outside", Kind: Exact, Warn: "5%", Fail: "10%"},

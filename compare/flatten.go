@@ -19,11 +19,11 @@ const maxPlausibleNs = 1e15
 // when two profile strings escape to one name, the first is kept. Names
 // built from profile strings go through Segment. It also says what it had to
 // drop (impossible durations), to be reported as warnings.
-func flatten(s *parse.Summary) ([]entry, []string) {
+func flatten(s *parse.Summary, g grouping) ([]entry, []string) {
 	if s == nil {
 		return nil, nil
 	}
-	c := &collector{legacy: s.Source.Legacy}
+	c := &collector{legacy: s.Source.Legacy, group: g}
 	for _, pn := range phaseNames(s.Phases) {
 		c.phase(pn, s.Phases[pn])
 	}
@@ -41,6 +41,7 @@ func flatten(s *parse.Summary) ([]entry, []string) {
 // collector gathers one summary's entries.
 type collector struct {
 	legacy  bool
+	group   grouping
 	out     []entry
 	dropped []string
 }
@@ -109,14 +110,30 @@ func (c *collector) goodSteps(pn string, steps []parse.Step) []parse.Step {
 	return good
 }
 
-// phase adds the per-step metrics of one phase: times with their samples,
-// then the per-step structure as means.
+// phase adds one phase's metrics: per step (for each group of its steps
+// where the steps are grouped, see grouping), then those of the phase as a
+// whole (its CUDA-graph mode and coverage, its token rate).
 func (c *collector) phase(pn string, ph *parse.Phase) {
 	if ph == nil || ph.Steps == 0 && len(ph.Samples) == 0 {
 		return
 	}
-	p := "phases." + Segment(pn) + "."
 	steps := c.goodSteps(pn, ph.Samples)
+	if groups := c.group.split(pn, steps); groups != nil {
+		for _, g := range groups {
+			c.perStep(g.name, &parse.Phase{Steps: len(g.steps), Tokens: ph.Tokens, Requests: ph.Requests, Graphs: ph.Graphs}, g.steps)
+		}
+	} else {
+		c.perStep(pn, ph, steps)
+	}
+	c.whole(pn, ph)
+}
+
+// perStep adds the per-step metrics of a phase (or a group of its steps):
+// times with their samples, then the per-step structure as means. steps are
+// its possible samples; without any (legacy summaries) the phase's own
+// summaries stand in.
+func (c *collector) perStep(pn string, ph *parse.Phase, steps []parse.Step) {
+	p := "phases." + Segment(pn) + "."
 	sampled := len(steps) > 0
 	stat := func(field string, st parse.Stat, f func(parse.Step) float64) {
 		e := entryOf(familyByPattern("phases.*."+field+".p50"), p+field+".p50", st.P50)
@@ -134,6 +151,7 @@ func (c *collector) phase(pn string, ph *parse.Phase) {
 	stat("busy", ph.Busy, func(x parse.Step) float64 { return float64(x.BusyNs) })
 	stat("kernel_time", ph.KernelTime, func(x parse.Step) float64 { return float64(x.KernelNs) })
 	c.busyShare(p, ph, steps)
+	c.perToken(p, ph, steps)
 
 	mean := func(field string, st parse.Stat, f func(parse.Step) float64) {
 		e := entryOf(familyByPattern("phases.*."+field), p+field, st.Mean)
@@ -151,7 +169,84 @@ func (c *collector) phase(pn string, ph *parse.Phase) {
 	mean("memcpy_bytes", ph.MemcpyBytes, func(x parse.Step) float64 { return float64(x.MemcpyBytes) })
 	mean("dtoh", ph.DtoH, func(x parse.Step) float64 { return float64(x.DtoH) })
 	mean("syncs", ph.Syncs, func(x parse.Step) float64 { return float64(x.Syncs) })
+	if ph.Tokens != nil || named(steps) {
+		mean("tokens", statOr(ph.Tokens), func(x parse.Step) float64 { return float64(x.Tokens) })
+		mean("requests", statOr(ph.Requests), func(x parse.Step) float64 { return float64(x.Requests) })
+	}
+	if g := ph.Graphs; g != nil || graphed(steps) {
+		var launches, kernels parse.Stat
+		if g != nil {
+			launches, kernels = g.Launches, g.Kernels
+		}
+		mean("graph_launches", launches, func(x parse.Step) float64 { return float64(x.GraphLaunches) })
+		mean("graph_kernels", kernels, func(x parse.Step) float64 { return float64(x.GraphKernels) })
+	}
 	c.add(entryOf(familyByPattern("phases.*.steps"), p+"steps", float64(ph.Steps)))
+}
+
+// whole adds the metrics of a phase as a whole: its CUDA-graph mode and
+// the share of its kernels inside graphs, and its tokens per second.
+func (c *collector) whole(pn string, ph *parse.Phase) {
+	p := "phases." + Segment(pn) + "."
+	if g := ph.Graphs; g != nil {
+		if rank, ok := GraphModeRank(g.Mode); ok {
+			e := entryOf(familyByPattern("phases.*.graph_mode"), p+"graph_mode", rank)
+			e.note = "CUDA-graph mode " + GraphModeLabel(rank)
+			c.add(e)
+		}
+		c.add(entryOf(familyByPattern("phases.*.graph_coverage"), p+"graph_coverage", g.CoverageCount))
+	}
+	if ph.TokensPerS > 0 {
+		c.add(entryOf(familyByPattern("phases.*.tokens_per_s"), p+"tokens_per_s", ph.TokensPerS))
+	}
+}
+
+// perToken adds the step time per token of the steps that name their
+// tokens, for the phases whose summary has it (prefill and mixed: their
+// tokens are the prompts').
+func (c *collector) perToken(p string, ph *parse.Phase, steps []parse.Step) {
+	if ph.NsPerToken == nil {
+		return
+	}
+	e := entryOf(familyByPattern("phases.*.ns_per_token.p50"), p+"ns_per_token.p50", ph.NsPerToken.P50)
+	e.sampled = true
+	for _, x := range steps {
+		if x.Tokens > 0 {
+			e.samples = append(e.samples, float64(x.SpanNs)/float64(x.Tokens))
+		}
+	}
+	if len(e.samples) > 0 {
+		e.value = stats.Median(stats.Sorted(e.samples))
+	}
+	c.add(e)
+}
+
+// statOr is *s, or the zero Stat.
+func statOr(s *parse.Stat) parse.Stat {
+	if s == nil {
+		return parse.Stat{}
+	}
+	return *s
+}
+
+// named reports whether any step names its tokens or requests.
+func named(steps []parse.Step) bool {
+	for _, x := range steps {
+		if x.Tokens > 0 || x.Requests > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// graphed reports whether any step launched a CUDA graph.
+func graphed(steps []parse.Step) bool {
+	for _, x := range steps {
+		if x.GraphLaunches > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // busyShare adds each step's busy share of its span: idle gaps inside a step

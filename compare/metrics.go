@@ -33,7 +33,7 @@ type entry struct {
 // exported for tools (gate rules) that want to show what rules would see;
 // values are in the units Metric documents.
 func Flatten(s *parse.Summary) []Metric {
-	es, _ := flatten(s)
+	es, _ := flatten(s, grouping{})
 	out := make([]Metric, len(es))
 	for i, e := range es {
 		out[i] = Metric{Name: e.name, Group: e.group, Unit: e.unit, Kind: e.kind, Better: e.better, Head: e.value, HasHead: true, NHead: len(e.samples)}

@@ -204,7 +204,7 @@ func TestRuleMatchingNothingWarns(t *testing.T) {
 // flattening made it with: labels, classes, units and rule checks agree.
 func TestFlattenNamesHaveFamilies(t *testing.T) {
 	s := fixtureSummary(t, "base_a")
-	es, _ := flatten(s)
+	es, _ := flatten(s, grouping{})
 	diff, _ := diffKernels(s.Kernels, s.Kernels)
 	es = append(es, kernelSetEntries(diff, s, s, DefaultKernelShare, true)...)
 	for _, e := range es {

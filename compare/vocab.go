@@ -53,7 +53,40 @@ const (
 	UnitBps   Unit = "bps"   // bytes per second
 	UnitPct   Unit = "pct"   // percent, 0..100; changes are in percentage points
 	UnitCount Unit = "count" // a count, or a mean count per step
+	// UnitMode is a phase's CUDA-graph mode as a rank, lower is better:
+	// 0 a full graph per step, 1 piecewise, 2 eager (GraphModeRank).
+	UnitMode Unit = "mode"
+	// UnitTokensPerS is a token rate.
+	UnitTokensPerS Unit = "tokens/s"
 )
+
+// graphModes are the CUDA-graph modes in rank order, with their names for
+// people (vLLM's FULL, PIECEWISE and NONE).
+var graphModes = []struct{ mode, label string }{
+	{parse.GraphFull, "full graph"},
+	{parse.GraphPiecewise, "piecewise"},
+	{parse.GraphEager, "eager"},
+}
+
+// GraphModeRank is the value of a phases.<phase>.graph_mode metric for a
+// parse.PhaseGraphs mode; false for a mode gate does not know.
+func GraphModeRank(mode string) (float64, bool) {
+	for i, m := range graphModes {
+		if m.mode == mode {
+			return float64(i), true
+		}
+	}
+	return 0, false
+}
+
+// GraphModeLabel names a graph_mode value for people: "full graph",
+// "piecewise", "eager".
+func GraphModeLabel(rank float64) string {
+	if i := int(rank); rank == float64(i) && i >= 0 && i < len(graphModes) {
+		return graphModes[i].label
+	}
+	return "unknown"
+}
 
 // Better is the direction in which a metric improves.
 type Better string
@@ -72,8 +105,10 @@ const (
 const PhaseWindow = "window"
 
 // PhaseRank orders phases as reports list them: prefill, decode, mixed,
-// then the window pseudo-phase; other phases follow (-1 means "by name").
+// then the window pseudo-phase; other phases follow. A group of a phase
+// (decode@16, see GroupName) ranks with its phase.
 func PhaseRank(p string) int {
+	p, _, _ = strings.Cut(p, "@")
 	switch p {
 	case parse.PhasePrefill:
 		return 0
@@ -85,6 +120,15 @@ func PhaseRank(p string) int {
 		return 3
 	}
 	return 4
+}
+
+// GroupName names a group of a phase's steps: decode@16 for the decode
+// steps of batch 16, decode@9-16 for a bucket of batch sizes 9 to 16.
+func GroupName(phase string, lo, hi int) string {
+	if lo == hi {
+		return phase + "@" + strconv.Itoa(hi)
+	}
+	return phase + "@" + strconv.Itoa(lo) + "-" + strconv.Itoa(hi)
 }
 
 // phaseNames lists a summary's phases in PhaseRank order, others by name.
@@ -176,6 +220,22 @@ var families = []family{
 		why: "a device-to-host copy stalls the host until the GPU catches up"},
 	{pattern: "phases.*.syncs", label: "$1 syncs/step", group: GroupPhase, unit: UnitCount, kind: Exact, better: Lower, class: ClassStepStructure,
 		why: "a host synchronisation drains the GPU's queue"},
+	{pattern: "phases.*.ns_per_token.p50", label: "$1 time/token p50", group: GroupPhase, unit: UnitNs, kind: Stat, better: Lower, class: ClassStepTime,
+		why: "a step's span over its tokens: prefill time that does not move with the prompt length"},
+	{pattern: "phases.*.tokens_per_s", label: "$1 tokens/s", group: GroupPhase, unit: UnitTokensPerS, kind: Exact, better: Higher, class: ClassWindow,
+		explain: []string{"phases.$1.span.p50", "phases.$1.ns_per_token.p50"}, why: "a rate: tokens over step time, moves with the load's batch sizes as much as with the code"},
+	{pattern: "phases.*.tokens", label: "$1 tokens/step", group: GroupPhase, unit: UnitCount, kind: Exact, better: Descriptive, class: ClassWindow,
+		why: "what the load asked for, from the step names: shown"},
+	{pattern: "phases.*.requests", label: "$1 requests/step", group: GroupPhase, unit: UnitCount, kind: Exact, better: Descriptive, class: ClassWindow,
+		why: "what the load asked for, from the step names: shown"},
+	{pattern: "phases.*.graph_mode", label: "$1 CUDA-graph mode", group: GroupPhase, unit: UnitMode, kind: Exact, better: Lower, class: ClassStepStructure,
+		why: "how the phase's steps run: a full graph per step, piecewise graphs with eager attention, or eager launches; a change of mode changes every step"},
+	{pattern: "phases.*.graph_launches", label: "$1 graph launches/step", group: GroupPhase, unit: UnitCount, kind: Exact, better: Descriptive, class: ClassStepStructure,
+		why: "shown beside the mode it implies"},
+	{pattern: "phases.*.graph_kernels", label: "$1 kernels in graphs/step", group: GroupPhase, unit: UnitCount, kind: Exact, better: Descriptive, class: ClassStepStructure,
+		why: "shown beside the mode it implies"},
+	{pattern: "phases.*.graph_coverage", label: "$1 kernels inside CUDA graphs", group: GroupPhase, unit: UnitPct, kind: Exact, better: Higher, class: ClassStepStructure,
+		explain: []string{"phases.$1.graph_mode", "phases.$1.kernels", "phases.$1.span.p50"}, why: "a share of the phase's launches: falls when graph kernels are removed"},
 	{pattern: "phases.*.steps", label: "$1 steps", group: GroupPhase, unit: UnitCount, kind: Exact, better: Higher, class: ClassWindow,
 		why: "what the workload ran; a collapse makes the result not comparable instead"},
 	{pattern: "cuda_graphs.outside", label: "kernel launches outside CUDA graphs", group: GroupGraph, unit: UnitCount, kind: Exact, better: Lower, class: ClassStepStructure,

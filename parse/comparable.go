@@ -8,7 +8,9 @@ import (
 // Comparable lists why two profiles were not measured the same way, so
 // that neither compare (base against head) nor MergeRanks (the ranks of one
 // run) puts them side by side: a different GPU model or chip, device count,
-// CUDA-graph trace mode, Nsight Systems major version or scope window.
+// CUDA-graph trace mode, Nsight Systems major version, scope window or way
+// of finding steps (NVTX ranges, or inferred: the steps of two methods are
+// not cut alike).
 // Numbers from two such profiles differ for reasons no code change caused
 // (graph-mode tracing, for one, hides graph kernels from the kernel table).
 // Reasons call a "base" and b "head". A fingerprint field one side lacks
@@ -46,7 +48,41 @@ func Comparable(a, b *Summary) (reasons, unchecked []string) {
 	} else if a.Source.Scope != b.Source.Scope {
 		reasons = append(reasons, fmt.Sprintf("scope differs: base %q, head %q", scopeName(a.Source.Scope), scopeName(b.Source.Scope)))
 	}
+	if x, y := stepSource(a), stepSource(b); x != "" && y != "" && x != y {
+		reasons = append(reasons, fmt.Sprintf("steps found differently: base by %s, head by %s", StepSourceName(x), StepSourceName(y)))
+	}
 	return reasons, unchecked
+}
+
+// stepSource is how a summary's steps were found; summaries written before
+// Source.StepSource existed found them by NVTX ranges only.
+func stepSource(s *Summary) string {
+	if s.Source.StepSource != "" {
+		return s.Source.StepSource
+	}
+	for _, ph := range s.Phases {
+		if ph != nil && ph.Steps > 0 && !s.Source.Legacy {
+			return StepsNVTX
+		}
+	}
+	return ""
+}
+
+// StepSourceName says how steps were found, for people.
+func StepSourceName(src string) string {
+	switch src {
+	case StepsNVTX:
+		return "NVTX step ranges"
+	case StepsGraph:
+		return "inference from CUDA-graph launches"
+	case StepsSync:
+		return "inference from host synchronisations"
+	case StepsRepeat:
+		return "inference from a repeating launch sequence"
+	case "":
+		return "(none found)"
+	}
+	return src
 }
 
 func scopeName(s string) string {

@@ -61,11 +61,16 @@ type Summary struct {
 // Source says where a summary came from and how it was captured; compare
 // refuses to judge two summaries whose fingerprints differ in ways that matter.
 type Source struct {
-	File          string `json:"file"`
-	NsysVersion   string `json:"nsys_version,omitempty"`
-	ExportSchema  string `json:"export_schema,omitempty"`
-	TraceMode     string `json:"trace_mode"` // TraceNode or TraceGraph
-	Scope         string `json:"scope,omitempty"`
+	File         string `json:"file"`
+	NsysVersion  string `json:"nsys_version,omitempty"`
+	ExportSchema string `json:"export_schema,omitempty"`
+	TraceMode    string `json:"trace_mode"` // TraceNode or TraceGraph
+	Scope        string `json:"scope,omitempty"`
+	// StepSource says how the steps were found: StepsNVTX (NVTX step
+	// ranges), or inferred from the launch stream where no range matched
+	// (StepsGraph, StepsSync, StepsRepeat); empty when no steps were found.
+	// Summaries written before it existed found steps only by NVTX.
+	StepSource    string `json:"step_source,omitempty"`
 	WindowStartNs int64  `json:"window_start_ns"`
 	WindowEndNs   int64  `json:"window_end_ns"`
 	GateVersion   string `json:"gate_version,omitempty"`
@@ -130,6 +135,19 @@ type Phase struct {
 	DtoH        Stat   `json:"dtoh"`         // device-to-host copies per step
 	Syncs       Stat   `json:"syncs"`        // host synchronisations per step
 	Samples     []Step `json:"samples"`
+	// Tokens and Requests per step, where the step names say (vLLM's
+	// execute_context_N(T)_generation_M(G): T+G tokens, N+M requests, or a
+	// user pattern's named groups "tokens" and "requests"); nil where no
+	// step of the phase names them.
+	Tokens   *Stat `json:"tokens,omitempty"`
+	Requests *Stat `json:"requests,omitempty"`
+	// NsPerToken is each step's span over its tokens (prefill and mixed
+	// steps, whose tokens are the prompt's); TokensPerS the phase's tokens
+	// over its summed spans.
+	NsPerToken *Stat   `json:"ns_per_token,omitempty"`
+	TokensPerS float64 `json:"tokens_per_s,omitempty"`
+	// Graphs is how the phase's steps ran with CUDA graphs.
+	Graphs *PhaseGraphs `json:"cuda_graphs,omitempty"`
 	// ByKernel is the phase's kernel time and launches per kernel, summed
 	// over its steps: the parts add up exactly to the sum of the samples'
 	// KernelNs and Kernels, so a change of kernel time per step can be
@@ -140,6 +158,40 @@ type Phase struct {
 	// existed and in phases merged from several ranks (MergeRanks keeps one
 	// rank's step per index, which per-kernel sums cannot follow).
 	ByKernel []PhaseKernel `json:"by_kernel,omitempty"`
+}
+
+// CUDA-graph modes of a phase, as vLLM's CUDAGraphMode names them: FULL
+// (one graph launch per step holds the step's work), PIECEWISE (several
+// graph launches per step, eager attention between them), NONE (eager).
+const (
+	GraphFull      = "full"
+	GraphPiecewise = "piecewise"
+	GraphEager     = "eager"
+)
+
+// PhaseGraphs is one phase's CUDA-graph use: graph launches and kernels
+// inside graphs per step, the share of its kernels (by count and by time)
+// inside graphs, and the mode inferred from them (GraphMode).
+type PhaseGraphs struct {
+	Mode          string  `json:"mode"`
+	Launches      Stat    `json:"launches"` // per step
+	Kernels       Stat    `json:"kernels"`  // inside graphs, per step (node-level traces)
+	CoverageCount float64 `json:"coverage_count_pct"`
+	CoverageTime  float64 `json:"coverage_time_pct"`
+}
+
+// GraphMode infers a phase's CUDA-graph mode from its median graph launches
+// per step and the share of its kernel time inside graphs: no launch is
+// eager; one launch holding most of the time is a full graph; several
+// launches, or one holding less than half the time, is piecewise.
+func GraphMode(launchesP50, coverageTimePct float64) string {
+	switch {
+	case launchesP50 < 0.5:
+		return GraphEager
+	case launchesP50 < 1.5 && coverageTimePct >= 50:
+		return GraphFull
+	}
+	return GraphPiecewise
 }
 
 // GraphReplaysKernel names the pseudo-entry of Phase.ByKernel that holds
@@ -169,6 +221,13 @@ type Step struct {
 	Syncs       int    `json:"syncs"`
 	// Device is the CUDA device the step's ops ran on (multi-GPU exports).
 	Device int `json:"device,omitempty"`
+	// Requests and Tokens the step's name gives (0: it does not say).
+	Requests int `json:"requests,omitempty"`
+	Tokens   int `json:"tokens,omitempty"`
+	// GraphLaunches are the CUDA-graph launches whose work projected onto
+	// the step; GraphKernels the kernels inside them (node-level traces).
+	GraphLaunches int `json:"graph_launches,omitempty"`
+	GraphKernels  int `json:"graph_kernels,omitempty"`
 }
 
 // Kernel aggregates every launch of one kernel name in the window.
@@ -321,3 +380,11 @@ type Warning struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
+
+// Ways steps are found (Source.StepSource).
+const (
+	StepsNVTX   = "nvtx"            // NVTX step ranges
+	StepsGraph  = "inferred:graph"  // CUDA-graph launches in a fixed pattern per step
+	StepsSync   = "inferred:sync"   // eager launches between host synchronisations
+	StepsRepeat = "inferred:repeat" // an eager launch sequence repeating without synchronisation
+)

@@ -58,6 +58,7 @@ func fingerprintTable(r *compare.Result) table {
 	row("Export schema", b.Source.ExportSchema, h.Source.ExportSchema, false)
 	row("CUDA graph trace", b.Source.TraceMode, h.Source.TraceMode, true)
 	row("Scope", scope(b.Source), scope(h.Source), true)
+	row("Steps found by", stepSource(b.Source), stepSource(h.Source), true)
 	row("Window", window(b.Source), window(h.Source), false)
 	nameRow("Commit", b.Source.Commit, h.Source.Commit)
 	row("gate version", b.Source.GateVersion, h.Source.GateVersion, false)
@@ -97,6 +98,15 @@ func scope(s parse.Source) string {
 		return "whole capture"
 	}
 	return s.Scope
+}
+
+// stepSource says how a summary's steps were found; empty where it does not
+// record it.
+func stepSource(s parse.Source) string {
+	if s.StepSource == "" {
+		return ""
+	}
+	return parse.StepSourceName(s.StepSource)
 }
 
 func window(s parse.Source) string {

@@ -31,6 +31,8 @@ func fmtValue(v float64, unit compare.Unit) string {
 		return sig3(v) + "%"
 	case "count", "":
 		return fmtCount(v)
+	case compare.UnitMode:
+		return compare.GraphModeLabel(v)
 	}
 	return fmtCount(v) + " " + clip(string(unit), 20)
 }
@@ -174,6 +176,11 @@ func fmtDelta(m compare.Metric) string {
 		return "—"
 	case m.Unit == "pct":
 		return fmtPoints(m.Delta)
+	case m.Unit == compare.UnitMode:
+		if m.Delta == 0 {
+			return "same"
+		}
+		return "changed"
 	case m.Base != 0:
 		return fmtPct(m.DeltaPct)
 	case m.Delta == 0:

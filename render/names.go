@@ -117,6 +117,14 @@ var fieldLabels = []struct{ key, label string }{
 	{"memcpy_bytes", "copy bytes/step"},
 	{"dtoh", "DtoH copies/step"},
 	{"syncs", "syncs/step"},
+	{"tokens", "tokens/step"},
+	{"requests", "requests/step"},
+	{"ns_per_token", "time/token"},
+	{"tokens_per_s", "tokens/s"},
+	{"graph_mode", "CUDA-graph mode"},
+	{"graph_launches", "graph launches/step"},
+	{"graph_kernels", "kernels in graphs/step"},
+	{"graph_coverage", "kernels inside graphs"},
 }
 
 // statRank orders summary statistics.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
 )
 
 // phaseSection is the prefill/decode table: one row per per-step quantity
@@ -93,9 +94,21 @@ func phaseSection(r *compare.Result) *section {
 		t.rows = append(t.rows, row)
 	}
 	blocks := []block{t}
+	if src := inferredSteps(r); src != "" {
+		blocks = append(blocks, para{l: line{plain("Steps found by " + src + ": no NVTX step range matched.")}, small: true})
+	}
 	if len(notes) > 0 {
 		sort.Strings(notes)
 		blocks = append(blocks, para{l: line{plain("Notes: "), text(clip(strings.Join(notes, "; "), 1000))}, small: true})
 	}
 	return &section{key: "phases", title: "Prefill and decode", blocks: blocks}
+}
+
+// inferredSteps says how the head's steps were inferred, "" when they were
+// not (NVTX ranges, or no steps).
+func inferredSteps(r *compare.Result) string {
+	if src := r.Head.Source.StepSource; strings.HasPrefix(src, "inferred:") {
+		return parse.StepSourceName(src)
+	}
+	return ""
 }

@@ -29,6 +29,8 @@ import (
 //	id: llama-decode
 //	scope: benchmark
 //	kernel-share: 2%
+//	group-by: batch
+//	batch-buckets: [8, 16, 32, 64]
 //	rules:
 //	  - metric: phases.decode.span.p50
 //	    warn: 3%
@@ -48,6 +50,15 @@ type Config struct {
 	// Phases maps a phase (prefill, decode, mixed) to regexes over step range
 	// names; when set they replace the defaults for that phase.
 	Phases map[string][]string `yaml:"phases"`
+	// NVTXDomain, when set, is the one NVTX domain whose ranges can be
+	// steps ("default" for the default domain); empty: every domain.
+	NVTXDomain string `yaml:"nvtx-domain"`
+	// InferSteps tunes how steps are found without step ranges.
+	InferSteps InferConfig `yaml:"infer-steps"`
+	// GroupBy "batch" compares decode steps of each batch size (or bucket
+	// of sizes, BatchBuckets: ascending upper bounds) on their own.
+	GroupBy      string `yaml:"group-by"`
+	BatchBuckets []int  `yaml:"batch-buckets"`
 	// Components are extra component rules, tried before the defaults.
 	Components []parse.ComponentRule `yaml:"components"`
 	Rules      []compare.Rule        `yaml:"rules"`
@@ -56,6 +67,18 @@ type Config struct {
 	KernelShare string `yaml:"kernel-share"`
 	// Exit codes for the neutral verdicts (default 3).
 	Exit ExitConfig `yaml:"exit"`
+}
+
+// InferConfig is infer-steps: where no NVTX step range matches, steps are
+// inferred from the launch stream (CUDA-graph launches, host
+// synchronisations, a repeating launch sequence). The frequent repeating
+// step is the Repeating phase (default decode), a segment with GPU work
+// right before one is the Large phase (default prefill); "none" turns
+// either off. MinRepeats (default 3) is how often a segment must repeat.
+type InferConfig struct {
+	Repeating  string `yaml:"repeating"`
+	Large      string `yaml:"large"`
+	MinRepeats int    `yaml:"min-repeats"`
 }
 
 // ExitConfig overrides the exit code of the neutral verdicts.
@@ -110,6 +133,9 @@ func (c *Config) validate() error {
 	if err := c.ParseOptions().Validate(); err != nil {
 		return err
 	}
+	if err := compare.ValidateGrouping(c.GroupBy, c.BatchBuckets); err != nil {
+		return err
+	}
 	for _, e := range []struct {
 		key string
 		v   *int
@@ -152,7 +178,8 @@ func (c *Config) CompareOptions() (compare.Options, error) {
 		// Zero would mean "the default" to compare; gate every kernel instead.
 		share = math.SmallestNonzeroFloat64
 	}
-	return compare.Options{Rules: c.Rules, KernelShare: share, ConfigID: c.ID}, nil
+	return compare.Options{Rules: c.Rules, KernelShare: share, ConfigID: c.ID,
+		GroupBy: c.GroupBy, BatchBuckets: append([]int(nil), c.BatchBuckets...)}, nil
 }
 
 // NeutralExit returns the exit code gate.yml sets for a neutral verdict
@@ -178,7 +205,8 @@ func (c *Config) NeutralExit(v compare.Verdict) (int, bool) {
 // ParseOptions maps gate.yml's scope, phase patterns and component rules to
 // the parser's options.
 func (c *Config) ParseOptions() parse.Options {
-	opts := parse.Options{Scope: c.Scope}
+	opts := parse.Options{Scope: c.Scope, Domain: c.NVTXDomain, Infer: parse.InferOptions{
+		Repeating: c.InferSteps.Repeating, Large: c.InferSteps.Large, MinRepeats: c.InferSteps.MinRepeats}}
 	if len(c.Phases) > 0 {
 		opts.Phases = map[string][]string{}
 		for k, v := range c.Phases {

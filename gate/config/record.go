@@ -20,16 +20,19 @@ import (
 // metric, how they would judge differently (Changes).
 
 // Judging is the part of a gate.yml that decides verdicts: the rules, the
-// kernel share and the neutral exit codes. It is what a summary records.
+// kernel share, the neutral exit codes and how decode steps are grouped
+// (grouping can turn a failure into a pass). It is what a summary records.
 type Judging struct {
-	Rules       []compare.Rule `json:"rules"`
-	KernelShare string         `json:"kernel-share,omitempty"`
-	Exit        ExitConfig     `json:"exit"`
+	Rules        []compare.Rule `json:"rules"`
+	KernelShare  string         `json:"kernel-share,omitempty"`
+	Exit         ExitConfig     `json:"exit"`
+	GroupBy      string         `json:"group-by,omitempty"`
+	BatchBuckets []int          `json:"batch-buckets,omitempty"`
 }
 
 // Record is c's judging part as the JSON a summary carries.
 func (c *Config) Record() (json.RawMessage, error) {
-	j := Judging{Rules: c.Rules, KernelShare: c.KernelShare, Exit: c.Exit}
+	j := Judging{Rules: c.Rules, KernelShare: c.KernelShare, Exit: c.Exit, GroupBy: c.GroupBy, BatchBuckets: c.BatchBuckets}
 	if j.Rules == nil {
 		j.Rules = []compare.Rule{}
 	}
@@ -48,6 +51,7 @@ func (c *Config) WithRecord(name string, raw json.RawMessage) (*Config, error) {
 	}
 	out := *c
 	out.Rules, out.KernelShare, out.Exit = j.Rules, j.KernelShare, j.Exit
+	out.GroupBy, out.BatchBuckets = j.GroupBy, j.BatchBuckets
 	if err := out.validate(); err != nil {
 		return nil, fmt.Errorf("%s: recorded rules: %w", name, err)
 	}
@@ -65,6 +69,9 @@ func Changes(applied, proposed *Config, metrics []string, max int) []compare.Rul
 	var out []compare.RuleChange
 	if a, p := shareText(applied), shareText(proposed); a != p {
 		out = append(out, compare.RuleChange{What: "kernel-share", Base: a, Head: p})
+	}
+	if a, p := groupText(applied), groupText(proposed); a != p {
+		out = append(out, compare.RuleChange{What: "group-by", Base: a, Head: p})
 	}
 	for _, e := range []struct {
 		what string
@@ -190,4 +197,15 @@ func exitText(v *int) string {
 		return "3"
 	}
 	return strconv.Itoa(*v)
+}
+
+// groupText says how a configuration groups decode steps.
+func groupText(c *Config) string {
+	if c.GroupBy == "" {
+		return "(none)"
+	}
+	if len(c.BatchBuckets) == 0 {
+		return c.GroupBy
+	}
+	return fmt.Sprintf("%s %v", c.GroupBy, c.BatchBuckets)
 }
