@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,21 +35,33 @@ func DecodeSummary(r io.Reader) (*Summary, error) {
 	if len(data) > maxSummaryBytes {
 		return nil, fmt.Errorf("summary is larger than %d MiB", maxSummaryBytes>>20)
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	// A byte-order mark is not JSON, but editors write one.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	keys, rawSchema, err := checkKeys(data)
+	if err != nil {
 		return nil, fmt.Errorf("decoding summary: %w", err)
 	}
-	if top == nil {
-		return nil, fmt.Errorf("decoding summary: want a JSON object")
-	}
-	rawSchema, hasSchema := top["schema"]
-	if !hasSchema {
-		if isLegacy(top) {
-			return decodeLegacy(data)
+	if keys == nil {
+		// Not an object, or malformed: let encoding/json say which.
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(data, &top); err != nil {
+			return nil, fmt.Errorf("decoding summary: %w", err)
 		}
-		keys := make([]string, 0, len(top))
+		if top == nil {
+			return nil, fmt.Errorf("decoding summary: want a JSON object")
+		}
 		for k := range top {
 			keys = append(keys, k)
+		}
+		rawSchema = top["schema"]
+	}
+	if rawSchema == nil {
+		top := make(map[string]json.RawMessage, len(keys))
+		for _, k := range keys {
+			top[k] = nil
+		}
+		if isLegacy(top) {
+			return decodeLegacy(data)
 		}
 		sort.Strings(keys)
 		if len(keys) > 8 {

@@ -114,6 +114,14 @@ func TestDecodeSummaryErrors(t *testing.T) {
 		{`{"prefill_decode": {"decode": {"count": -1}}}`, "prefill_decode.decode"},
 		{`{"prefill_decode": 5}`, "legacy summary.json"},
 		{``, "decoding summary"},
+		// encoding/json would take the last of two equal keys: a second
+		// "phases" would empty the summary.
+		{`{"schema": "gate.summary/v1", "phases": {"decode": {"steps": 3}}, "phases": {}}`, `duplicate key "phases" at the top level`},
+		{`{"schema": "gate.summary/v1", "kernels": [{"name": "a"}, {"name": "b", "count": 1, "count": 9}]}`, `duplicate key "count" in kernels[1]`},
+		{`{"schema": "gate.summary/v1", "phases": {"decode": {}, "dec\u006fde": {}}}`, `duplicate key "decode" in phases`},
+		{`{"schema": "gate.summary/v1", "schema": "gate.summary/v1"}`, `duplicate key "schema"`},
+		{`{"schema": "gate.summary/v1"} trailing`, "decoding summary: invalid character"},
+		{`{"schema": "gate.summary/v1", "phases": {"decode": {"steps": }}}`, "decoding summary: invalid character"},
 	}
 	for _, tt := range tests {
 		_, err := DecodeSummary(strings.NewReader(tt.in))
@@ -123,15 +131,45 @@ func TestDecodeSummaryErrors(t *testing.T) {
 	}
 }
 
-// FuzzDecodeSummary: DecodeSummary never panics, and what it accepts
-// survives a JSON round trip.
-func FuzzDecodeSummary(f *testing.F) {
-	f.Add(readLegacyFixture(f))
-	if s, err := Export(context.Background(), export(f, "probe"), Options{}); err == nil {
-		if data, err := json.Marshal(s); err == nil {
-			f.Add(data)
-		}
+// A byte-order mark, as some editors write, is not an error.
+func TestDecodeSummaryBOM(t *testing.T) {
+	s, err := DecodeSummary(strings.NewReader("\ufeff" + tinySummary))
+	if err != nil || s.Phases["decode"] == nil || s.Phases["decode"].Steps != 2 {
+		t.Fatalf("BOM summary: %v %+v", err, s)
 	}
+	if _, err := DecodeSummary(strings.NewReader("\ufeff" + string(readLegacyFixture(t)))); err != nil {
+		t.Errorf("BOM legacy summary: %v", err)
+	}
+	if len(s.Extra) != 1 || len(s.Kernels) != 1 {
+		t.Errorf("tiny summary read as %+v", s)
+	}
+	// Deep nesting stops the key scan; encoding/json refuses it.
+	deep := `{"schema": "gate.summary/v1", "x": ` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "}"
+	if _, err := DecodeSummary(strings.NewReader(deep)); err == nil || !strings.Contains(err.Error(), "depth") {
+		t.Errorf("100000-deep nesting: %v", err)
+	}
+}
+
+// tinySummary is a small gate summary with every part a fuzzer should
+// reach: a phase with samples, kernels, components, extra metrics.
+const tinySummary = `{"schema": "gate.summary/v1",
+ "source": {"file": "t.sqlite", "trace_mode": "node", "window_start_ns": 0, "window_end_ns": 1000},
+ "gpu": {"name": "NVIDIA H200", "devices": 1},
+ "phases": {"decode": {"steps": 2, "span_ns": {"p50": 10, "p90": 12, "mean": 11, "min": 10, "max": 12},
+   "samples": [{"name": "decode", "start_ns": 1, "span_ns": 10, "busy_ns": 9, "kernel_ns": 8, "kernels": 2, "memcpys": 0, "memcpy_bytes": 0, "dtoh": 0, "syncs": 0},
+               {"name": "decode", "start_ns": 20, "span_ns": 12, "busy_ns": 9, "kernel_ns": 8, "kernels": 2, "memcpys": 0, "memcpy_bytes": 0, "dtoh": 0, "syncs": 0}]}},
+ "kernels": [{"name": "k", "component": "gemm", "count": 2, "total_ns": 20, "share": 1}],
+ "components": [{"phase": "decode", "components": [{"name": "gemm", "time_ns": 20, "kernels": 2, "share": 1}]}],
+ "extra": [{"name": "tok_s", "unit": "tok/s", "better": "higher", "value": 5, "source": "bench.json"}],
+ "warnings": []}`
+
+// FuzzDecodeSummary: DecodeSummary never panics, and what it accepts
+// survives a JSON round trip. The seeds are small, so that each run is
+// quick and the fuzzer gets through many.
+func FuzzDecodeSummary(f *testing.F) {
+	f.Add([]byte(tinySummary))
+	f.Add([]byte(`{"schema":"gate.summary/v1","phases":{"decode":{}},"phases":{}}`))
+	f.Add([]byte(`{"prefill_decode": {"decode": {"count": 3, "avg_ms": 1.5}}, "top_kernels": [{"name": "k", "count": 1}]}`))
 	f.Add([]byte(`{"components": {"gemm": 1}, "top_kernels": [{"name": "k", "pct": 1e308}]}`))
 	f.Add([]byte(`{"schema": "gate.summary/v1", "phases": {}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

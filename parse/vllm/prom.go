@@ -232,6 +232,11 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 		return nil, []parse.Warning{warn(WarnUnrecognised, source+": no vllm: metric families in the scrape")}
 	}
 	add := func(name, unit, better string, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			// A summary holds numbers only (NaN does not even encode).
+			ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: %s is %v: not reported", source, name, v)))
+			return
+		}
 		ms = append(ms, metric(name, unit, better, v, source))
 	}
 	counter := func(key, name, unit, better string) {
@@ -265,6 +270,10 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 			if h.Count > 0 {
 				base := "vllm.metrics." + hm.name + "."
 				add(base+"mean_ms", "ms", BetterLower, 1000*h.Sum/h.Count)
+				if len(h.Bounds) == 0 {
+					ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s has no buckets: only its mean is reported", source, fam)))
+					break
+				}
 				var low []string
 				for _, q := range []struct {
 					q    float64

@@ -402,3 +402,22 @@ func TestScrapeSub(t *testing.T) {
 		t.Errorf("restart: %v", ws)
 	}
 }
+
+// A histogram that has a count but no buckets has no quantiles: its mean is
+// reported, its p50 is not NaN but absent, and a warning says why.
+func TestHistogramWithoutBuckets(t *testing.T) {
+	ms, ws := ParseMetrics([]byte("# TYPE vllm:time_to_first_token_seconds histogram\nvllm:time_to_first_token_seconds_count 1\nvllm:time_to_first_token_seconds_sum 0.5\n"), "nan2.prom")
+	names := map[string]float64{}
+	for _, m := range ms {
+		names[m.Name] = m.Value
+	}
+	if v, ok := names["vllm.metrics.ttft.mean_ms"]; !ok || v != 500 {
+		t.Errorf("mean: %v %v", v, ok)
+	}
+	if _, ok := names["vllm.metrics.ttft.p50_ms"]; ok {
+		t.Errorf("p50 reported for a histogram without buckets: %v", ms)
+	}
+	if len(ws) != 1 || !strings.Contains(ws[0].Message, "nan2.prom") || !strings.Contains(ws[0].Message, "has no buckets") {
+		t.Errorf("warnings %v", ws)
+	}
+}
