@@ -22,9 +22,16 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=""
+# `gate version` names the commit and its date: read from the checkout's .git
+# (in the build context for that reason; absent when the runner builds a
+# downloaded action, and then "devel" it is). -buildvcs=false: the context
+# leaves out files git tracks, so Go's own stamp would call every build
+# modified.
 # cgo stays on: go-nvml loads libnvidia-ml through dlopen at run time.
-RUN CGO_CFLAGS=-Wno-deprecated-declarations go build -trimpath \
-      -ldflags "-s -w -X github.com/nsys-gate/gate/gate.Version=${VERSION}" \
+RUN commit=$(git rev-parse HEAD 2>/dev/null || true) \
+ && date=$(git log -1 --format=%cI 2>/dev/null || true) \
+ && CGO_CFLAGS=-Wno-deprecated-declarations go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X github.com/nsys-gate/gate/gate.Version=${VERSION} -X github.com/nsys-gate/gate/gate.Commit=${commit} -X github.com/nsys-gate/gate/gate.Date=${date}" \
       -o /out/gate ./cmd/gate \
  && /out/gate version
 

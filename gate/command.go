@@ -20,8 +20,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,25 +165,4 @@ func (c *Command) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, subcommands[n].summary)
 	}
 	fmt.Fprintln(w, "\nexit codes: 0 pass/warn, 1 regression, 2 usage or input error, 3 no baseline or not comparable")
-}
-
-// Version is set at build time with -ldflags "-X github.com/nsys-gate/gate/gate.Version=v1.2.3";
-// otherwise it comes from the module's build info.
-var Version = ""
-
-// version returns gate's version string: Version, else the module version
-// of the build, else "devel".
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "devel"
-}
-
-func (c *Command) runVersion(_ context.Context, args []string) int {
-	fmt.Fprintf(c.Stdout, "gate %s (%s %s/%s)\n", version(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
-	return ExitOK
 }
