@@ -72,35 +72,93 @@ func TestNsysRepWithoutNsys(t *testing.T) {
 	}
 }
 
-// TestNsysRepRefused: an nsys older than the report refuses it; its own
-// words reach the user (the message Debian bookworm's nsys 2022.4 prints).
+// TestNsysRepRefused: an nsys older than the report refuses it (the words
+// Debian bookworm's nsys 2022.4 prints); the error names the release that
+// wrote the report, read from the report itself, the nsys that refused it,
+// and keeps nsys's own words.
 func TestNsysRepRefused(t *testing.T) {
-	x := Loader{nsys: Nsys{
+	old := Nsys{
 		LookPath: func(string) (string, error) { return "/usr/bin/nsys", nil },
 		Run: func(ctx context.Context, name string, args ...string) ([]byte, error) {
-			if name != "/usr/bin/nsys" || args[0] != "export" || !strings.HasSuffix(args[len(args)-1], "base_a.nsys-rep") {
+			if name != "/usr/bin/nsys" {
+				t.Errorf("ran %s %v", name, args)
+			}
+			if args[0] == "--version" {
+				return []byte("NVIDIA Nsight Systems version 2022.4.2.1-df9881f\n"), nil
+			}
+			if args[0] != "export" || !strings.HasSuffix(args[len(args)-1], ".nsys-rep") {
 				t.Errorf("ran %s %v", name, args)
 			}
 			return []byte("Processing events...\nExportation error: Version not supported: 36398880\n"), errors.New("exit status 1")
 		},
-	}}
-	_, err := x.Summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{})
-	if err == nil || !strings.Contains(err.Error(), "Exportation error: Version not supported: 36398880") || strings.Contains(err.Error(), "\n") {
-		t.Errorf("err = %v", err)
+	}
+	// A report whose trailer gate cannot read: the same refusal, no release named.
+	anon := filepath.Join(t.TempDir(), "anon.nsys-rep")
+	if err := os.WriteFile(anon, []byte("NVIDIA Tegra Profiler Report 36398880.\x00\x01"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		report string
+		want   []string
+	}{
+		{fixturePath("nsys/base_a.nsys-rep"), []string{
+			"base_a.nsys-rep: written by Nsight Systems 2025.3, which /usr/bin/nsys (2022.4.2.1) cannot read: export it with Nsight Systems 2025.3 or newer, or pass its .sqlite export instead",
+			"(nsys export said: Exportation error: Version not supported: 36398880)"}},
+		{anon, []string{"anon.nsys-rep: written by a newer Nsight Systems, which /usr/bin/nsys (2022.4.2.1) cannot read: " +
+			"export it with the Nsight Systems release that wrote it or a newer one"}},
+	} {
+		_, err := Loader{nsys: old}.Summary(context.Background(), tc.report, parse.Options{})
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: err = %v\nwant it to contain %q, on one line", tc.report, err, w)
+			}
+		}
+	}
+}
+
+// TestReportVersion reads the release from the shipped report's trailer,
+// and nothing from files that are not reports or do not say.
+func TestReportVersion(t *testing.T) {
+	if got := reportVersion(fixturePath("nsys/base_a.nsys-rep")); got != "2025.3.1.0" {
+		t.Errorf("base_a.nsys-rep: version %q, want 2025.3.1.0", got)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"empty.nsys-rep":        "",
+		"sqlite.nsys-rep":       "SQLite format 3\x00 2025.3.1.0:\x0836398880",
+		"no-trailer.nsys-rep":   "NVIDIA Tegra Profiler Report 36398880.\x00 2025.3.1.0 then other bytes",
+		"other-format.nsys-rep": "NVIDIA Tegra Profiler Report 36398880.\x00 2025.3.1.0:\x0836398881",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := reportVersion(p); got != "" {
+			t.Errorf("%s: version %q, want none", name, got)
+		}
+	}
+	if got := reportVersion(filepath.Join(dir, "absent.nsys-rep")); got != "" {
+		t.Errorf("absent file: version %q", got)
 	}
 }
 
 // TestNsysRepReal runs the nsys on the PATH, if any, on the shipped report:
 // a recent nsys exports it and the summary has the fixture's steps; an old
-// one (Debian's 2022.4) refuses it with a one-line error naming the file.
+// one (Debian's 2022.4, which .ci/run installs) refuses it with one line that
+// names the file and the release it needs.
 func TestNsysRepReal(t *testing.T) {
 	if _, err := exec.LookPath("nsys"); err != nil {
 		t.Skip("nsys not on the PATH")
 	}
-	s, err := Summary(context.Background(), fixturePath("nsys/base_a.nsys-rep"), parse.Options{Scope: "benchmark"})
+	report := fixturePath("nsys/base_a.nsys-rep")
+	s, err := Summary(context.Background(), report, parse.Options{Scope: "benchmark"})
 	if err != nil {
-		if !strings.HasPrefix(err.Error(), fixturePath("nsys/base_a.nsys-rep")+": nsys export failed") || strings.Contains(err.Error(), "\n") {
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, report+": ") {
 			t.Errorf("refusal not one line naming the file: %v", err)
+		}
+		if strings.Contains(msg, "Version not supported") && !strings.Contains(msg, "export it with Nsight Systems 2025.3 or newer") {
+			t.Errorf("an old nsys's refusal does not name the release it needs: %v", err)
 		}
 		t.Logf("nsys refused the report: %v", err)
 		return
