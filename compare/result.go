@@ -63,6 +63,10 @@ type Result struct {
 	// differently from the rules that did (the baseline's): shown near the
 	// top of the report, never applied. Compare leaves it empty.
 	RuleChanges []RuleChange `json:"rule_changes,omitempty"`
+	// Baseline says where the caller found Base, in words (the action: the
+	// pull request's merge base or the newest on a branch, with commit, run
+	// and age). Compare leaves it empty.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // RuleChange is one way a proposed gate.yml differs from the applied one:

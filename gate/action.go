@@ -47,7 +47,7 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 		Environ:  c.environ,
 		GitHub:   c.newGitHub,
 		Profiler: profiler,
-		ExitCode: func(o action.Outcome) int { return exitCode(o.Verdict, o.FailOn, o.Config) },
+		ExitCode: actionExit,
 	})
 	if err != nil {
 		return ExitError // the action has reported it as an error annotation
@@ -55,7 +55,7 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 	if out.Verdict == "" {
 		return ExitOK
 	}
-	code = exitCode(out.Verdict, out.FailOn, out.Config)
+	code = actionExit(out)
 	fmt.Fprintf(c.Stdout, "gate: %s (%d failed, %d warned, %d passed); exit %d\n", render.VerdictWords(out.Verdict), out.Counts.Fail, out.Counts.Warn, out.Counts.Pass, code)
 	return code
 }

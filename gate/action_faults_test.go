@@ -147,23 +147,24 @@ func TestActionCheckRunFollowsTheStep(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
 		profile   string
-		baselines bool
+		baselines func(*testing.T, *githubtest.Server)
 		bootstrap bool
 		failOn    string
 		exit      int
 		want      string
 	}{
-		{"pass", "base_b", true, false, "", ExitOK, "success"},
-		{"fail", "regress_double_attn", true, false, "", ExitFail, "failure"},
-		{"fail under fail-on never", "regress_double_attn", true, false, "never", ExitOK, "failure"},
-		{"no baseline exits 3", "base_b", false, false, "", ExitNotComparable, "failure"},
-		{"no baseline that gate.yml lets pass", "base_b", false, true, "", ExitOK, "neutral"},
+		{"pass", "base_b", withBaselines, false, "", ExitOK, "success"},
+		{"fail", "regress_double_attn", withBaselines, false, "", ExitFail, "failure"},
+		{"fail under fail-on never", "regress_double_attn", withBaselines, false, "never", ExitOK, "failure"},
+		{"no baseline exits 3", "base_b", withLapsedBaseline, false, "", ExitNotComparable, "failure"},
+		{"no baseline that gate.yml lets pass", "base_b", withLapsedBaseline, true, "", ExitOK, "neutral"},
+		{"no baseline yet: the first run passes", "base_b", nil, false, "", ExitOK, "neutral"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			gh := githubtest.New(t)
-			if tt.baselines {
-				withBaselines(t, gh)
+			if tt.baselines != nil {
+				tt.baselines(t, gh)
 			}
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture(tt.profile), "fail-on": tt.failOn})
 			if tt.bootstrap {

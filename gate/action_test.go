@@ -337,9 +337,23 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 	}
 }
 
+// withLapsedBaseline gives gh a repository whose baselines lapsed: its one
+// gate-baseline artifact expired, another branch's is not for main.
+func withLapsedBaseline(t *testing.T, gh *githubtest.Server) {
+	day := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+	gh.Artifacts = []githubtest.Artifact{
+		{ID: 601, Name: "gate-baseline", Created: day, RunID: 961, HeadBranch: "main", HeadSHA: "1111111111111111111111111111111111111111", Expired: true},
+		{ID: 602, Name: "gate-baseline", Created: day, RunID: 962, HeadBranch: "fuse-attn", HeadSHA: "3333333333333333333333333333333333333333",
+			Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(fixtureSummary(t, "base_a"))})},
+	}
+}
+
+// TestActionNoBaseline: baselines existed but none is usable (expired, or
+// from another branch): loud, exit 3, never a pass.
 func TestActionNoBaseline(t *testing.T) {
 	t.Parallel()
 	gh := githubtest.New(t)
+	withLapsedBaseline(t, gh)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 	if code := e.run(); code != ExitNotComparable {
 		e.logf(t)
@@ -350,8 +364,8 @@ func TestActionNoBaseline(t *testing.T) {
 		t.Errorf("verdict %q", out["verdict"])
 	}
 	cs := gh.IssueComments(7)
-	if len(cs) != 1 || !strings.Contains(cs[0].Body, `"gate-baseline"`) {
-		t.Errorf("comment does not say which baseline is missing: %+v", cs)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, `"gate-baseline"`) || strings.Contains(cs[0].Body, "no baseline yet") {
+		t.Errorf("comment does not say which baseline is missing, or calls it the first: %+v", cs)
 	}
 	if !strings.Contains(e.stdout.String(), "::warning title=gate%3A no baseline::") {
 		t.Errorf("no warning annotation")
@@ -369,6 +383,165 @@ func TestActionNoBaseline(t *testing.T) {
 	}
 	if out := e.outputs(t); out["verdict"] != "no_baseline" {
 		t.Errorf("verdict %q", out["verdict"])
+	}
+}
+
+// TestActionFirstPullRequest runs `gate action` as the runner runs the quick
+// start's step on the first pull request of a repository that adopted gate:
+// the pull_request event, no config, and not one gate-baseline artifact yet.
+// The step passes with a note, and every output is set.
+func TestActionFirstPullRequest(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.New(t)
+	gh.Artifacts = []githubtest.Artifact{{ID: 700, Name: "coverage", Created: time.Now(), RunID: 970, HeadBranch: "main", HeadSHA: mainSHA}}
+	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("exit %d, want 0: the first pull request of a new gate passes", code)
+	}
+	const note = "no baseline yet: this run will become the baseline once merged"
+	cs := gh.IssueComments(7)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "gate: no baseline") || !strings.Contains(cs[0].Body, note) {
+		t.Fatalf("comments %+v, want one that says %q", cs, note)
+	}
+	out := e.outputs(t)
+	wantURL := fmt.Sprintf("https://github.com/%s/pull/7#issuecomment-%d", testRepo, cs[0].ID)
+	if out["verdict"] != "no_baseline" || out["regressions"] != "0" || out["comment-url"] != wantURL ||
+		out["summary-path"] != "gate-report/summary.json" || out["report-path"] != "gate-report/report.md" {
+		t.Errorf("outputs = %v", out)
+	}
+	// What the push after the merge uploads as the first baseline.
+	if _, err := load.Summary(context.Background(), filepath.Join(e.dir, out["summary-path"]), parse.Options{}); err != nil {
+		t.Errorf("summary-path is not a summary: %v", err)
+	}
+	log := e.stdout.String()
+	if !strings.Contains(log, "::notice title=gate%3A no baseline::"+note) || strings.Contains(log, "::warning title=gate%3A no baseline") {
+		t.Errorf("want a notice, not a warning:\n%s", log)
+	}
+	if !strings.Contains(e.summary(t), note) {
+		t.Errorf("job summary lacks the note")
+	}
+	if checks := gh.Checks(); len(checks) != 1 || checks[0]["conclusion"] != "neutral" {
+		t.Errorf("check runs %v, want one neutral", checks)
+	}
+	if n := gh.Count(githubtest.RouteCompare); n != 0 {
+		t.Errorf("asked for the merge base %d times with no baseline to pick", n)
+	}
+
+	// The push to main after the merge: fail-on never as in the quick start;
+	// its note says what to upload.
+	e.vars["GITHUB_EVENT_NAME"] = "push"
+	e.vars["GITHUB_EVENT_PATH"] = pushEvent(t)
+	e.vars["INPUT_FAIL-ON"] = "never"
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("push: exit %d", code)
+	}
+	if s := e.summary(t); !strings.Contains(s, `no baseline yet: upload this run's summary-path as the artifact &#34;gate-baseline&#34; from a push to main`) &&
+		!strings.Contains(s, `no baseline yet: upload this run's summary-path as the artifact "gate-baseline" from a push to main`) {
+		t.Errorf("push: the job summary does not say what to upload:\n%.600s", s)
+	}
+}
+
+// pushEvent is a push to main's payload, as much of it as gate reads.
+func pushEvent(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "push.json")
+	ev := `{"ref": "refs/heads/main", "after": "` + mainSHA + `", "repository": {"full_name": "` + testRepo + `", "default_branch": "main"}}`
+	if err := os.WriteFile(p, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// prInto is the shipped pull_request payload, retargeted at base branch
+// baseRef whose tip is baseSHA: a PR into a release branch, or a stacked one.
+func prInto(t *testing.T, baseRef, baseSHA string) string {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "github", "pull_request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	base := ev["pull_request"].(map[string]any)["base"].(map[string]any)
+	base["ref"], base["sha"] = baseRef, baseSHA
+	out, _ := json.Marshal(ev)
+	p := filepath.Join(t.TempDir(), "pull_request.json")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestActionPicksTheRightBaseline: the artifact uploaded for the pull
+// request's merge base wins over a newer one on its base branch, and the
+// base branch's newest over the default branch's; the report says which it
+// took (commit, run, age). The merge base comes from the compare API.
+func TestActionPicksTheRightBaseline(t *testing.T) {
+	t.Parallel()
+	const (
+		head     = "6c1f0b9e2d4a7c3b8e5f1a0d9c2b4e6f8a1c3d5e" // the payload's head.sha
+		relTip   = "7777777777777777777777777777777777777777"
+		forkedAt = "5555555555555555555555555555555555555555"
+	)
+	base := func(t *testing.T) string { return string(fixtureSummary(t, "base_a")) }
+	other := func(t *testing.T) string { return string(fixtureSummary(t, "regress_double_attn")) }
+	day := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Hour)
+	artifacts := func(t *testing.T) []githubtest.Artifact {
+		return []githubtest.Artifact{
+			// The merge base's, on main: older than main's newest.
+			{ID: 801, Name: "gate-baseline", Created: day, RunID: 981, HeadBranch: "main", HeadSHA: forkedAt, Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: base(t)})},
+			{ID: 802, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 982, HeadBranch: "main", HeadSHA: mainSHA, Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: other(t)})},
+			// release/1.x's newest, older than main's.
+			{ID: 803, Name: "gate-baseline", Created: day.Add(24 * time.Hour), RunID: 983, HeadBranch: "release/1.x", HeadSHA: relTip, Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: base(t)})},
+		}
+	}
+	for _, tt := range []struct {
+		name             string
+		event            func(t *testing.T) string
+		mergeBase        string // the compare API's answer for base...head; "" the base itself
+		wantID, wantRun  string
+		wantFrom, wantGH string
+		exit             int
+	}{
+		{"the merge base's over a newer one on the base branch",
+			func(t *testing.T) string { return prInto(t, "main", mainSHA) }, forkedAt,
+			"801", "run 981", "the merge base 555555555555 of this pull request, on main (run 981, 10 days old)", mainSHA + "..." + head, ExitOK},
+		{"the base branch's newest over the default branch's",
+			func(t *testing.T) string { return prInto(t, "release/1.x", relTip) }, "9999999999999999999999999999999999999999",
+			"803", "run 983", "the newest on release/1.x, 777777777777 (run 983, 9 days old): the merge base 999999999999 has none", relTip + "..." + head, ExitOK},
+		{"the default branch's when the base branch has none (a stacked PR)",
+			func(t *testing.T) string {
+				return prInto(t, "fuse-attn-part1", "8888888888888888888888888888888888888888")
+			}, "",
+			"802", "run 982", `the newest on main, 0d3a7e9c1b5f (run 982, 7 days old): "fuse-attn-part1" has none`, "", ExitOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gh := githubtest.New(t)
+			gh.Artifacts = artifacts(t)
+			if tt.mergeBase != "" {
+				gh.MergeBases = map[string]string{tt.wantGH: tt.mergeBase}
+			}
+			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
+			e.vars["GITHUB_EVENT_PATH"] = tt.event(t)
+			if code := e.run(); code != tt.exit {
+				e.logf(t)
+				t.Fatalf("exit %d, want %d", code, tt.exit)
+			}
+			if gh.Count(githubtest.RouteCompare) != 1 {
+				t.Errorf("compare API asked %d times, want once", gh.Count(githubtest.RouteCompare))
+			}
+			log := e.stdout.String()
+			if want := fmt.Sprintf("gate: baseline: artifact \"gate-baseline\" (%s): %s", tt.wantID, tt.wantFrom); !strings.Contains(log, want) {
+				t.Errorf("log does not say %q:\n%s", want, log)
+			}
+			cs := gh.IssueComments(7)
+			if len(cs) != 1 || !strings.Contains(cs[0].Body, "Baseline: "+tt.wantFrom) {
+				t.Errorf("comment does not say where the baseline came from (%q):\n%.800s", tt.wantFrom, cs[0].Body)
+			}
+		})
 	}
 }
 

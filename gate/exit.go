@@ -46,3 +46,16 @@ func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 	}
 	return ExitError
 }
+
+// actionExit is exitCode for `gate action`, where a gate's first run passes:
+// with no baseline artifact ever uploaded (Outcome.FirstRun) there is
+// nothing to gate yet, and the first pull request of a new gate must not be
+// red. gate.yml's exit: no-baseline still decides when it is set.
+func actionExit(o action.Outcome) int {
+	if o.Verdict == compare.NoBaseline && o.FirstRun {
+		if _, set := o.Config.NeutralExit(compare.NoBaseline); !set {
+			return ExitOK
+		}
+	}
+	return exitCode(o.Verdict, o.FailOn, o.Config)
+}

@@ -168,10 +168,16 @@ func contextLines(r *compare.Result, opts Options) (context, reasons, hint []lin
 			l = append(l, plain(" on "), text(clip(g, 80)))
 		}
 	}
-	if c := baselineCommit(r, opts); c != "" {
+	if c := baselineCommit(r, opts); c != "" && r.Baseline == "" {
 		l = append(l, plain(" · baseline commit "), name(clip(c, 40)))
 	}
 	context = append(context, l)
+	if r.Baseline != "" {
+		// Where the action found it: the merge base or a branch's newest,
+		// with commit, run and age. From result.json in the comment mode, so
+		// untrusted text like every other string.
+		context = append(context, line{plain("Baseline: "), text(clip(r.Baseline, maxText))})
+	}
 	for i, reason := range r.Reasons {
 		if i == maxReasons {
 			reasons = append(reasons, line{plain("and " + itoa(len(r.Reasons)-maxReasons) + " more reasons")})

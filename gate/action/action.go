@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -182,6 +183,8 @@ type Env struct {
 	// ExitCode is the step's exit code for an outcome, the command's one
 	// table: the check run's conclusion follows the step.
 	ExitCode func(Outcome) int
+	// Now is the clock that baseline ages are measured with; nil: time.Now.
+	Now func() time.Time
 }
 
 // Outcome is what a run decided. The command maps it to the step's exit
@@ -193,6 +196,10 @@ type Outcome struct {
 	Counts  compare.Counts
 	FailOn  string         // the fail-on input: FailOnFail, FailOnWarn or FailOnNever
 	Config  *config.Config // gate.yml, for its neutral exit codes
+	// FirstRun says the verdict is no_baseline because the repository never
+	// had a baseline artifact: the first pull request of a new gate, which
+	// passes unless gate.yml sets no-baseline's exit code.
+	FirstRun bool
 }
 
 // Run runs the action once. An error is one the step must fail on (bad
@@ -216,6 +223,14 @@ func Run(ctx context.Context, env Env) (Outcome, error) {
 		r.actions.Errorf("gate: %v", err)
 	}
 	return out, err
+}
+
+// now is the run's clock.
+func (r *run) now() time.Time {
+	if r.env.Now != nil {
+		return r.env.Now()
+	}
+	return time.Now()
 }
 
 // run is one invocation of the action: what it read from the environment,
@@ -324,7 +339,7 @@ func (r *run) setOutputs(kv ...string) {
 // annotate adds an error annotation per failed metric and a warning per
 // warned one, at most perKind of each (the runner keeps 10 per step); the
 // rest are counted in one more.
-func (r *run) annotate(res *compare.Result) {
+func (r *run) annotate(res *compare.Result, firstRun bool) {
 	const perKind = 9
 	var nFail, nWarn int
 	for _, m := range res.Metrics {
@@ -347,8 +362,12 @@ func (r *run) annotate(res *compare.Result) {
 	if nWarn > perKind {
 		r.actions.Warningf("gate: %d more warnings, see the job summary", nWarn-perKind)
 	}
-	switch res.Verdict {
-	case compare.NoBaseline, compare.NotComparable, compare.BaselineUnavailable:
-		r.actions.WithFieldsMap(map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}).Warningf("%s", render.OneLine(strings.Join(res.Reasons, "; ")))
+	title := map[string]string{"title": "gate: " + render.VerdictWords(res.Verdict)}
+	reasons := render.OneLine(strings.Join(res.Reasons, "; "))
+	switch {
+	case res.Verdict == compare.NoBaseline && firstRun:
+		r.actions.WithFieldsMap(title).Noticef("%s", reasons)
+	case res.Verdict == compare.NoBaseline, res.Verdict == compare.NotComparable, res.Verdict == compare.BaselineUnavailable:
+		r.actions.WithFieldsMap(title).Warningf("%s", reasons)
 	}
 }

@@ -19,11 +19,14 @@ type FakeGitHub struct {
 	Zips         map[int64][]byte         // artifact ID -> zip
 	CommentsOn   map[int][]Comment        // issue number -> comments
 	PRs          map[string][]PullRequest // commit -> pull requests
-	Checks       []CheckRun
-	Forbid       bool
-	Login        string   // the token's identity; default github-actions[bot]
-	Calls        []string // "create #7", "edit 12", in order
-	nextID       int64
+	// MergeBases answers MergeBase for "base...head"; absent, the merge
+	// base is base (a pull request up to date with its base branch).
+	MergeBases map[string]string
+	Checks     []CheckRun
+	Forbid     bool
+	Login      string   // the token's identity; default github-actions[bot]
+	Calls      []string // "create #7", "edit 12", in order
+	nextID     int64
 }
 
 var _ GitHub = (*FakeGitHub)(nil)
@@ -127,6 +130,16 @@ func (m *FakeGitHub) PullRequestsForCommit(_ context.Context, sha string) ([]Pul
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.PRs[sha], nil
+}
+
+// MergeBase implements GitHub.
+func (m *FakeGitHub) MergeBase(_ context.Context, base, head string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if mb, ok := m.MergeBases[base+"..."+head]; ok {
+		return mb, nil
+	}
+	return base, nil
 }
 
 // CreateCheckRun implements GitHub.

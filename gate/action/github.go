@@ -29,6 +29,9 @@ type GitHub interface {
 	EditComment(ctx context.Context, id int64, body string) (Comment, error)
 	// PullRequestsForCommit lists the pull requests whose head includes sha.
 	PullRequestsForCommit(ctx context.Context, sha string) ([]PullRequest, error)
+	// MergeBase is the commit that head forked from base (the compare API's
+	// merge_base_commit): where a pull request's baseline is best taken.
+	MergeBase(ctx context.Context, base, head string) (string, error)
 	// CreateCheckRun records a completed check run.
 	CreateCheckRun(ctx context.Context, run CheckRun) error
 	// Identity is the login that comments made with the token are written

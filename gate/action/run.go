@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -38,18 +39,18 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	res, judging, baseCommit, err := r.judge(ctx, cfg, cfg, head)
+	res, judging, bf, err := r.judge(ctx, cfg, cfg, head)
 	if err != nil {
 		return Outcome{}, err
 	}
-	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: baseCommit}
+	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: bf.Commit}
 	md, reportPath, err := r.writeReports(res, ropts)
 	if err != nil {
 		return Outcome{}, err
 	}
 
-	r.annotate(res)
-	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging}
+	r.annotate(res, bf.Yet)
+	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging, FirstRun: bf.Yet}
 	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
 	r.jobSummary(res, ropts, notes)
 	r.setOutputs(
@@ -65,27 +66,28 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 // ones the baseline recorded (reviewed, merged), else cfg's. When proposed,
 // the head's own gate.yml, would judge differently, the result lists how. It
 // returns the result, the configuration that judged (its exit codes decide
-// the step) and the baseline's commit.
-func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *parse.Summary) (*compare.Result, *config.Config, string, error) {
-	base, baseCommit, reason, unavailable := r.baseline(ctx, cfg)
-	judging := r.judgingConfig(cfg, base)
+// the step) and what the search for the baseline found.
+func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *parse.Summary) (*compare.Result, *config.Config, baseFind, error) {
+	bf := r.baseline(ctx, cfg)
+	judging := r.judgingConfig(cfg, bf.Summary)
 	opts, err := judging.CompareOptions()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, bf, err
 	}
-	res := compare.Compare(base, head, opts)
-	if base == nil && reason != "" {
-		res.Reasons = append([]string{reason}, res.Reasons...)
+	res := compare.Compare(bf.Summary, head, opts)
+	if bf.Summary == nil && bf.Reason != "" {
+		res.Reasons = append([]string{bf.Reason}, res.Reasons...)
 	}
-	if unavailable {
+	if bf.Unavailable {
 		res.Verdict = compare.BaselineUnavailable
 	}
+	res.Baseline = bf.Origin
 	names := make([]string, len(res.Metrics))
 	for i, m := range res.Metrics {
 		names[i] = m.Name
 	}
 	res.RuleChanges = config.Changes(judging, proposed, names, maxRuleChanges)
-	return res, judging, baseCommit, nil
+	return res, judging, bf, nil
 }
 
 // maxRuleChanges bounds the metrics whose rule changes the report lists.
@@ -241,63 +243,116 @@ func workloadEnv(environ []string) []string {
 	return out
 }
 
-// baseline returns the base summary, the commit it came from, and, when there
-// is none, why, and whether that is because GitHub did not hand it over
-// (unavailable: not "no baseline"). A baseline that exists but cannot be
-// used is also reported as an error annotation: the result is then
-// no_baseline or baseline_unavailable, never a pass.
-func (r *run) baseline(ctx context.Context, cfg *config.Config) (*parse.Summary, string, string, bool) {
+// baseFind is what the search for the baseline found: the base summary
+// and where it came from, or why there is none.
+type baseFind struct {
+	Summary *parse.Summary
+	Commit  string // the commit it measured
+	Origin  string // which artifact and why, for the report (baseline.origin)
+	// Reason says why there is none; Unavailable that GitHub did not hand
+	// it over (not "no baseline"), Yet that none was ever uploaded (the
+	// gate's first run, which passes).
+	Reason      string
+	Unavailable bool
+	Yet         bool
+}
+
+// baseline finds the base summary: the baseline input, else the artifact
+// of the pull request's merge base, else the newest on its base branch,
+// else the newest on the default branch (only on baseline-branch when that
+// input is set). A baseline that exists but cannot be used is also reported
+// as an error annotation: the result is then no_baseline or
+// baseline_unavailable, never a pass.
+func (r *run) baseline(ctx context.Context, cfg *config.Config) baseFind {
 	if r.in.Baseline != "" {
 		s, err := r.load(ctx, r.in.Baseline, cfg.ParseOptions())
 		if err != nil {
 			r.actions.Errorf("gate: input baseline: %v", err)
-			return nil, "", fmt.Sprintf("baseline %s could not be read", r.in.Baseline), false
+			return baseFind{Reason: fmt.Sprintf("baseline %s could not be read", r.in.Baseline)}
 		}
-		return s, s.Source.Commit, "", false
+		return baseFind{Summary: s, Commit: s.Source.Commit}
 	}
 	if r.github == nil {
-		return nil, "", "no baseline input, and no github-token and repository to fetch the baseline artifact with", false
+		return baseFind{Reason: "no baseline input, and no github-token and repository to fetch the baseline artifact with"}
 	}
-	branch := r.in.BaselineBranch
-	if branch == "" {
-		branch = r.ev.Repository.DefaultBranch
+	q := baselineQuery{Name: r.in.BaselineArtifact, Branches: r.baselineBranches()}
+	if len(q.Branches) == 0 {
+		return baseFind{Reason: "no baseline-branch input, and the event does not name the repository's default branch"}
 	}
-	if branch == "" {
-		return nil, "", "no baseline-branch input, and the event does not name the repository's default branch", false
-	}
-	b, skipped, err := fetchBaseline(ctx, r.github, r.in.BaselineArtifact, branch)
+	b, skipped, err := fetchBaseline(ctx, r.github, q, r.mergeBase())
 	for _, s := range skipped {
 		fmt.Fprintf(r.env.Stdout, "gate: baseline: skipped %s\n", s)
 	}
 	if err != nil {
-		var ae *APIError
-		switch {
-		case errors.Is(err, errNoBaseline):
-			return nil, "", fmt.Sprintf("no baseline: no unexpired artifact %q from branch %q; upload %s from a push to %s (see docs/action.md)", r.in.BaselineArtifact, branch, load.SummaryFile, branch), false
-		case isForbidden(err):
-			r.actions.Errorf("gate: baseline: %v (the workflow needs permissions: actions: read)", err)
-		default:
-			r.actions.Errorf("gate: baseline: %v", err)
-		}
-		if errors.Is(err, errUnavailable) && !isForbidden(err) {
-			why := err.Error()
-			if errors.As(err, &ae) {
-				why = ae.Op + ": " + ae.Short()
-			}
-			return nil, "", fmt.Sprintf("baseline unavailable: %s; re-run the job", why), true
-		}
-		return nil, "", fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err), false
+		return r.noBaseline(err, q)
 	}
 	s, err := parse.DecodeSummary(bytes.NewReader(b.Data))
 	if err != nil {
 		r.actions.Errorf("gate: baseline artifact %q (%d) %s: %v", b.Artifact.Name, b.Artifact.ID, b.File, err)
-		return nil, "", fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact), false
+		return baseFind{Reason: fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact)}
 	}
 	if s.Source.Commit == "" {
 		s.Source.Commit = b.Artifact.HeadSHA
 	}
-	fmt.Fprintf(r.env.Stdout, "gate: baseline: artifact %q (%d) from %s@%s, run %d\n", b.Artifact.Name, b.Artifact.ID, b.Artifact.HeadBranch, shortSHA(b.Artifact.HeadSHA), b.Artifact.RunID)
-	return s, b.Artifact.HeadSHA, "", false
+	origin := b.origin(r.now())
+	fmt.Fprintf(r.env.Stdout, "gate: baseline: artifact %q (%d): %s\n", b.Artifact.Name, b.Artifact.ID, origin)
+	return baseFind{Summary: s, Commit: b.Artifact.HeadSHA, Origin: origin}
+}
+
+// baselineBranches are the branches a baseline may come from, preferred
+// first: the baseline-branch input alone, else a pull request's base branch
+// and then the repository's default branch.
+func (r *run) baselineBranches() []string {
+	if r.in.BaselineBranch != "" {
+		return []string{r.in.BaselineBranch}
+	}
+	var bs []string
+	if pr := r.ev.PullRequest; pr != nil && pr.Base.Ref != "" {
+		bs = append(bs, pr.Base.Ref)
+	}
+	if d := r.ev.Repository.DefaultBranch; d != "" && !slices.Contains(bs, d) {
+		bs = append(bs, d)
+	}
+	return bs
+}
+
+// mergeBase asks GitHub where a pull request forked from its base branch;
+// nil outside a pull request.
+func (r *run) mergeBase() func(context.Context) (string, error) {
+	pr := r.ev.PullRequest
+	if pr == nil || pr.Base.SHA == "" || pr.Head.SHA == "" {
+		return nil
+	}
+	return func(ctx context.Context) (string, error) { return r.github.MergeBase(ctx, pr.Base.SHA, pr.Head.SHA) }
+}
+
+// noBaseline says why fetchBaseline found none: the first run of a new
+// gate (a note, and the step passes), no usable artifact (loud: exit 3), or
+// GitHub failing (unavailable).
+func (r *run) noBaseline(err error, q baselineQuery) baseFind {
+	switch {
+	case errors.Is(err, errNoBaselineYet):
+		reason := fmt.Sprintf("no baseline yet: upload this run's summary-path as the artifact %q from a push to %s and it becomes the baseline", q.Name, q.Branches[0])
+		if r.ev.prNumber() != 0 {
+			reason = "no baseline yet: this run will become the baseline once merged"
+		}
+		return baseFind{Reason: reason, Yet: true}
+	case errors.Is(err, errNoBaseline):
+		return baseFind{Reason: fmt.Sprintf("no baseline: no unexpired artifact %q from branch %s; upload %s from a push to %s (see docs/action.md)", q.Name, quoteAll(q.Branches), load.SummaryFile, q.Branches[0])}
+	case isForbidden(err):
+		r.actions.Errorf("gate: baseline: %v (the workflow needs permissions: actions: read)", err)
+	default:
+		r.actions.Errorf("gate: baseline: %v", err)
+	}
+	if errors.Is(err, errUnavailable) && !isForbidden(err) {
+		why := err.Error()
+		var ae *APIError
+		if errors.As(err, &ae) {
+			why = ae.Op + ": " + ae.Short()
+		}
+		return baseFind{Reason: fmt.Sprintf("baseline unavailable: %s; re-run the job", why), Unavailable: true}
+	}
+	return baseFind{Reason: fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err)}
 }
 
 // shortSHA is the prefix of a commit id that people read.
@@ -477,11 +532,11 @@ func (r *run) comment(ctx context.Context) error {
 			proposed = p
 		}
 	}
-	res, _, baseCommit, err := r.judge(ctx, cfg, proposed, head)
+	res, _, bf, err := r.judge(ctx, cfg, proposed, head)
 	if err != nil {
 		return err
 	}
-	ropts := render.Options{FullReportURL: r.runLink(wr.ID), BaselineCommit: baseCommit}
+	ropts := render.Options{FullReportURL: r.runLink(wr.ID), BaselineCommit: bf.Commit}
 	var md bytes.Buffer
 	if err := render.Markdown(&md, res, ropts); err != nil {
 		return err

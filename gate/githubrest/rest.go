@@ -291,6 +291,22 @@ func (a *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]actio
 	return out, err
 }
 
+// MergeBase asks the compare API (GET /repos/{o}/{r}/compare/{base}...{head})
+// for merge_base_commit. One commit per page: only the merge base is read,
+// not the list of commits between.
+func (a *Client) MergeBase(ctx context.Context, base, head string) (string, error) {
+	op := fmt.Sprintf("comparing %s...%s", base, head)
+	cmp, resp, err := a.client.Repositories.CompareCommits(ctx, a.owner, a.repo, base, head, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		return "", wrapAPI(op, resp, err)
+	}
+	sha := cmp.GetMergeBaseCommit().GetSHA()
+	if sha == "" {
+		return "", fmt.Errorf("%s: no merge_base_commit in the answer", op)
+	}
+	return sha, nil
+}
+
 func (a *Client) CreateCheckRun(ctx context.Context, run action.CheckRun) error {
 	opts := github.CreateCheckRunOptions{
 		Name:       run.Name,

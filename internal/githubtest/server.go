@@ -39,6 +39,7 @@ const (
 	RouteCreateComment = "create-comment" // POST /repos/{repo}/issues/{n}/comments
 	RouteEditComment   = "edit-comment"   // PATCH /repos/{repo}/issues/comments/{id}
 	RoutePulls         = "pulls"          // GET  /repos/{repo}/commits/{sha}/pulls
+	RouteCompare       = "compare"        // GET  /repos/{repo}/compare/{base}...{head}
 	RouteCheckRuns     = "check-runs"     // POST /repos/{repo}/check-runs
 	RouteGraphQL       = "graphql"        // POST /graphql
 )
@@ -98,7 +99,11 @@ type Server struct {
 	Artifacts []Artifact
 	Comments  map[int][]Comment // by issue number
 	PRs       []PR
-	CheckRuns []map[string]any // the bodies of created check runs
+	// MergeBases answers the compare API for "base...head" with its
+	// merge_base_commit; absent, the merge base is base (a pull request up
+	// to date with its base branch).
+	MergeBases map[string]string
+	CheckRuns  []map[string]any // the bodies of created check runs
 	// Viewer is the token's identity as GraphQL's viewer answers it
 	// (default github-actions, a Bot, as for GITHUB_TOKEN).
 	Viewer     string
@@ -172,6 +177,7 @@ var (
 	reComments     = regexp.MustCompile(`^/repos/` + Repo + `/issues/(\d+)/comments$`)
 	reComment      = regexp.MustCompile(`^/repos/` + Repo + `/issues/comments/(\d+)$`)
 	rePulls        = regexp.MustCompile(`^/repos/` + Repo + `/commits/([0-9a-f]+)/pulls$`)
+	reCompare      = regexp.MustCompile(`^/repos/` + Repo + `/compare/([^/.]+)\.\.\.([^/.]+)$`)
 	reCheckRuns    = regexp.MustCompile(`^/repos/` + Repo + `/check-runs$`)
 )
 
@@ -195,6 +201,8 @@ func route(r *http.Request) string {
 		return RouteEditComment
 	case get && rePulls.MatchString(p):
 		return RoutePulls
+	case get && reCompare.MatchString(p):
+		return RouteCompare
 	case post && reCheckRuns.MatchString(p):
 		return RouteCheckRuns
 	case post && p == "/graphql":
@@ -281,6 +289,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.editComment(w, r)
 	case RoutePulls:
 		s.pulls(w, r)
+	case RouteCompare:
+		s.compare(w, r)
 	case RouteCheckRuns:
 		if s.ForbidWrites {
 			s.fail(w, Failure{Status: http.StatusForbidden, Message: "Resource not accessible by integration"})
@@ -391,6 +401,33 @@ func (s *Server) pulls(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.page(w, r, list, "")
+}
+
+// compare answers the compare API with GitHub's shape, less the commit and
+// file lists that gate does not read.
+func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
+	m := reCompare.FindStringSubmatch(r.URL.Path)
+	base, head := m[1], m[2]
+	mb, ok := s.MergeBases[base+"..."+head]
+	if !ok {
+		mb = base
+	}
+	commit := func(sha string) map[string]any {
+		return map[string]any{"sha": sha, "url": fmt.Sprintf("%s/repos/%s/commits/%s", s.URL, Repo, sha),
+			"commit": map[string]any{"message": "a commit"}}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"url":               fmt.Sprintf("%s/repos/%s/compare/%s...%s", s.URL, Repo, base, head),
+		"html_url":          fmt.Sprintf("https://github.com/%s/compare/%s...%s", Repo, base, head),
+		"base_commit":       commit(base),
+		"merge_base_commit": commit(mb),
+		"status":            "diverged",
+		"ahead_by":          1,
+		"behind_by":         1,
+		"total_commits":     1,
+		"commits":           []any{},
+		"files":             []any{},
+	})
 }
 
 // graphql answers the viewer query, the only one gate asks.
