@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nsys-gate/gate/gate/action"
+	"github.com/nsys-gate/gate/internal/githubtest"
 )
 
 func TestNewRESTAPIBaseURL(t *testing.T) {
@@ -62,5 +63,24 @@ func TestRESTAPIUnderPathPrefix(t *testing.T) {
 	}
 	if strings.Join(paths, ",") != "GET /api/v3/repos/o/r/issues/7/comments,POST /api/v3/repos/o/r/issues/7/comments" {
 		t.Errorf("paths = %v", paths)
+	}
+}
+
+// TestMergeBase reads merge_base_commit from the compare API's answer, one
+// commit per page, and reports a refusal as an APIError.
+func TestMergeBase(t *testing.T) {
+	gh := githubtest.New(t)
+	const base, head, forked = "0d3a7e9c1b5f2a4e6c8b0d2f4a6c8e0b2d4f6a8c", "6c1f0b9e2d4a7c3b8e5f1a0d9c2b4e6f8a1c3d5e", "5555555555555555555555555555555555555555"
+	gh.MergeBases = map[string]string{base + "..." + head: forked}
+	c := newTestClient(t, gh, &fakeClock{now: t0})
+	got, err := c.MergeBase(context.Background(), base, head)
+	if err != nil || got != forked {
+		t.Errorf("MergeBase = %q, %v; want %s", got, err, forked)
+	}
+	gh.Fail(githubtest.RouteCompare, githubtest.Failure{Status: http.StatusNotFound, Times: 1, Message: "No common ancestor between " + base + " and " + head + "."})
+	_, err = c.MergeBase(context.Background(), base, head)
+	var ae *action.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || !strings.Contains(err.Error(), "comparing "+base+"..."+head) {
+		t.Errorf("a 404 from the compare API: %v", err)
 	}
 }
