@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/nsys-gate/gate/internal/stats"
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // opAcc adds up the GPU ops of an export as they stream by, in start order,
@@ -29,7 +30,7 @@ type opAcc struct {
 	mem         map[[2]string]*MemoryOp
 	replayNs    [3]int64 // graph-replay time per phase
 	replays     [3]bool
-	busy        busyUnion
+	busy        timeline.Union // with the longest gaps
 	devices     map[int32]bool
 	comm        bool // a communication kernel ran
 }
@@ -45,7 +46,7 @@ type kernelAgg struct {
 
 // stepWork accumulates the GPU work of one step.
 type stepWork struct {
-	busy        spanUnion
+	busy        timeline.Union
 	kernels     int
 	kernelNs    int64
 	memcpys     int
@@ -70,6 +71,7 @@ func newOpAcc(p *profile) *opAcc {
 		work:      make([]stepWork, len(p.steps)),
 		graphKeys: map[uint64]bool{},
 		mem:       map[[2]string]*MemoryOp{},
+		busy:      timeline.Union{Gaps: &timeline.TopGaps{N: maxGaps}},
 		devices:   map[int32]bool{},
 	}
 }
@@ -87,7 +89,7 @@ func (a *opAcc) add(op *gpuOp) {
 		a.lo = op.start
 	}
 	a.hi = max(a.hi, op.end)
-	a.busy.add(op.start, op.end)
+	a.busy.Add(op.start, op.end)
 	a.devices[op.device] = true
 	var w *stepWork
 	ph := -1
@@ -97,7 +99,7 @@ func (a *opAcc) add(op *gpuOp) {
 		if !w.hasOps || op.seq < w.seq {
 			w.device, w.seq, w.hasOps = op.device, op.seq, true
 		}
-		w.busy.add(op.start, op.end)
+		w.busy.Add(op.start, op.end)
 	}
 	dur := op.end - op.start
 	switch op.kind {
@@ -235,17 +237,17 @@ func (a *opAcc) needDevices() bool {
 }
 
 // opClass is what an in-scope op is for the per-device accounting.
-func (a *opAcc) opClass(op *gpuOp) OpClass {
+func (a *opAcc) opClass(op *gpuOp) timeline.Class {
 	switch op.kind {
 	case opKernel:
 		if a.comps[a.component(op)] == CompCommunication {
-			return OpComm
+			return timeline.Comm
 		}
-		return OpCompute
+		return timeline.Compute
 	case opGraph:
-		return OpCompute
+		return timeline.Compute
 	}
-	return OpMemory
+	return timeline.Memory
 }
 
 // denseIndex maps small non-negative ids (string ids, group ids) to int32
@@ -280,52 +282,6 @@ func (d *denseIndex) set(id, v int32) {
 		d.other = map[int32]int32{}
 	}
 	d.other[id] = v
-}
-
-// busyUnion is the union of intervals that arrive in start order, with the
-// longest gaps between them: the GPU's busy and idle time. Every in-scope
-// op lies inside the window (the window is the span of their projections),
-// so nothing needs clipping; the idle time before the first op and after
-// the last is added once the window is known (finish).
-type busyUnion struct {
-	started    bool
-	first, cur int64 // start of the first interval, end of the union so far
-	total      int64
-	gaps       gapTop
-}
-
-// add extends the union with [s, e); empty intervals add nothing.
-func (u *busyUnion) add(s, e int64) {
-	if e <= s {
-		return
-	}
-	if !u.started {
-		u.started, u.first, u.cur = true, s, s
-	}
-	if s > u.cur {
-		u.gaps.push(Gap{StartNs: u.cur, Ns: s - u.cur})
-		u.cur = s
-	}
-	if e > u.cur {
-		u.total += e - u.cur
-		u.cur = e
-	}
-}
-
-// finish returns the busy time and the longest gaps inside [lo, hi]; call
-// it once, after the last add.
-func (u *busyUnion) finish(lo, hi int64) (int64, []Gap) {
-	end := lo
-	if u.started {
-		if u.first > lo {
-			u.gaps.push(Gap{StartNs: lo, Ns: u.first - lo})
-		}
-		end = u.cur
-	}
-	if hi > end {
-		u.gaps.push(Gap{StartNs: end, Ns: hi - end})
-	}
-	return u.total, u.gaps.list()
 }
 
 // durations keeps a kernel's launch durations for its exact median and

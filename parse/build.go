@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // maxGaps is how many of the longest idle gaps a summary keeps.
@@ -69,7 +71,7 @@ func (p *profile) phases() map[string]*Phase {
 			step.SpanNs = r.spanEnd - r.spanStart
 			// The step's ops all lie inside its span: the union needs
 			// no clipping.
-			step.BusyNs = w.busy.total
+			step.BusyNs = w.busy.Len()
 		}
 		byPhase[st.phase] = append(byPhase[st.phase], step)
 	}
@@ -96,6 +98,30 @@ func (p *profile) kernelName(id int32) string {
 		return p.groups[id]
 	}
 	return p.strs[int64(id)]
+}
+
+// phaseFromSteps summarises step samples into a Phase: one export's, or
+// the steps merged from several ranks.
+func phaseFromSteps(steps []Step) *Phase {
+	col := func(f func(Step) int64) Stat {
+		v := make([]int64, len(steps))
+		for i, st := range steps {
+			v[i] = f(st)
+		}
+		return statOf(v)
+	}
+	return &Phase{
+		Steps:       len(steps),
+		Span:        col(func(s Step) int64 { return s.SpanNs }),
+		Busy:        col(func(s Step) int64 { return s.BusyNs }),
+		KernelTime:  col(func(s Step) int64 { return s.KernelNs }),
+		Kernels:     col(func(s Step) int64 { return int64(s.Kernels) }),
+		Memcpys:     col(func(s Step) int64 { return int64(s.Memcpys) }),
+		MemcpyBytes: col(func(s Step) int64 { return s.MemcpyBytes }),
+		DtoH:        col(func(s Step) int64 { return int64(s.DtoH) }),
+		Syncs:       col(func(s Step) int64 { return int64(s.Syncs) }),
+		Samples:     steps,
+	}
 }
 
 // direction names a memcpy's copyKind.
@@ -163,53 +189,58 @@ func (p *profile) kernelList(phases map[string]*Phase) []Kernel {
 		return 0
 	}
 	for i, k := range kernels {
-		id := p.acc.kernelIds[i]
-		n, p50, p90, minNs, maxNs := k.durations.stats()
-		// The variant with the most time names and classifies the row.
-		var best int32
-		var bestNs int64 = -1
-		for v, ns := range k.variants {
-			if ns > bestNs || (ns == bestNs && v < best) {
-				best, bestNs = v, ns
-			}
-		}
-		name := p.kernelName(id)
-		dem := p.strs[int64(best)]
-		if dem == name {
-			dem = ""
-		}
-		row := Kernel{
-			Name:      name,
-			Demangled: dem,
-			Component: p.acc.rowComponent(best, name),
-			Count:     int64(n),
-			TotalNs:   k.total,
-			AvgNs:     float64(k.total) / float64(n),
-			P50Ns:     p50,
-			P90Ns:     p90,
-			MinNs:     minNs,
-			MaxNs:     maxNs,
-			Share:     ratio(float64(k.total), float64(kernelTotal)),
-			InGraph:   k.inGraph,
-		}
-		if ds := steps(PhaseDecode); ds > 0 {
-			row.PerDecodeStep = float64(k.phase[phaseIndex(PhaseDecode)].n) / ds
-		}
-		if ps := steps(PhasePrefill); ps > 0 {
-			row.PerPrefillStep = float64(k.phase[phaseIndex(PhasePrefill)].n) / ps
-		}
-		out = append(out, row)
+		out = append(out, p.kernelRow(p.acc.kernelIds[i], k, kernelTotal, steps))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].TotalNs != out[j].TotalNs {
-			return out[i].TotalNs > out[j].TotalNs
-		}
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].Demangled < out[j].Demangled
-	})
+	sortKernels(out)
 	return out
+}
+
+// sortKernels orders kernel rows: most time first, then by name (and
+// demangled name, for rows grouped otherwise).
+func sortKernels(ks []Kernel) {
+	slices.SortStableFunc(ks, func(a, b Kernel) int {
+		return cmp.Or(cmp.Compare(b.TotalNs, a.TotalNs), strings.Compare(a.Name, b.Name), strings.Compare(a.Demangled, b.Demangled))
+	})
+}
+
+// kernelRow is the Kernel row of kernel (group) id: statistics of its
+// durations, its name and component from the variant with the most time,
+// launches per step of the phases with steps.
+func (p *profile) kernelRow(id int32, k *kernelAgg, kernelTotal int64, steps func(string) float64) Kernel {
+	n, p50, p90, minNs, maxNs := k.durations.stats()
+	var best int32
+	var bestNs int64 = -1
+	for v, ns := range k.variants {
+		if ns > bestNs || (ns == bestNs && v < best) {
+			best, bestNs = v, ns
+		}
+	}
+	name := p.kernelName(id)
+	dem := p.strs[int64(best)]
+	if dem == name {
+		dem = ""
+	}
+	row := Kernel{
+		Name:      name,
+		Demangled: dem,
+		Component: p.acc.rowComponent(best, name),
+		Count:     int64(n),
+		TotalNs:   k.total,
+		AvgNs:     float64(k.total) / float64(n),
+		P50Ns:     p50,
+		P90Ns:     p90,
+		MinNs:     minNs,
+		MaxNs:     maxNs,
+		Share:     ratio(float64(k.total), float64(kernelTotal)),
+		InGraph:   k.inGraph,
+	}
+	if ds := steps(PhaseDecode); ds > 0 {
+		row.PerDecodeStep = float64(k.phase[phaseIndex(PhaseDecode)].n) / ds
+	}
+	if ps := steps(PhasePrefill); ps > 0 {
+		row.PerPrefillStep = float64(k.phase[phaseIndex(PhasePrefill)].n) / ps
+	}
+	return row
 }
 
 // componentTimes is the component time per phase ("window" for all), as
@@ -259,46 +290,58 @@ func componentList(m map[string]map[string]*ComponentTime) []PhaseComponents {
 }
 
 // graphs finishes the CUDA-graph coverage. In node mode a replay is one
-// distinct launch among graph kernels; in graph mode each GRAPH_TRACE row is a
-// replay whose kernels cannot be seen, so coverage by count is replays
-// against all launches (replays + kernels outside graphs).
+// distinct launch among graph kernels.
 func graphs(g Graphs, mode string, nodeReplays int64) Graphs {
 	g.Mode = mode
 	if mode == TraceNode {
 		g.Replays = nodeReplays
-		g.CoverageCount = 100 * ratio(float64(g.KernelsInGraphs), float64(g.KernelsInGraphs+g.KernelsOutside))
-	} else {
-		g.CoverageCount = 100 * ratio(float64(g.Replays), float64(g.Replays+g.KernelsOutside))
 	}
-	g.CoverageTime = 100 * ratio(float64(g.TimeInGraphsNs), float64(g.TimeInGraphsNs+g.TimeOutsideNs))
+	g.setCoverage()
 	return g
 }
 
-// memoryList finishes the memory operations: achieved bandwidth, sorted by
-// kind and direction.
-func memoryList(m map[[2]string]*MemoryOp, peak float64) Memory {
-	out := Memory{PeakBandwidth: peak, Ops: []MemoryOp{}}
-	for _, op := range m {
-		if op.TimeNs > 0 {
-			op.GBps = float64(op.Bytes) / float64(op.TimeNs) // bytes/ns = GB/s
-		}
-		out.Ops = append(out.Ops, *op)
+// setCoverage fills the coverage percentages from the counts. In graph
+// mode each GRAPH_TRACE row is a replay whose kernels cannot be seen, so
+// coverage by count is replays against all launches (replays + kernels
+// outside graphs).
+func (g *Graphs) setCoverage() {
+	if g.Mode == TraceGraph {
+		g.CoverageCount = 100 * ratio(float64(g.Replays), float64(g.Replays+g.KernelsOutside))
+	} else {
+		g.CoverageCount = 100 * ratio(float64(g.KernelsInGraphs), float64(g.KernelsInGraphs+g.KernelsOutside))
 	}
-	sortMemoryOps(out.Ops)
-	return out
+	g.CoverageTime = 100 * ratio(float64(g.TimeInGraphsNs), float64(g.TimeInGraphsNs+g.TimeOutsideNs))
 }
 
-// sortMemoryOps orders memory operations by kind, then direction.
-func sortMemoryOps(ops []MemoryOp) {
+// memoryList finishes the memory operations of one export.
+func memoryList(m map[[2]string]*MemoryOp, peak float64) Memory {
+	ops := make([]MemoryOp, 0, len(m))
+	for _, op := range m {
+		ops = append(ops, *op)
+	}
+	return finishMemory(ops, peak)
+}
+
+// finishMemory sets the achieved bandwidth of each memory operation and
+// sorts them by kind, then direction.
+func finishMemory(ops []MemoryOp, peak float64) Memory {
+	for i := range ops {
+		ops[i].GBps = ratio(float64(ops[i].Bytes), float64(ops[i].TimeNs)) // bytes/ns = GB/s
+	}
 	slices.SortFunc(ops, func(a, b MemoryOp) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Direction, b.Direction))
 	})
+	return Memory{PeakBandwidth: peak, Ops: ops}
 }
 
-// gpuTime is how busy the GPU was in the window [lo, hi].
-func gpuTime(u *busyUnion, lo, hi int64) GPUTime {
+// gpuTime is how busy the GPU was in the window [lo, hi]: every in-scope op
+// lies inside it (the window is the span of their projections), so the
+// union needs no clipping.
+func gpuTime(u *timeline.Union, lo, hi int64) GPUTime {
 	t := GPUTime{WindowNs: hi - lo}
-	t.BusyNs, t.Gaps = u.finish(lo, hi)
+	var gaps []timeline.Gap
+	t.BusyNs, gaps = u.Window(lo, hi)
+	t.Gaps = gapList(gaps)
 	t.IdleNs = t.WindowNs - t.BusyNs
 	t.BusyPct = 100 * ratio(float64(t.BusyNs), float64(t.WindowNs))
 	t.IdlePct = 100 * ratio(float64(t.IdleNs), float64(t.WindowNs))

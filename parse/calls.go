@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,21 +116,18 @@ func (p *profile) readCalls(ctx context.Context, s *schema) error {
 			return part.err
 		}
 	}
-	// Out of correlation order: read it whole, keep every call, sort.
 	p.sorted.calls = true
+	return p.readCallsSorted(ctx, s, sc)
+}
+
+// readCallsSorted is readCalls for a runtime table out of correlation
+// order: it reads it whole, keeps every call and sorts them.
+func (p *profile) readCallsSorted(ctx context.Context, s *schema, sc *callScan) error {
 	all := sc.scan(ctx, s.db, -1<<62, 1<<62, true)
 	if all.err != nil {
 		return all.err
 	}
-	slices.SortStableFunc(all.pairs, func(a, b callPair) int {
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(all.pairs, func(a, b callPair) int { return cmp.Compare(a.key, b.key) })
 	all.calls = newCallMap()
 	for _, c := range all.pairs {
 		if err := all.calls.add(c.key, c.rng); err != nil {

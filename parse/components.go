@@ -19,8 +19,8 @@ const (
 	CompOther         = "other"
 )
 
-// DefaultComponentRules classify kernel names (demangled where the export has
-// them) into components. Order matters, first match wins: communication
+// defaultComponentRules returns the rules that classify kernel names
+// (demangled where the export has them) into components. Order matters, first match wins: communication
 // first (NCCL names contain "reduce"), sampling before attention (FlashInfer
 // sampling kernels contain "flash"), attention before memory (KV-cache writes
 // count as attention) and before gemm (fused attention kernels contain
@@ -28,15 +28,17 @@ const (
 // elementwise pieces of an eager RMSNorm (mean, pow, rsqrt) as norm.
 // Sources: vLLM's vllm_engine_model.json, TraceLens classify_kernels.py, HTA
 // kernel types (see the project's research notes, §5).
-var DefaultComponentRules = []ComponentRule{
-	{CompCommunication, commPattern},
-	{CompSampling, `sampling|topk_topp|top_k_top_p|top_p|top_k_renorm|gumbel|argmax`},
-	{CompAttention, `flash|fmha|sdpa|attention|_attn|attn_|mha_|mla_|paged_?attention|BatchPrefillWith|BatchDecodeWith|reshape_and_cache|rotary|rope_`},
-	{CompMoE, `moe|GroupProblemShape|group_gemm|grouped_gemm|topkGating|expert|matmul_ogs|_combined_routing`},
-	{CompMemory, `copy_kernel|direct_copy|CatArrayBatchedCopy|FillFunctor|memcpy|memset|index_copy|copy_page_indices|^dma|_copy_`},
-	{CompGEMM, `gemm|gemv|matmul|nvjet|cublas|cutlass|xmma|splitKreduce|Cijk_|bmm|wgmma|s16816|s1688`},
-	{CompNorm, `norm|MeanOps|rsqrt|pow_tensor_scalar`},
-	{CompActivation, `silu|gelu|swiglu|act_and_mul|swish|relu|tanh|sigmoid|softplus`},
+func defaultComponentRules() []ComponentRule {
+	return []ComponentRule{
+		{CompCommunication, commPattern},
+		{CompSampling, `sampling|topk_topp|top_k_top_p|top_p|top_k_renorm|gumbel|argmax`},
+		{CompAttention, `flash|fmha|sdpa|attention|_attn|attn_|mha_|mla_|paged_?attention|BatchPrefillWith|BatchDecodeWith|reshape_and_cache|rotary|rope_`},
+		{CompMoE, `moe|GroupProblemShape|group_gemm|grouped_gemm|topkGating|expert|matmul_ogs|_combined_routing`},
+		{CompMemory, `copy_kernel|direct_copy|CatArrayBatchedCopy|FillFunctor|memcpy|memset|index_copy|copy_page_indices|^dma|_copy_`},
+		{CompGEMM, `gemm|gemv|matmul|nvjet|cublas|cutlass|xmma|splitKreduce|Cijk_|bmm|wgmma|s16816|s1688`},
+		{CompNorm, `norm|MeanOps|rsqrt|pow_tensor_scalar`},
+		{CompActivation, `silu|gelu|swiglu|act_and_mul|swish|relu|tanh|sigmoid|softplus`},
+	}
 }
 
 // commPattern is the default communication rule: NCCL and RCCL (every
@@ -44,7 +46,7 @@ var DefaultComponentRules = []ComponentRule{
 // all-to-all kernels that inference engines use beside NCCL (vLLM's
 // cross_device_reduce_*stage, TensorRT-LLM's and FlashInfer's one-shot and
 // two-shot all-reduce, all2all dispatchers). It is the first default rule,
-// so IsCommunication, built from it, says exactly what the default rules
+// so isCommunication, built from it, says exactly what the default rules
 // classify as communication.
 const commPattern = `nccl|rccl|cross_device_reduce|custom_?all_?reduce|all_?reduce|all_?gather|reduce_?scatter|send_?recv|all_?to_?all|all2all`
 
@@ -75,7 +77,7 @@ func newClassifier(user []ComponentRule) (*classifier, error) {
 		}
 		c.rules = append(c.rules, compiledRule{r.Name, re})
 	}
-	for _, r := range DefaultComponentRules {
+	for _, r := range defaultComponentRules() {
 		c.rules = append(c.rules, compiledRule{r.Name, regexp.MustCompile("(?i)" + r.Match)})
 	}
 	return c, nil

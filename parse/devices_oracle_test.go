@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // oracleFillDevicesFile opens the export at path read-only and calls oracleFillDevices.
@@ -37,7 +39,7 @@ func oracleFillDevicesFile(ctx context.Context, s *Summary, path string) error {
 // through a DeviceAccumulator. The step windows are the summary's decode
 // steps (the steady state; every step when there is no decode phase), on the
 // device Step.Device names. A kernel is communication when its row in
-// s.Kernels has the communication component or IsCommunication says so.
+// s.Kernels has the communication component or isCommunication says so.
 //
 // It leaves a single-device summary without communication kernels as it is.
 func oracleFillDevices(ctx context.Context, s *Summary, db *sql.DB) error {
@@ -55,14 +57,14 @@ func oracleFillDevices(ctx context.Context, s *Summary, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	var windows []StepWindow
+	var windows []timeline.Window
 	for _, st := range stepSamples(s) {
 		if st.SpanNs > 0 {
-			windows = append(windows, StepWindow{Device: st.Device, StartNs: st.StartNs, EndNs: st.StartNs + st.SpanNs})
+			windows = append(windows, timeline.Window{Device: st.Device, StartNs: st.StartNs, EndNs: st.StartNs + st.SpanNs})
 		}
 	}
 	lo, hi := s.Source.WindowStartNs, s.Source.WindowEndNs
-	acc, err := NewDeviceAccumulator(lo, hi, windows)
+	acc, err := timeline.NewAccumulator(lo, hi, windows)
 	if err != nil {
 		return err
 	}
@@ -75,14 +77,14 @@ func oracleFillDevices(ctx context.Context, s *Summary, db *sql.DB) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var op DeviceOp
+		var op timeline.Op
 		var kind, name int64
 		if err := rows.Scan(&op.Device, &op.StartNs, &op.EndNs, &kind, &name); err != nil {
 			return fmt.Errorf("per-device ops: %w", err)
 		}
-		op.Class = OpClass(kind)
-		if op.Class == OpCompute && class[name] {
-			op.Class = OpComm
+		op.Class = timeline.Class(kind)
+		if op.Class == timeline.Compute && class[name] {
+			op.Class = timeline.Comm
 		}
 		if err := acc.Add(op); err != nil {
 			return fmt.Errorf("per-device ops: %w", err)
@@ -91,7 +93,7 @@ func oracleFillDevices(ctx context.Context, s *Summary, db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("per-device ops: %w", err)
 	}
-	devs, comm := BuildDevices(acc.Devices(), acc.Steps(), s.Kernels, s.GPU.Name)
+	devs, comm := buildDevices(acc.Devices(), acc.Steps(), s.Kernels, s.GPU.Name)
 	if len(devs) < 2 {
 		devs = nil
 	}
@@ -115,7 +117,7 @@ func needsDevices(s *Summary) bool {
 		return true
 	}
 	for _, k := range s.Kernels {
-		if k.Component == CompCommunication || IsCommunication(k.Name) {
+		if k.Component == CompCommunication || isCommunication(k.Name) {
 			return true
 		}
 	}
@@ -123,21 +125,21 @@ func needsDevices(s *Summary) bool {
 }
 
 // deviceOpsQuery builds the query over the GPU activity tables the export
-// has: device, start, end, class (OpCompute for kernels and graph replays,
-// OpMemory for copies and sets) and the kernel's name id (-1 otherwise),
+// has: device, start, end, class (timeline.Compute for kernels and graph replays,
+// timeline.Memory for copies and sets) and the kernel's name id (-1 otherwise),
 // for ops that meet [?1, ?2), ordered by device and start. It returns ""
 // when the export has none of these tables.
 func deviceOpsQuery(ctx context.Context, db *sql.DB) (string, error) {
 	parts := []string{}
 	for _, t := range []struct {
 		table string
-		class OpClass
+		class timeline.Class
 		names []string // name columns, first present wins
 	}{
-		{tKernel, OpCompute, []string{"shortName", "demangledName"}},
-		{tMemcpy, OpMemory, nil},
-		{tMemset, OpMemory, nil},
-		{tGraphTrace, OpCompute, nil},
+		{tKernel, timeline.Compute, []string{"shortName", "demangledName"}},
+		{tMemcpy, timeline.Memory, nil},
+		{tMemset, timeline.Memory, nil},
+		{tGraphTrace, timeline.Compute, nil},
 	} {
 		cols, err := exportColumns(ctx, db, t.table)
 		if err != nil {
@@ -185,7 +187,7 @@ func exportColumns(ctx context.Context, db *sql.DB, table string) (map[string]bo
 
 // kernelClasses returns the name ids of the communication kernels in the
 // kernel table: those whose name is a communication kernel by
-// IsCommunication or by its summary row's component.
+// isCommunication or by its summary row's component.
 func kernelClasses(ctx context.Context, db *sql.DB, kernels []Kernel) (map[int64]bool, error) {
 	comm := map[string]bool{}
 	for _, k := range kernels {
@@ -220,7 +222,7 @@ func kernelClasses(ctx context.Context, db *sql.DB, kernels []Kernel) (map[int64
 		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("%s: %w", tStrings, err)
 		}
-		if comm[name] || IsCommunication(name) {
+		if comm[name] || isCommunication(name) {
 			out[id] = true
 		}
 	}
@@ -314,36 +316,7 @@ func oracleResolveGeneric(ctx context.Context, db *sql.DB, c *Communication, ker
 		return fmt.Errorf("generic NCCL kernels: %w", err)
 	}
 
-	generic := &c.Collectives[gi]
-	for _, name := range sortedKeys(moved) {
-		m := moved[name]
-		// The window filter here and the parser's scope may differ at the
-		// edges: never move more than the Generic collective holds.
-		m.Count = min(m.Count, generic.Count)
-		m.TimeNs = min(m.TimeNs, generic.TimeNs)
-		generic.Count -= m.Count
-		generic.TimeNs -= m.TimeNs
-		found := false
-		for i := range c.Collectives {
-			if c.Collectives[i].Name == name {
-				c.Collectives[i].Count += m.Count
-				c.Collectives[i].TimeNs += m.TimeNs
-				found = true
-			}
-		}
-		if !found {
-			c.Collectives = append(c.Collectives, *m)
-		}
-	}
-	out := c.Collectives[:0]
-	for _, k := range c.Collectives {
-		if k.Count > 0 || k.TimeNs > 0 {
-			k.Share = ratio(float64(k.TimeNs), float64(kernelNs))
-			out = append(out, k)
-		}
-	}
-	c.Collectives = out
-	sortCollectives(c.Collectives)
+	moveGeneric(c, gi, moved, kernelNs)
 	return nil
 }
 
@@ -382,7 +355,7 @@ func ncclRanges(ctx context.Context, db *sql.DB, text string) (map[int64][]ncclR
 		if !tid.Valid {
 			continue
 		}
-		switch c := CollectiveOf(name); c {
+		switch c := collectiveOf(name); c {
 		case "", CollOther, CollGeneric:
 		default:
 			r.coll = c

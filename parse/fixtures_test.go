@@ -3,12 +3,12 @@ package parse
 import (
 	"compress/gzip"
 	"encoding/csv"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", for the tests' SQL edits
 )
 
@@ -43,26 +43,7 @@ func fixture(tb testing.TB, rel string) string {
 		}
 		fixtureDir = d
 	}
-	in, err := os.Open(filepath.Join("..", "testdata", rel+".gz"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := filepath.Join(fixtureDir, filepath.Base(rel))
-	f, err := os.Create(out)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.Copy(f, zr); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
+	out := exporttest.Decompress(tb, filepath.Join("..", "testdata", rel+".gz"), fixtureDir)
 	fixtures[rel] = out
 	return out
 }

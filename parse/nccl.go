@@ -49,11 +49,11 @@ var collectiveRules = []struct {
 	{CollReduce, regexp.MustCompile(`(?i)reduce`)},
 }
 
-// CollectiveOf returns the collective a kernel serves, from its (short or
+// collectiveOf returns the collective a kernel serves, from its (short or
 // demangled) name, or "" when the default component rules do not make it a
 // communication kernel.
-func CollectiveOf(kernel string) string {
-	if !IsCommunication(kernel) {
+func collectiveOf(kernel string) string {
+	if !isCommunication(kernel) {
 		return ""
 	}
 	return collectiveName(kernel)
@@ -70,9 +70,9 @@ func collectiveName(kernel string) string {
 	return CollOther
 }
 
-// IsCommunication says whether the default component rules classify a
+// isCommunication says whether the default component rules classify a
 // kernel name as communication.
-func IsCommunication(kernel string) bool {
+func isCommunication(kernel string) bool {
 	return commKernel.MatchString(kernel)
 }
 
@@ -90,7 +90,7 @@ func genericKernels(strs map[int64]string, by groupBy) map[int32]bool {
 		if !containsFold(v, "generic") {
 			continue
 		}
-		if CollectiveOf(v) == CollGeneric {
+		if collectiveOf(v) == CollGeneric {
 			if out == nil {
 				out = map[int32]bool{}
 			}
@@ -137,11 +137,18 @@ func (p *profile) resolveGeneric(c *Communication, kernelNs int64) {
 		m.Count++
 		m.TimeNs += g.dur
 	}
+	moveGeneric(c, gi, moved, kernelNs)
+}
+
+// moveGeneric takes the kernels in moved (by collective) off the Generic
+// collective c.Collectives[gi] and adds them to the collectives they
+// served, then recomputes the shares (of kernelNs) and the order.
+func moveGeneric(c *Communication, gi int, moved map[string]*Collective, kernelNs int64) {
 	generic := &c.Collectives[gi]
 	for _, name := range sortedKeys(moved) {
 		m := moved[name]
-		// Only in-scope ops moved, as the Generic row counts them; the
-		// bound guards against a kernel row named otherwise.
+		// Never move more than the Generic collective holds: what moved
+		// may be counted over another window than the kernel rows.
 		m.Count = min(m.Count, generic.Count)
 		m.TimeNs = min(m.TimeNs, generic.TimeNs)
 		generic.Count -= m.Count
@@ -225,7 +232,7 @@ func ncclGroup(name string) int {
 // rangeCollective is the collective an NCCL API range names, "" for calls
 // that name none (ncclGroupStart, ncclCommInitRank).
 func rangeCollective(name string) string {
-	switch c := CollectiveOf(name); c {
+	switch c := collectiveOf(name); c {
 	case "", CollOther, CollGeneric:
 		return ""
 	default:

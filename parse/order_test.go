@@ -18,7 +18,7 @@ import (
 func replicate(t *testing.T, src string, copies int, interleaved bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), fmt.Sprintf("x%d-%v.sqlite", copies, interleaved))
-	mgCopyFile(t, src, path)
+	copyFile(t, src, path, -1)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nsys-gate/gate/internal/stats"
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // statOf summarises values; it sorts a copy, leaving values in step order.
@@ -29,51 +30,23 @@ func statOf(values []int64) Stat {
 // longestGaps keeps the n longest gaps, longest first, ties by earlier
 // start.
 func longestGaps(gaps []Gap, n int) []Gap {
-	t := gapTop{n: n}
+	t := timeline.TopGaps{N: n}
 	for _, g := range gaps {
-		t.push(g)
+		t.Push(timeline.Gap{Start: g.StartNs, Len: g.Ns})
 	}
-	return t.list()
+	return gapList(t.List())
 }
 
-// gapTop selects the longest gaps in one pass (a window can have hundreds
-// of thousands): longest first, ties by earlier start, so the result does
-// not depend on the order gaps come in.
-type gapTop struct {
-	n   int // how many to keep; maxGaps when 0
-	top []Gap
-}
-
-func (t *gapTop) push(g Gap) {
-	n := t.n
-	if n == 0 {
-		n = maxGaps
-	}
-	better := func(a, b Gap) bool {
-		if a.Ns != b.Ns {
-			return a.Ns > b.Ns
-		}
-		return a.StartNs < b.StartNs
-	}
-	if len(t.top) == n && !better(g, t.top[n-1]) {
-		return
-	}
-	i := len(t.top)
-	for i > 0 && better(g, t.top[i-1]) {
-		i--
-	}
-	t.top = slices.Insert(t.top, i, g)
-	if len(t.top) > n {
-		t.top = t.top[:n]
-	}
-}
-
-// list returns the gaps kept, nil for none.
-func (t *gapTop) list() []Gap {
-	if len(t.top) == 0 {
+// gapList converts timeline gaps to the summary's; nil for none.
+func gapList(gaps []timeline.Gap) []Gap {
+	if len(gaps) == 0 {
 		return nil
 	}
-	return t.top
+	out := make([]Gap, len(gaps))
+	for i, g := range gaps {
+		out[i] = Gap{StartNs: g.Start, Ns: g.Len}
+	}
+	return out
 }
 
 // ratio returns a/b, or 0 when b is 0.

@@ -2,11 +2,22 @@
 // Summary: the versioned, comparable model that gate stores as a baseline and
 // that compare and render read. It does no I/O beyond the files it is given.
 //
-// Start reading at the Summary type (summary.go), then Export, which reads an
-// export into one; MergeRanks joins the exports of a multi-process run,
-// Comparable says whether two summaries were measured alike, and
-// DecodeSummary and EncodeSummary read and write the JSON (including the
-// seed's legacy layout).
+// Start reading at the Summary type (summary.go), then Export (export.go),
+// which reads an export into one; MergeRanks (ranks.go) joins the exports of
+// a multi-process run, Comparable says whether two summaries were measured
+// alike, and DecodeSummary and EncodeSummary read and write the JSON
+// (including the seed's legacy layout, legacy.go).
+//
+// Export reads in this order, a file each: the NVTX ranges and the steps
+// among them (ranges.go, project.go), the runtime calls made inside ranges
+// (calls.go), then every GPU op once in start order (ops.go), projected onto
+// its ranges (project.go) and added up as it streams by (aggregate.go), and
+// the Summary is built from the aggregates (build.go). Per-device and
+// communication figures are devices.go; NCCL collective names, including
+// the Generic kernel's, nccl.go; kernel components, components.go. Two
+// internal packages hold what knows nothing of exports: internal/sqlread
+// (fast row reads through SQLite's C API) and internal/timeline (unions of
+// intervals, per-device usage).
 package parse
 
 import "encoding/json"

@@ -244,20 +244,17 @@ func (r *Rows) Close() error {
 
 // Tables returns the names of the tables and views of the main database.
 func (c *Conn) Tables(ctx context.Context) (map[string]bool, error) {
-	rows, err := c.Query(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for rows.Next() {
-		out[rows.Text(0)] = true
-	}
-	return out, rows.Err()
+	return c.set(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)
 }
 
 // Columns returns the column names of table; none when it does not exist.
 func (c *Conn) Columns(ctx context.Context, table string) (map[string]bool, error) {
-	rows, err := c.Query(ctx, `SELECT name FROM pragma_table_info('`+quote(table)+`')`)
+	return c.set(ctx, `SELECT name FROM pragma_table_info('`+quote(table)+`')`)
+}
+
+// set returns the values of the first column of q's rows.
+func (c *Conn) set(ctx context.Context, q string) (map[string]bool, error) {
+	rows, err := c.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}

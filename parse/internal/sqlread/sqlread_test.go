@@ -1,42 +1,21 @@
 package sqlread
 
 import (
-	"compress/gzip"
 	"context"
 	"database/sql"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	_ "modernc.org/sqlite" // the database/sql driver, as the reference
 )
 
 // probe decompresses the probe export into a temp dir.
 func probe(t testing.TB) string {
 	t.Helper()
-	in, err := os.Open(filepath.Join("..", "..", "..", "testdata", "nsys", "probe.sqlite.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "probe.sqlite")
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return exporttest.Decompress(t, filepath.Join("..", "..", "..", "testdata", "nsys", "probe.sqlite.gz"), t.TempDir())
 }
 
 // TestRowsMatchDatabaseSQL reads the kernel table's integers, nullable

@@ -1,29 +1,28 @@
-package parse
-
-// Per-device accounting for multi-GPU profiles: busy time, communication
-// time, and exposed communication (NCCL time that no compute kernel on the
-// same device hides), over the whole window and per step.
+// Package timeline is the interval algebra behind gate's busy, idle and
+// communication figures: unions of GPU ops that arrive in start order, kept
+// as running totals so that memory does not grow with the ops (Union, with
+// the longest gaps between them in TopGaps), and per-device accounting of
+// busy, compute, communication and exposed communication time over a window
+// and over step windows (Accumulator). It knows nothing of exports or
+// summaries; package parse feeds it.
 //
-// The math is independent of SQL so that a streaming parser can feed it one
-// op at a time without holding the rows:
-//
-//	acc, err := NewDeviceAccumulator(windowStart, windowEnd, steps)
+//	acc, err := timeline.NewAccumulator(windowStart, windowEnd, steps)
 //	for each GPU op, in start order within each device (devices may interleave):
-//		err := acc.Add(DeviceOp{Device: dev, StartNs: s, EndNs: e, Class: OpComm})
+//		err := acc.Add(timeline.Op{Device: dev, StartNs: s, EndNs: e, Class: timeline.Comm})
 //	devices := acc.Devices() // one DeviceUsage per device seen, by id
 //	perStep := acc.Steps()   // one StepUsage per step window, in the order given
-//	s.Devices, s.Communication = BuildDevices(devices, perStep, s.Kernels)
 //
 // Memory is O(devices + step windows), whatever the number of ops: each
 // union of intervals is kept as a running total and the end of what it
 // covers so far, which is exact when intervals arrive in start order. Ops
 // out of start order on a device are an error; callers that cannot promise
-// the order sort first (SortOps) or ask SQLite for ORDER BY deviceId, start.
+// the order sort first.
 //
 // Exposed communication is |comm ∪ compute| - |compute| on each device: the
 // part of the union of communication kernels that no compute kernel covers
 // (TraceLens' exposed_comm; HTA's comm/compute overlap). Memory copies do
 // not hide communication: they count as busy time only.
+package timeline
 
 import (
 	"fmt"
@@ -31,30 +30,30 @@ import (
 	"sort"
 )
 
-// OpClass says what a GPU op is for the per-device accounting.
-type OpClass uint8
+// Class says what a GPU op is for the per-device accounting.
+type Class uint8
 
 const (
-	// OpCompute is a kernel that is not communication.
-	OpCompute OpClass = iota
-	// OpComm is a communication kernel (IsCommunication).
-	OpComm
-	// OpMemory is a memcpy or memset.
-	OpMemory
+	// Compute is a kernel that is not communication.
+	Compute Class = iota
+	// Comm is a communication kernel.
+	Comm
+	// Memory is a memcpy or memset.
+	Memory
 )
 
-// DeviceOp is one GPU op: a kernel, memcpy or memset on one device,
+// Op is one GPU op: a kernel, memcpy or memset on one device,
 // [StartNs, EndNs).
-type DeviceOp struct {
+type Op struct {
 	Device  int
 	StartNs int64
 	EndNs   int64
-	Class   OpClass
+	Class   Class
 }
 
-// StepWindow is a step's time span on one device, [StartNs, EndNs): usually
+// Window is a step's time span on one device, [StartNs, EndNs): usually
 // the step's projected GPU span (Step.StartNs, Step.StartNs+Step.SpanNs).
-type StepWindow struct {
+type Window struct {
 	Device  int
 	StartNs int64
 	EndNs   int64
@@ -84,55 +83,33 @@ type DeviceUsage struct {
 
 // StepUsage is one step window's usage, the ops clipped to the window.
 type StepUsage struct {
-	StepWindow
+	Window
 	Usage
-}
-
-// spanUnion is the length of a union of intervals that arrive in start order.
-type spanUnion struct {
-	end   int64 // end of what the union covers so far
-	total int64
-	any   bool
-}
-
-// add extends the union with [s, e); s must not be below the previous s.
-func (u *spanUnion) add(s, e int64) {
-	if e <= s {
-		return
-	}
-	switch {
-	case !u.any || s >= u.end:
-		u.total += e - s
-		u.end, u.any = e, true
-	case e > u.end:
-		u.total += e - u.end
-		u.end = e
-	}
 }
 
 // usageAcc accumulates the four unions behind a Usage.
 type usageAcc struct {
-	all, compute, comm, commOrCompute spanUnion
+	all, compute, comm, commOrCompute Union
 }
 
-func (a *usageAcc) add(class OpClass, s, e int64) {
-	a.all.add(s, e)
+func (a *usageAcc) add(class Class, s, e int64) {
+	a.all.Add(s, e)
 	switch class {
-	case OpCompute:
-		a.compute.add(s, e)
-		a.commOrCompute.add(s, e)
-	case OpComm:
-		a.comm.add(s, e)
-		a.commOrCompute.add(s, e)
+	case Compute:
+		a.compute.Add(s, e)
+		a.commOrCompute.Add(s, e)
+	case Comm:
+		a.comm.Add(s, e)
+		a.commOrCompute.Add(s, e)
 	}
 }
 
 func (a *usageAcc) usage() Usage {
 	return Usage{
-		BusyNs:    a.all.total,
-		ComputeNs: a.compute.total,
-		CommNs:    a.comm.total,
-		ExposedNs: a.commOrCompute.total - a.compute.total,
+		BusyNs:    a.all.Len(),
+		ComputeNs: a.compute.Len(),
+		CommNs:    a.comm.Len(),
+		ExposedNs: a.commOrCompute.Len() - a.compute.Len(),
 	}
 }
 
@@ -142,7 +119,7 @@ type deviceAcc struct {
 	acc       usageAcc
 	lastStart int64
 	seen      bool
-	// windows are indexes into DeviceAccumulator.steps, sorted by start;
+	// windows are indexes into Accumulator.steps, sorted by start;
 	// next is the first not yet opened, active the opened ones that may
 	// still meet a later op.
 	windows []int
@@ -150,26 +127,26 @@ type deviceAcc struct {
 	active  []int
 }
 
-// DeviceAccumulator computes per-device and per-step usage from GPU ops fed
-// in start order. The zero value is not usable; see NewDeviceAccumulator.
-type DeviceAccumulator struct {
+// Accumulator computes per-device and per-step usage from GPU ops fed
+// in start order. The zero value is not usable; see NewAccumulator.
+type Accumulator struct {
 	lo, hi  int64
 	devices map[int]*deviceAcc
-	steps   []StepWindow
+	steps   []Window
 	stepAcc []usageAcc
 	err     error
 }
 
-// NewDeviceAccumulator returns an accumulator whose device totals are
+// NewAccumulator returns an accumulator whose device totals are
 // clipped to [windowStart, windowEnd) (the summary's scope window; the
 // whole timeline when windowEnd <= windowStart) and that also accounts each
 // step window. Step windows may overlap and need not be sorted; an op
 // counts in every window it meets.
-func NewDeviceAccumulator(windowStart, windowEnd int64, steps []StepWindow) (*DeviceAccumulator, error) {
-	a := &DeviceAccumulator{
+func NewAccumulator(windowStart, windowEnd int64, steps []Window) (*Accumulator, error) {
+	a := &Accumulator{
 		lo: windowStart, hi: windowEnd,
 		devices: map[int]*deviceAcc{},
-		steps:   append([]StepWindow(nil), steps...),
+		steps:   append([]Window(nil), steps...),
 		stepAcc: make([]usageAcc, len(steps)),
 	}
 	if windowEnd <= windowStart {
@@ -189,7 +166,7 @@ func NewDeviceAccumulator(windowStart, windowEnd int64, steps []StepWindow) (*De
 	return a, nil
 }
 
-func (a *DeviceAccumulator) device(id int) *deviceAcc {
+func (a *Accumulator) device(id int) *deviceAcc {
 	d := a.devices[id]
 	if d == nil {
 		d = &deviceAcc{DeviceUsage: DeviceUsage{Device: id}}
@@ -200,7 +177,7 @@ func (a *DeviceAccumulator) device(id int) *deviceAcc {
 
 // Add accounts one op. Ops must come in start order within each device;
 // one that does not is an error, and so is every Add after it.
-func (a *DeviceAccumulator) Add(op DeviceOp) error {
+func (a *Accumulator) Add(op Op) error {
 	if a.err != nil {
 		return a.err
 	}
@@ -217,15 +194,15 @@ func (a *DeviceAccumulator) Add(op DeviceOp) error {
 	if op.StartNs >= a.lo && op.StartNs < a.hi {
 		dur := op.EndNs - op.StartNs
 		switch op.Class {
-		case OpCompute:
+		case Compute:
 			d.Kernels++
 			d.KernelNs += dur
-		case OpComm:
+		case Comm:
 			d.Kernels++
 			d.KernelNs += dur
 			d.CommKernels++
 			d.CommKernelNs += dur
-		case OpMemory:
+		case Memory:
 			d.MemoryOps++
 		}
 	}
@@ -256,7 +233,7 @@ func (a *DeviceAccumulator) Add(op DeviceOp) error {
 	return nil
 }
 
-// clip returns [s, e) ∩ [lo, hi).
+// clipTo returns [s, e) ∩ [lo, hi).
 func clipTo(s, e, lo, hi int64) (int64, int64) {
 	return max(s, lo), min(e, hi)
 }
@@ -264,7 +241,7 @@ func clipTo(s, e, lo, hi int64) (int64, int64) {
 // Devices returns the usage of every device that had an op or a step
 // window, sorted by device id. WindowNs is the window's length, or the
 // device's first-op-to-last-op span when the window is unbounded.
-func (a *DeviceAccumulator) Devices() []DeviceUsage {
+func (a *Accumulator) Devices() []DeviceUsage {
 	ids := make([]int, 0, len(a.devices))
 	for id := range a.devices {
 		ids = append(ids, id)
@@ -284,25 +261,12 @@ func (a *DeviceAccumulator) Devices() []DeviceUsage {
 }
 
 // Steps returns the usage of each step window, in the order they were given.
-func (a *DeviceAccumulator) Steps() []StepUsage {
+func (a *Accumulator) Steps() []StepUsage {
 	out := make([]StepUsage, len(a.steps))
 	for i, w := range a.steps {
-		out[i] = StepUsage{StepWindow: w, Usage: a.stepAcc[i].usage()}
+		out[i] = StepUsage{Window: w, Usage: a.stepAcc[i].usage()}
 	}
 	return out
-}
-
-// SortOps sorts ops by device, then start, then end: the order Add needs.
-func SortOps(ops []DeviceOp) {
-	sort.Slice(ops, func(i, j int) bool {
-		if ops[i].Device != ops[j].Device {
-			return ops[i].Device < ops[j].Device
-		}
-		if ops[i].StartNs != ops[j].StartNs {
-			return ops[i].StartNs < ops[j].StartNs
-		}
-		return ops[i].EndNs < ops[j].EndNs
-	})
 }
 
 // Imbalance is the load imbalance across devices, (max-min)/max of their

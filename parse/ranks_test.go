@@ -1,38 +1,20 @@
 package parse
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
-// mgUnzip decompresses ../testdata/<rel>.gz into a temp dir of t.
+// mgUnzip decompresses ../testdata/<rel>.gz into a temp dir of t: a copy
+// the test may edit.
 func mgUnzip(t testing.TB, rel string) string {
 	t.Helper()
-	in, err := os.Open(filepath.Join("..", "testdata", rel+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(rel), ".gz"))
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, zr); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return exporttest.Decompress(t, filepath.Join("..", "testdata", rel+".gz"), t.TempDir())
 }
 
 // mgExport parses a fixture export.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // WarnRankSteps says that merged ranks had different numbers of steps in a
@@ -190,29 +192,6 @@ func mergePhases(m *Summary, ranks []*Summary, devMap []map[int]int) {
 	}
 }
 
-// phaseOf summarises step samples into a Phase.
-func phaseFromSteps(steps []Step) *Phase {
-	col := func(f func(Step) int64) Stat {
-		v := make([]int64, len(steps))
-		for i, st := range steps {
-			v[i] = f(st)
-		}
-		return statOf(v)
-	}
-	return &Phase{
-		Steps:       len(steps),
-		Span:        col(func(s Step) int64 { return s.SpanNs }),
-		Busy:        col(func(s Step) int64 { return s.BusyNs }),
-		KernelTime:  col(func(s Step) int64 { return s.KernelNs }),
-		Kernels:     col(func(s Step) int64 { return int64(s.Kernels) }),
-		Memcpys:     col(func(s Step) int64 { return int64(s.Memcpys) }),
-		MemcpyBytes: col(func(s Step) int64 { return s.MemcpyBytes }),
-		DtoH:        col(func(s Step) int64 { return int64(s.DtoH) }),
-		Syncs:       col(func(s Step) int64 { return int64(s.Syncs) }),
-		Samples:     steps,
-	}
-}
-
 // mergeKernels sums kernels by name, ordered as the parser orders them:
 // most time first, then by name.
 func mergeKernels(ranks []*Summary) []Kernel {
@@ -268,12 +247,7 @@ func mergeKernels(ranks []*Summary) []Kernel {
 		k.PerPrefillStep = ratio(k.PerPrefillStep, prefillSteps)
 		out = append(out, k)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].TotalNs != out[j].TotalNs {
-			return out[i].TotalNs > out[j].TotalNs
-		}
-		return out[i].Name < out[j].Name
-	})
+	sortKernels(out)
 	return out
 }
 
@@ -314,12 +288,7 @@ func mergeGraphs(ranks []*Summary) Graphs {
 		g.TimeInGraphsNs += c.TimeInGraphsNs
 		g.TimeOutsideNs += c.TimeOutsideNs
 	}
-	if g.Mode == TraceGraph {
-		g.CoverageCount = 100 * ratio(float64(g.Replays), float64(g.Replays+g.KernelsOutside))
-	} else {
-		g.CoverageCount = 100 * ratio(float64(g.KernelsInGraphs), float64(g.KernelsInGraphs+g.KernelsOutside))
-	}
-	g.CoverageTime = 100 * ratio(float64(g.TimeInGraphsNs), float64(g.TimeInGraphsNs+g.TimeOutsideNs))
+	g.setCoverage()
 	return g
 }
 
@@ -341,16 +310,7 @@ func mergeMemory(ranks []*Summary) Memory {
 			out.Ops[i].TimeNs += op.TimeNs
 		}
 	}
-	for i := range out.Ops {
-		out.Ops[i].GBps = ratio(float64(out.Ops[i].Bytes), float64(out.Ops[i].TimeNs)) // bytes/ns = GB/s
-	}
-	sort.Slice(out.Ops, func(i, j int) bool {
-		if out.Ops[i].Kind != out.Ops[j].Kind {
-			return out.Ops[i].Kind < out.Ops[j].Kind
-		}
-		return out.Ops[i].Direction < out.Ops[j].Direction
-	})
-	return out
+	return finishMemory(out.Ops, out.PeakBandwidth)
 }
 
 // mergeGPUTime adds the ranks' windows and busy time; the gaps are the
@@ -380,7 +340,7 @@ func rankCollectives(r *Summary) []Collective {
 	if r.Communication != nil {
 		return r.Communication.Collectives
 	}
-	return Collectives(r.Kernels)
+	return collectives(r.Kernels)
 }
 
 // mergeCommunication sums collectives and exposed time; shares are of the
@@ -433,7 +393,7 @@ func mergeCommunication(m *Summary, ranks []*Summary) *Communication {
 	for i, d := range m.Devices {
 		busy[i] = d.BusyNs
 	}
-	c.Imbalance = Imbalance(busy)
+	c.Imbalance = timeline.Imbalance(busy)
 	if len(samples) > 0 {
 		c.ExposedSteps = statOf(samples)
 		c.ExposedSamples = make([]float64, len(samples))

@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/parse/internal/timeline"
 )
 
 // Names given to two of the probe's kernels to make them NCCL kernels: a
@@ -32,7 +32,7 @@ func mgAssembleTP(t testing.TB, ranks int) string {
 	t.Helper()
 	src := mgUnzip(t, "nsys/probe.sqlite")
 	path := filepath.Join(t.TempDir(), fmt.Sprintf("tp%d.sqlite", ranks))
-	mgCopyFile(t, src, path)
+	copyFile(t, src, path, -1)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -114,25 +114,6 @@ func mgSortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func mgCopyFile(t testing.TB, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // mgExportAndFill parses an export and computes its per-device detail a
 // second way (oracleFillDevices) into a copy, after checking that both
 // agree.
@@ -199,7 +180,7 @@ func TestDevicesTwoRanks(t *testing.T) {
 		names[k.Name] = k
 	}
 	for from, to := range tpRenames {
-		coll := CollectiveOf(to)
+		coll := collectiveOf(to)
 		var want Kernel
 		for _, k := range s.Kernels {
 			if k.Name == to {
@@ -303,7 +284,7 @@ func TestDevicesThirdParty(t *testing.T) {
 	}
 }
 
-// For the gate test in package parse_test (multigpu_gate_test.go).
+// For the tests in package parse_test (tp_gate_test.go, tp_test.go).
 var (
 	MgAssembleTP      = mgAssembleTP
 	MgExtraCollective = mgExtraCollective
@@ -313,9 +294,12 @@ var (
 // MgUnzip is mgUnzip for package parse_test.
 var MgUnzip = mgUnzip
 
+// CollectiveOf is collectiveOf for package parse_test.
+var CollectiveOf = collectiveOf
+
 // mgReadOps reads every kernel, memcpy and memset of an export with plain
 // SQL, kernels named in comm counting as communication.
-func mgReadOps(t testing.TB, path string, comm map[string]bool) []DeviceOp {
+func mgReadOps(t testing.TB, path string, comm map[string]bool) []timeline.Op {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -329,18 +313,18 @@ func mgReadOps(t testing.TB, path string, comm map[string]bool) []DeviceOp {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var ops []DeviceOp
+	var ops []timeline.Op
 	for rows.Next() {
-		var op DeviceOp
+		var op timeline.Op
 		var name string
 		if err := rows.Scan(&op.Device, &op.StartNs, &op.EndNs, &name); err != nil {
 			t.Fatal(err)
 		}
 		switch {
 		case name == "":
-			op.Class = OpMemory
+			op.Class = timeline.Memory
 		case comm[name]:
-			op.Class = OpComm
+			op.Class = timeline.Comm
 		}
 		ops = append(ops, op)
 	}
@@ -353,9 +337,9 @@ func mgReadOps(t testing.TB, path string, comm map[string]bool) []DeviceOp {
 // mgIntervalUsage computes a device's usage in [lo, hi) the slow, obvious
 // way, independently of the accumulator: merge each class's intervals into
 // disjoint lists, then subtract the compute list from the communication one.
-func mgIntervalUsage(ops []DeviceOp, dev int, lo, hi int64) Usage {
+func mgIntervalUsage(ops []timeline.Op, dev int, lo, hi int64) timeline.Usage {
 	type iv struct{ s, e int64 }
-	merge := func(keep func(OpClass) bool) []iv {
+	merge := func(keep func(timeline.Class) bool) []iv {
 		var l []iv
 		for _, o := range ops {
 			s, e := max(o.StartNs, lo), min(o.EndNs, hi)
@@ -380,9 +364,9 @@ func mgIntervalUsage(ops []DeviceOp, dev int, lo, hi int64) Usage {
 		}
 		return n
 	}
-	all := merge(func(OpClass) bool { return true })
-	comp := merge(func(c OpClass) bool { return c == OpCompute })
-	comm := merge(func(c OpClass) bool { return c == OpComm })
+	all := merge(func(timeline.Class) bool { return true })
+	comp := merge(func(c timeline.Class) bool { return c == timeline.Compute })
+	comm := merge(func(c timeline.Class) bool { return c == timeline.Comm })
 	var exposed int64
 	for _, c := range comm {
 		covered := int64(0)
@@ -391,7 +375,7 @@ func mgIntervalUsage(ops []DeviceOp, dev int, lo, hi int64) Usage {
 		}
 		exposed += c.e - c.s - covered
 	}
-	return Usage{BusyNs: length(all), ComputeNs: length(comp), CommNs: length(comm), ExposedNs: exposed}
+	return timeline.Usage{BusyNs: length(all), ComputeNs: length(comp), CommNs: length(comm), ExposedNs: exposed}
 }
 
 // TestDevicesIndependent checks Export's per-device busy and exposed
@@ -461,5 +445,50 @@ func TestScopePerProcess(t *testing.T) {
 	}
 	if lo, hi := two.Source.WindowStartNs, two.Source.WindowEndNs; hi-lo < one.Source.WindowEndNs-one.Source.WindowStartNs+lag/2 {
 		t.Errorf("window %d..%d (one rank: %d..%d) does not cover the lagging rank's scope", lo, hi, one.Source.WindowStartNs, one.Source.WindowEndNs)
+	}
+}
+
+func TestBuildDevices(t *testing.T) {
+	devs := []timeline.DeviceUsage{
+		{Device: 0, Usage: timeline.Usage{BusyNs: 800, CommNs: 200, ExposedNs: 150}, WindowNs: 1000, KernelNs: 900, Kernels: 9, CommKernelNs: 200, CommKernels: 2},
+		{Device: 1, Usage: timeline.Usage{BusyNs: 600, CommNs: 200, ExposedNs: 50}, WindowNs: 1000, KernelNs: 700, Kernels: 9, CommKernelNs: 200, CommKernels: 2},
+	}
+	steps := []timeline.StepUsage{
+		{Window: timeline.Window{Device: 0, StartNs: 0, EndNs: 100}, Usage: timeline.Usage{ExposedNs: 10}},
+		{Window: timeline.Window{Device: 1, StartNs: 0, EndNs: 300}, Usage: timeline.Usage{ExposedNs: 30}},
+		{Window: timeline.Window{Device: 0, StartNs: 100, EndNs: 300}, Usage: timeline.Usage{ExposedNs: 20}},
+	}
+	kernels := []Kernel{
+		{Name: "gemm", Count: 14, TotalNs: 1200},
+		{Name: "ncclDevKernel_AllReduce_Sum_bf16_RING_LL", Component: CompCommunication, Count: 2, TotalNs: 300},
+		{Name: "ncclDevKernel_SendRecv", Component: CompCommunication, Count: 2, TotalNs: 100},
+	}
+	gotDevs, comm := buildDevices(devs, steps, kernels, "H200")
+	wantDevs := []Device{
+		{ID: 0, Name: "H200", BusyNs: 800, BusyPct: 80, KernelNs: 900, Kernels: 9, CommNs: 200, Steps: statOf([]int64{100, 200})},
+		{ID: 1, Name: "H200", BusyNs: 600, BusyPct: 60, KernelNs: 700, Kernels: 9, CommNs: 200, Steps: statOf([]int64{300})},
+	}
+	if !reflect.DeepEqual(gotDevs, wantDevs) {
+		t.Errorf("devices:\n got %+v\nwant %+v", gotDevs, wantDevs)
+	}
+	wantComm := &Communication{
+		Collectives: []Collective{
+			{Name: CollAllReduce, Count: 2, TimeNs: 300, Share: 0.1875},
+			{Name: CollSendRecv, Count: 2, TimeNs: 100, Share: 0.0625},
+		},
+		TimeNs:         400,
+		ExposedNs:      200,
+		ExposedPct:     50,
+		Imbalance:      0.25,
+		ExposedSteps:   statOf([]int64{10, 30, 20}),
+		ExposedSamples: []float64{10, 30, 20},
+	}
+	if !reflect.DeepEqual(comm, wantComm) {
+		t.Errorf("communication:\n got %+v\nwant %+v", comm, wantComm)
+	}
+
+	quiet := []timeline.DeviceUsage{{Device: 0, Usage: timeline.Usage{BusyNs: 800}, WindowNs: 1000}}
+	if _, c := buildDevices(quiet, nil, kernels[:1], ""); c != nil {
+		t.Errorf("communication without any communication: %+v", c)
 	}
 }
