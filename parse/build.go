@@ -2,6 +2,7 @@ package parse
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -44,6 +45,9 @@ func (p *profile) summary() *Summary {
 		}
 	}
 	p.warnSummary(s)
+	if n := len(p.unknownNames); n > 0 {
+		p.warnf(WarnNullIds, "%d kernel name ids are missing from %s: those kernels are named \"unknown kernel (StringIds N)\"", n, tStrings)
+	}
 	s.Warnings = append(s.Warnings, p.warn...)
 	sort.SliceStable(s.Warnings, func(i, j int) bool { return s.Warnings[i].Code < s.Warnings[j].Code })
 	return s
@@ -92,12 +96,21 @@ func (p *profile) kernelText(op *gpuOp) string {
 	return p.kernelName(op.name)
 }
 
-// kernelName is the name of a kernel group.
+// kernelName is the name of a kernel group. A name id that StringIds lacks
+// (a damaged export) or no name at all gives a name that says so, and is
+// counted for a warning, rather than "" for every such kernel.
 func (p *profile) kernelName(id int32) string {
 	if p.by == groupDemangledGridBlock {
 		return p.groups[id]
 	}
-	return p.strs[int64(id)]
+	if id == noName {
+		return "unnamed kernel"
+	}
+	if s, ok := p.strs[int64(id)]; ok {
+		return s
+	}
+	p.unknownNames[id] = true
+	return fmt.Sprintf("unknown kernel (StringIds %d)", id)
 }
 
 // phaseFromSteps summarises step samples into a Phase: one export's, or

@@ -25,6 +25,9 @@ const (
 	// real (end before start, a missing start or end, values beyond ±2^62
 	// ns) were dropped rather than averaged in.
 	WarnImpossibleTimes = "impossible_times"
+	// WarnNullIds: rows with NULL ids (correlationId, shortName) or kernel
+	// name ids that StringIds lacks; named and counted as well as can be.
+	WarnNullIds = "null_ids"
 )
 
 // Export reads an Nsight Systems SQLite export (nsys export --type sqlite)
@@ -111,6 +114,14 @@ type profile struct {
 	genericOps []genericOp
 	// bad counts rows with impossible times, by table.
 	bad map[string]int
+	// nullCorr counts GPU op rows without a correlationId, by table;
+	// nullNames kernel rows without a shortName; unknownNames the kernel
+	// name ids that StringIds lacks.
+	nullCorr map[string]int
+	// unended counts the push/pop ranges that never ended, by name.
+	unended      map[string]int
+	nullNames    int
+	unknownNames map[int32]bool
 	// sorted records the fallbacks taken for tables out of order: the
 	// runtime calls (sorted by key), the kernels (sorted by start).
 	sorted struct{ calls, kernels bool }
@@ -151,7 +162,7 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	if err := checkActivity(s); err != nil {
 		return nil, err
 	}
-	p := &profile{file: filepath.Base(path), opts: opts, by: by, scope: -1, classes: classes, bad: map[string]int{}}
+	p := &profile{file: filepath.Base(path), opts: opts, by: by, scope: -1, classes: classes, bad: map[string]int{}, nullCorr: map[string]int{}, unknownNames: map[int32]bool{}}
 	if err := p.readSmall(ctx, s, ph); err != nil {
 		return nil, err
 	}
@@ -162,6 +173,7 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 		return nil, err
 	}
 	p.warnBad()
+	p.warnNullIds()
 	if len(p.ranges) > 0 && p.calls.empty() && s.has(tRuntime) {
 		p.warnf(WarnNoRuntime, "no CUDA runtime call ran inside an NVTX range: GPU work cannot be attributed to ranges")
 	}
@@ -198,12 +210,11 @@ func (p *profile) readSmall(ctx context.Context, s *schema, ph *phaser) error {
 			p.warnf(WarnMissingTable, "the export has no %s table", t)
 		}
 	}
-	var unended int
-	if p.ranges, unended, err = readRanges(ctx, s, p.bad); err != nil {
+	if p.ranges, p.unended, err = readRanges(ctx, s, p.bad); err != nil {
 		return err
 	}
-	if unended > 0 {
-		p.warnf(WarnUnendedRanges, "%d NVTX push/pop ranges never ended and were ignored", unended)
+	if n := sumCounts(p.unended); n > 0 {
+		p.warnf(WarnUnendedRanges, "%d NVTX push/pop ranges never ended and were ignored", n)
 	}
 	p.byTid = nest(p.ranges)
 	return p.findSteps(ph)
@@ -221,6 +232,32 @@ func (p *profile) warnBad() {
 		n += p.bad[t]
 	}
 	p.warnf(WarnImpossibleTimes, "%d rows with impossible times (end before start, a missing start or end, or beyond ±2^62 ns) were dropped: %s", n, strings.Join(parts, ", "))
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// warnNullIds reports GPU op rows without a correlationId (the schema allows
+// NULL there: such rows count in the window and the kernel table, but no
+// range can claim them) and kernel rows without a shortName.
+func (p *profile) warnNullIds() {
+	if len(p.nullCorr) > 0 {
+		var parts []string
+		n := 0
+		for _, t := range sortedKeys(p.nullCorr) {
+			parts = append(parts, fmt.Sprintf("%s %d", t, p.nullCorr[t]))
+			n += p.nullCorr[t]
+		}
+		p.warnf(WarnNullIds, "%d GPU op rows have no correlationId and cannot be attributed to NVTX ranges: %s", n, strings.Join(parts, ", "))
+	}
+	if p.nullNames > 0 {
+		p.warnf(WarnNullIds, "%d %s rows have no shortName: named by their demangled name", p.nullNames, tKernel)
+	}
 }
 
 // readMeta reads the exporting tool's version, the GPU description and the

@@ -114,6 +114,9 @@ func (p *profile) readSmallOps(ctx context.Context, s *schema) ([]gpuOp, error) 
 				p.bad[t.name]++
 				continue
 			}
+			if rows.IsNull(3) {
+				p.nullCorr[t.name]++
+			}
 			ops = append(ops, gpuOp{
 				start: start, end: end, kind: t.kind, device: int32(rows.Int64(2)),
 				key: opKey(rows.Int64(4), rows.Int64(3)), name: int32(rows.Int64(5)), bytes: rows.Int64(6),
@@ -135,7 +138,15 @@ type kernelScan struct {
 	by     groupBy
 	intern map[string]int32
 	groups *[]string
+	// Counted during a pass, for the warnings: rows whose shortName is NULL
+	// (named by their demangled name instead) and rows without a
+	// correlationId (which no NVTX range can claim).
+	nullNames, nullCorr int
 }
+
+// noName is the name id of a kernel row whose shortName and demangledName
+// are both NULL; kernelName calls it "unnamed kernel".
+const noName = -1
 
 func (p *profile) newKernelScan(ctx context.Context, s *schema) *kernelScan {
 	short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
@@ -159,6 +170,18 @@ func (ks *kernelScan) op(rows *sqlread.Rows, op *gpuOp) {
 	op.start, op.end = times(rows)
 	op.key = opKey(rows.Int64(2), rows.Int64(3))
 	op.name, op.demangled = int32(rows.Int64(4)), int32(uint32(rows.Int64(5)))
+	if rows.IsNull(4) {
+		// Not StringIds' id 0 (a real string, "GpuMetrics" in nsys 2025):
+		// the demangled name, or none.
+		ks.nullNames++
+		op.name = noName
+		if !rows.IsNull(5) {
+			op.name = op.demangled
+		}
+	}
+	if rows.IsNull(3) {
+		ks.nullCorr++
+	}
 	op.device, op.inGraph = int32(rows.Int64(6)), !rows.IsNull(7)
 	op.kind, op.bytes = opKernel, 0
 	if ks.by != groupDemangledGridBlock {
@@ -173,6 +196,12 @@ func (ks *kernelScan) op(rows *sqlread.Rows, op *gpuOp) {
 		*ks.groups = append(*ks.groups, k)
 	}
 	op.name = id
+}
+
+func (ks *kernelScan) resetCounts() {
+	if ks != nil {
+		ks.nullNames, ks.nullCorr = 0, 0
+	}
 }
 
 // batchOps is how many kernel rows the reader hands over at a time.
@@ -320,14 +349,22 @@ func (p *profile) readOps(ctx context.Context, s *schema) error {
 		ks = p.newKernelScan(ctx, s)
 	}
 	p.startPass()
+	ks.resetCounts()
 	err = p.eachOp(ctx, s.db, ks, small, p.acc.add)
 	if err == errUnordered {
 		p.sorted.kernels = true
 		p.startPass()
+		ks.resetCounts()
 		err = p.sortedOps(ctx, s.db, ks, small, p.acc.add)
 	}
 	if err != nil {
 		return err
+	}
+	if ks != nil {
+		p.nullNames = ks.nullNames
+		if ks.nullCorr > 0 {
+			p.nullCorr[tKernel] = ks.nullCorr
+		}
 	}
 	if p.acc.ops == 0 {
 		return errors.New("no GPU work in the export (no kernels, memcpys, memsets or graph replays)")

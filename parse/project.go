@@ -23,6 +23,9 @@ func (p *profile) findSteps(ph *phaser) error {
 			}
 		}
 		if p.scope < 0 {
+			if p.unended[p.opts.Scope] > 0 {
+				return fmt.Errorf("scope: the NVTX push/pop range %q never ended (the capture stopped inside it?): it bounds nothing", p.opts.Scope)
+			}
 			return fmt.Errorf("scope: no NVTX push/pop range named %q", p.opts.Scope)
 		}
 	}

@@ -35,9 +35,10 @@ type threadRanges struct {
 // readRanges reads the push/pop ranges with both ends. Ranges that never
 // ended are skipped and counted; so are ranges with impossible times (into
 // bad, by table).
-func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nvtxRange, unended int, err error) {
+func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nvtxRange, unended map[string]int, err error) {
+	unended = map[string]int{}
 	if !s.has(tNVTX) {
-		return nil, 0, nil
+		return nil, unended, nil
 	}
 	text := "NULL"
 	if s.hasColumn(ctx, tNVTX, "text") {
@@ -56,11 +57,11 @@ func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nv
 		text, tNVTX, join, nvtxPushPop, sameThread)
 	rows, err := s.db.Query(ctx, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
+		return nil, nil, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
 	}
 	for rows.Next() {
 		if rows.IsNull(1) || rows.IsNull(2) {
-			unended++
+			unended[rows.Text(3)]++
 			continue
 		}
 		r := nvtxRange{start: rows.Int64(0), end: rows.Int64(1), tid: rows.Int64(2), name: rows.Text(3), parent: -1, step: -1}
@@ -71,7 +72,7 @@ func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nv
 		ranges = append(ranges, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
+		return nil, nil, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
 	}
 	// A deterministic order: by thread, start, longest first.
 	sort.SliceStable(ranges, func(i, j int) bool {
