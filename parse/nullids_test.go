@@ -25,7 +25,7 @@ func TestNullAndDanglingIds(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, sql string
-		warn      string                    // in the null_ids warning
+		warn      string                     // in the null_ids warning
 		check     func(*testing.T, *Summary) // what else must hold
 	}{
 		{"shortName ids missing from StringIds", `UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET shortName = shortName + 1000000`,
