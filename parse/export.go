@@ -63,6 +63,9 @@ const (
 //     in two halves on two connections, then the GPU ops as one stream in
 //     start order (see calls.go and ops.go). Tables out of order are sorted
 //     first. Per-device accounting reads the GPU ops a second time.
+//   - Where the export sampled the GPU's counters (GPU_METRICS), the
+//     samples are read last, once, and integrated over the steps' GPU
+//     windows (see gpumetrics.go): Summary.GPUMetrics.
 func Export(ctx context.Context, path string, opts Options) (*Summary, error) {
 	return ExportAs(ctx, path, path, opts)
 }
@@ -76,7 +79,11 @@ func ExportAs(ctx context.Context, path, name string, opts Options) (*Summary, e
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	p.file = filepath.Base(name)
-	return p.summary(), nil
+	s := p.summary()
+	if err := addGPUMetrics(ctx, path, s); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
 }
 
 // profile is an export read into aggregates: the ranges with their

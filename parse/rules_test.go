@@ -151,7 +151,7 @@ func TestStats(t *testing.T) {
 	if got := statOf([]int64{10, 1, 3, 2}); got.P50 != 2.5 {
 		t.Errorf("statOf even: median %v, want 2.5", got.P50)
 	}
-	if got := statOf(nil); got != (Stat{}) {
+	if got := statOf([]int64(nil)); got != (Stat{}) {
 		t.Errorf("statOf(nil) = %+v", got)
 	}
 	if g := longestGaps([]Gap{{0, 1}, {5, 3}, {9, 3}}, 2); !slices.Equal(g, []Gap{{5, 3}, {9, 3}}) {

@@ -8,11 +8,11 @@ import (
 )
 
 // statOf summarises values; it sorts a copy, leaving values in step order.
-func statOf(values []int64) Stat {
+func statOf[T stats.Number](values []T) Stat {
 	if len(values) == 0 {
 		return Stat{}
 	}
-	s := append([]int64(nil), values...)
+	s := append([]T(nil), values...)
 	slices.Sort(s)
 	var sum float64
 	for _, v := range s {

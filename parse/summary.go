@@ -58,6 +58,11 @@ type Summary struct {
 	Communication *Communication `json:"communication,omitempty"`
 	// Bandwidth is per-kernel DRAM traffic from an Nsight Compute CSV.
 	Bandwidth *Bandwidth `json:"bandwidth,omitempty"`
+	// GPUMetrics is what the GPU's own counters said while the profile ran
+	// (nsys profile --gpu-metrics-devices): DRAM traffic, SM and tensor
+	// activity, PCIe and the clock, per step and over the window. Nil for
+	// profiles recorded without sampling.
+	GPUMetrics *GPUMetrics `json:"gpu_metrics,omitempty"`
 	// Extra holds metrics from outside the profile (vLLM benchmark results,
 	// Prometheus scrapes, logs, user JSON), gated by the same rules.
 	Extra    []ExtraMetric `json:"extra,omitempty"`
@@ -372,6 +377,148 @@ type KernelBandwidth struct {
 	PctPeak      float64 `json:"pct_peak"` // of peak DRAM bandwidth, 0..100
 	SMPct        float64 `json:"sm_pct"`   // SM throughput, % of peak
 	Bound        string  `json:"bound"`    // "memory" or "compute"
+}
+
+// GPUMetrics is Nsight Systems' GPU-metrics sampling of a profile: the
+// GPU's counters read every 1/FrequencyHz seconds on its own timeline
+// (GPU_METRICS, named in TARGET_INFO_GPU_METRICS), integrated over each
+// step's projected GPU window and over the scope window. Shares are
+// percent (0..100) of the counter's peak, time-weighted; DRAM bytes are
+// the sampled share of TARGET_INFO_GPU.memoryBandwidth integrated over
+// time. A quantity the GPU does not sample is absent from Metrics and
+// reads zero.
+type GPUMetrics struct {
+	FrequencyHz float64         `json:"frequency_hz"`
+	Metrics     []SampledMetric `json:"metrics"` // what was matched, by Key
+	Window      SampledWindow   `json:"window"`
+	// Phases are the step figures of each phase with steps, by name.
+	Phases []PhaseGPUMetrics `json:"phases"`
+	// Devices are the window figures of each sampled GPU, when the export
+	// sampled more than one.
+	Devices []DeviceGPUMetrics `json:"devices,omitempty"`
+}
+
+// Keys of the sampled quantities gate reads (SampledMetric.Key).
+const (
+	SampledGPCClock     = "gpc_clock"
+	SampledSMActive     = "sm_active"
+	SampledTensorActive = "tensor_active"
+	SampledDRAMRead     = "dram_read"
+	SampledDRAMWrite    = "dram_write"
+	SampledPCIeRX       = "pcie_rx"
+	SampledPCIeTX       = "pcie_tx"
+)
+
+// Has reports whether the export sampled the quantity key (Sampled*).
+func (g *GPUMetrics) Has(key string) bool {
+	if g == nil {
+		return false
+	}
+	for _, m := range g.Metrics {
+		if m.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Phase returns the figures of phase name, or nil.
+func (g *GPUMetrics) Phase(name string) *PhaseGPUMetrics {
+	if g == nil {
+		return nil
+	}
+	for i := range g.Phases {
+		if g.Phases[i].Phase == name {
+			return &g.Phases[i]
+		}
+	}
+	return nil
+}
+
+// SampledMetric is one quantity gate read: its key, the export's name for
+// it and the unit that name gives in brackets ("Throughput %", "MHz").
+type SampledMetric struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+}
+
+// SampledWindow is what the samples add up to over a window: means are
+// time-weighted over the sampled part of it, bytes integrated over it.
+type SampledWindow struct {
+	Samples        int     `json:"samples"` // sampling instants that overlap the window
+	SampledNs      int64   `json:"sampled_ns"`
+	DRAMRead       float64 `json:"dram_read_pct"` // of peak DRAM bandwidth
+	DRAMWrite      float64 `json:"dram_write_pct"`
+	DRAMReadBytes  float64 `json:"dram_read_bytes"`
+	DRAMWriteBytes float64 `json:"dram_write_bytes"`
+	SMActive       float64 `json:"sm_active_pct"`
+	TensorActive   float64 `json:"tensor_active_pct"`
+	PCIeRX         float64 `json:"pcie_rx_pct"`
+	PCIeTX         float64 `json:"pcie_tx_pct"`
+	ClockMinMHz    float64 `json:"gpc_clock_min_mhz"`
+	ClockMedianMHz float64 `json:"gpc_clock_median_mhz"`
+}
+
+// PhaseGPUMetrics is one phase's sampled figures: per step (Samples, one
+// per Phase.Samples entry and in its order) and summarised over the steps
+// that were sampled. The clock's minimum and median are over the samples
+// inside the phase's steps, time-weighted: a throttled run shows here.
+type PhaseGPUMetrics struct {
+	Phase          string  `json:"phase"`
+	Steps          int     `json:"steps"` // steps with samples
+	DRAMReadBytes  Stat    `json:"dram_read_bytes"`
+	DRAMWriteBytes Stat    `json:"dram_write_bytes"`
+	DRAMRead       Stat    `json:"dram_read_pct"`
+	DRAMWrite      Stat    `json:"dram_write_pct"`
+	SMActive       Stat    `json:"sm_active_pct"`
+	TensorActive   Stat    `json:"tensor_active_pct"`
+	PCIeRX         Stat    `json:"pcie_rx_pct"`
+	PCIeTX         Stat    `json:"pcie_tx_pct"`
+	ClockMinMHz    float64 `json:"gpc_clock_min_mhz"`
+	ClockMedianMHz float64 `json:"gpc_clock_median_mhz"`
+	// Typical is the samples of the step whose span is the phase's median,
+	// for a chart of what one step does.
+	Typical *StepTrace       `json:"typical_step,omitempty"`
+	Samples []StepGPUMetrics `json:"samples"`
+}
+
+// StepGPUMetrics is one step's sampled figures over its projected GPU
+// window; N is 0 for a step no sample overlaps (its figures are zero and
+// left out of the phase's summaries).
+type StepGPUMetrics struct {
+	N              int     `json:"n"`
+	DRAMReadBytes  float64 `json:"dram_read_bytes"`
+	DRAMWriteBytes float64 `json:"dram_write_bytes"`
+	DRAMRead       float64 `json:"dram_read_pct"`
+	DRAMWrite      float64 `json:"dram_write_pct"`
+	SMActive       float64 `json:"sm_active_pct"`
+	TensorActive   float64 `json:"tensor_active_pct"`
+	PCIeRX         float64 `json:"pcie_rx_pct"`
+	PCIeTX         float64 `json:"pcie_tx_pct"`
+}
+
+// StepTrace is the samples that overlap one step, as they were taken:
+// each covers [OffsetNs, OffsetNs+Ns) from the step's projected start.
+type StepTrace struct {
+	Step    int          `json:"step"` // index in the phase's samples
+	SpanNs  int64        `json:"span_ns"`
+	Samples []TracePoint `json:"samples"`
+}
+
+// TracePoint is one sample of a StepTrace, in percent of peak.
+type TracePoint struct {
+	OffsetNs  int64   `json:"offset_ns"`
+	Ns        int64   `json:"ns"`
+	DRAMRead  float64 `json:"dram_read_pct"`
+	DRAMWrite float64 `json:"dram_write_pct"`
+	SMActive  float64 `json:"sm_active_pct"`
+}
+
+// DeviceGPUMetrics is the window figures of one sampled GPU.
+type DeviceGPUMetrics struct {
+	ID     int           `json:"id"`
+	Window SampledWindow `json:"window"`
 }
 
 // ExtraMetric is a metric from outside the profile. Better is "lower" or
