@@ -119,8 +119,36 @@ func blindFamilies(base, head *parse.Summary) []string {
 	if base.Bandwidth != nil && len(base.Bandwidth.Kernels) > 0 && (head.Bandwidth == nil || len(head.Bandwidth.Kernels) == 0) {
 		reasons = append(reasons, fmt.Sprintf("head has no Nsight Compute bandwidth (base: %d kernels): was the ncu run skipped or its CSV not given?", len(base.Bandwidth.Kernels)))
 	}
+	if why := blindGPUMetrics(base, head); why != "" {
+		reasons = append(reasons, why)
+	}
 	if n := len(base.Extra); n > 0 && len(head.Extra) == 0 {
 		reasons = append(reasons, fmt.Sprintf("head has none of base's %d extra metrics: was --extra (or the benchmark's output) left out?", n))
 	}
 	return reasons
+}
+
+// blindGPUMetrics says so when base sampled the GPU's counters in a phase
+// and head did not: its DRAM traffic per step cannot be judged. Head's own
+// warning (nsys refused the option) says why, where it has one.
+func blindGPUMetrics(base, head *parse.Summary) string {
+	if base.GPUMetrics == nil {
+		return ""
+	}
+	for _, bp := range base.GPUMetrics.Phases {
+		if bp.Steps == 0 {
+			continue
+		}
+		if hp := head.GPUMetrics.Phase(bp.Phase); hp != nil && hp.Steps > 0 {
+			continue
+		}
+		why := fmt.Sprintf("head has no GPU-metrics samples in its %s steps (base: %d steps sampled at %.0f Hz)", bp.Phase, bp.Steps, base.GPUMetrics.FrequencyHz)
+		for _, w := range head.Warnings {
+			if w.Code == parse.WarnNoGPUMetrics {
+				return why + ": " + w.Message
+			}
+		}
+		return why + ": was it profiled with --gpu-metrics=false, or exported from a report without them?"
+	}
+	return ""
 }

@@ -55,7 +55,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	hs, dropped := flatten(head, g)
 	r.Warnings = append(r.Warnings, sideNotes("head", dropped)...)
 	if base == nil {
-		return noBaseline(r, hs, share)
+		return noBaseline(r, head, hs, share)
 	}
 	r.Base = side(base)
 	bs, dropped := flatten(base, g)
@@ -91,17 +91,19 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 			r.Metrics[i].Improved = false
 		}
 		r.Counts = tally(r.Metrics)
+		r.Sampling = sampling(base, head, r.Metrics)
 		return r
 	}
 	r.Counts = tally(r.Metrics)
 	r.Verdict = verdictOf(r.Counts)
 	r.Regressions, r.Improvements = findings(r.Metrics, fams, rules)
 	r.Attribution = attribute(base, head, r.Metrics)
+	r.Sampling = sampling(base, head, r.Metrics)
 	return r
 }
 
 // noBaseline lists head's metrics as info.
-func noBaseline(r *Result, hs []entry, share float64) *Result {
+func noBaseline(r *Result, head *parse.Summary, hs []entry, share float64) *Result {
 	r.Verdict = NoBaseline
 	r.Reasons = []string{"no baseline summary to compare with"}
 	for i := range hs {
@@ -110,6 +112,7 @@ func noBaseline(r *Result, hs []entry, share float64) *Result {
 		r.Metrics = append(r.Metrics, m)
 	}
 	r.Counts = tally(r.Metrics)
+	r.Sampling = sampling(nil, head, r.Metrics)
 	return r
 }
 

@@ -53,6 +53,18 @@ var defaultRules = []Rule{
 	{Metric: "phases.*.graph_launches", Kind: Exact},
 	{Metric: "phases.*.graph_kernels", Kind: Exact},
 	{Metric: "phases.*.graph_coverage", Kind: Exact, Warn: "0.5pp", Fail: "1pp"},
+	// Sampled GPU counters (nsys --gpu-metrics-devices), per step. DRAM
+	// bytes per step are what a step costs in memory traffic: statistical
+	// like times (two runs of the same code differ by 0.5% at most on the
+	// H200 fixtures), with a floor of a third of one counter quantum (1% of
+	// 4.8 TB/s over a 1.2 ms decode step is 56 MB). Bandwidth and activity
+	// shares explain beside the step time.
+	{Metric: "gpu_metrics.*.dram_read_bytes.p50", Kind: Stat, Warn: "5%", Fail: "10%", Floor: "16MB"},
+	{Metric: "gpu_metrics.*.dram_write_bytes.p50", Kind: Stat, Warn: "5%", Fail: "10%", Floor: "16MB"},
+	{Metric: "gpu_metrics.*.dram_*_pct.p50", Kind: Stat, Warn: "2pp", Fail: "5pp"},
+	{Metric: "gpu_metrics.*.sm_active.p50", Kind: Stat, Warn: "2pp", Fail: "5pp"},
+	{Metric: "gpu_metrics.*.tensor_active.p50", Kind: Stat, Warn: "2pp", Fail: "5pp"},
+	{Metric: "gpu_metrics.*.pcie_*.p50", Kind: Stat},
 	// CUDA graphs: launches leaving graphs fail; coverage explains. The
 	// window's count holds warm-up launches, which move with the model.
 	{Metric: "cuda_graphs.outside", Kind: Exact, Warn: "5%", Fail: "10%"},

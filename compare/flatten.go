@@ -27,6 +27,7 @@ func flatten(s *parse.Summary, g grouping) ([]entry, []string) {
 	for _, pn := range phaseNames(s.Phases) {
 		c.phase(pn, s.Phases[pn])
 	}
+	c.gpuMetrics(s)
 	c.graphs(s)
 	c.memory(s.Memory)
 	c.kernels(s)
@@ -266,6 +267,51 @@ func (c *collector) busyShare(p string, ph *parse.Phase, steps []parse.Step) {
 	case len(steps) == 0 && ph.Span.P50 > 0 && ph.Busy.P50 > 0:
 		e.value = 100 * ph.Busy.P50 / ph.Span.P50
 		c.add(e)
+	}
+}
+
+// gpuMetrics adds the sampled figures of each phase, as medians of its
+// sampled steps with the steps as samples: bytes only where the peak DRAM
+// bandwidth is known, each quantity only where the GPU sampled it.
+func (c *collector) gpuMetrics(s *parse.Summary) {
+	g := s.GPUMetrics
+	if g == nil {
+		return
+	}
+	for _, ph := range g.Phases {
+		var steps []parse.StepGPUMetrics
+		for _, x := range ph.Samples {
+			if x.N > 0 {
+				steps = append(steps, x)
+			}
+		}
+		if len(steps) == 0 {
+			continue
+		}
+		p := "gpu_metrics." + Segment(ph.Phase) + "."
+		add := func(key, field string, f func(parse.StepGPUMetrics) float64) {
+			if !g.Has(key) {
+				return
+			}
+			e := entryOf(familyByPattern("gpu_metrics.*."+field+".p50"), p+field+".p50", 0)
+			e.sampled = true
+			e.samples = make([]float64, len(steps))
+			for i, x := range steps {
+				e.samples[i] = f(x)
+			}
+			e.value = stats.Median(stats.Sorted(e.samples))
+			c.add(e)
+		}
+		if s.GPU.PeakBandwidth > 0 {
+			add(parse.SampledDRAMRead, "dram_read_bytes", func(x parse.StepGPUMetrics) float64 { return x.DRAMReadBytes })
+			add(parse.SampledDRAMWrite, "dram_write_bytes", func(x parse.StepGPUMetrics) float64 { return x.DRAMWriteBytes })
+		}
+		add(parse.SampledDRAMRead, "dram_read_pct", func(x parse.StepGPUMetrics) float64 { return x.DRAMRead })
+		add(parse.SampledDRAMWrite, "dram_write_pct", func(x parse.StepGPUMetrics) float64 { return x.DRAMWrite })
+		add(parse.SampledSMActive, "sm_active", func(x parse.StepGPUMetrics) float64 { return x.SMActive })
+		add(parse.SampledTensorActive, "tensor_active", func(x parse.StepGPUMetrics) float64 { return x.TensorActive })
+		add(parse.SampledPCIeRX, "pcie_rx", func(x parse.StepGPUMetrics) float64 { return x.PCIeRX })
+		add(parse.SampledPCIeTX, "pcie_tx", func(x parse.StepGPUMetrics) float64 { return x.PCIeTX })
 	}
 }
 

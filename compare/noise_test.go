@@ -12,9 +12,11 @@ import (
 
 // The default rules sit beside the noise measured between runs of the same
 // code: docs/judging.md holds a table of each default rule and the largest
-// change any of its metrics showed between base_a, base_b and vllm_real
-// (the same workload, three runs, either direction), over the metrics that
-// are gated (single kernels below the kernel share are not). This test
+// change any of its metrics showed between two runs of the same code, either
+// direction: base_a, base_b and vllm_real (three runs of the workload), and
+// gm_base, gm_base1 and gm_base2 (three more, with GPU-metrics sampling at
+// 20 and 10 kHz), over the metrics that are gated (single kernels below the
+// kernel share are not). This test
 // keeps the table true (-update rewrites it) and none of those changes a
 // warning or a failure.
 
@@ -32,27 +34,23 @@ type noise struct {
 }
 
 func TestDefaultsAboveNoise(t *testing.T) {
-	runs := []string{"base_a", "base_b", "vllm_real"}
+	sets := [][]string{{"base_a", "base_b", "vllm_real"}, {"gm_base", "gm_base1", "gm_base2"}}
 	rules, _ := newRuleSet(nil)
 	worst := map[string]*noise{}
-	for _, b := range runs {
-		for _, h := range runs {
-			if b == h {
+	for _, pair := range runPairs(sets) {
+		b, h := pair[0], pair[1]
+		r := Compare(fixtureSummary(t, b), fixtureSummary(t, h), Options{})
+		for _, m := range r.Metrics {
+			rule := rules.find(m.Name)
+			if rule == nil || !m.HasBase || !m.HasHead || rule.warn == nil && rule.fail == nil || m.Verdict == Info {
 				continue
 			}
-			r := Compare(fixtureSummary(t, b), fixtureSummary(t, h), Options{})
-			for _, m := range r.Metrics {
-				rule := rules.find(m.Name)
-				if rule == nil || !m.HasBase || !m.HasHead || rule.warn == nil && rule.fail == nil || m.Verdict == Info {
-					continue
-				}
-				if m.Verdict == Fail || m.Verdict == Warn {
-					t.Errorf("%s vs %s: %s %s (Δ %g, %q): same code", b, h, m.Name, m.Verdict, m.Delta, m.Note)
-				}
-				n := measured(m, rule)
-				if w := worst[rule.Metric]; w == nil || n.d > w.d {
-					worst[rule.Metric] = &n
-				}
+			if m.Verdict == Fail || m.Verdict == Warn {
+				t.Errorf("%s vs %s: %s %s (Δ %g, %q): same code", b, h, m.Name, m.Verdict, m.Delta, m.Note)
+			}
+			n := measured(m, rule)
+			if w := worst[rule.Metric]; w == nil || n.d > w.d {
+				worst[rule.Metric] = &n
 			}
 		}
 	}
@@ -76,6 +74,21 @@ func TestDefaultsAboveNoise(t *testing.T) {
 	if !bytes.Equal(got, doc) {
 		t.Errorf("%s: the noise table is out of date (go test ./compare -run DefaultsAboveNoise -update):\n%s", path, table)
 	}
+}
+
+// runPairs is every ordered pair of two runs of one set.
+func runPairs(sets [][]string) [][2]string {
+	var out [][2]string
+	for _, runs := range sets {
+		for _, b := range runs {
+			for _, h := range runs {
+				if b != h {
+					out = append(out, [2]string{b, h})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // measured is a metric's change in the terms of its rule's thresholds.

@@ -54,9 +54,13 @@ type Result struct {
 	// Attribution says where the time went in each phase whose step time
 	// regressed or improved.
 	Attribution []PhaseAttribution `json:"attribution,omitempty"`
-	Kernels     KernelDiff         `json:"kernels"`
-	Rules       []Rule             `json:"rules"`
-	Warnings    []string           `json:"warnings,omitempty"`
+	// Sampling is what the GPU's sampled counters showed beyond the
+	// gpu_metrics.* metrics (clocks, a typical step, a cause), when either
+	// side sampled them.
+	Sampling *Sampling  `json:"sampling,omitempty"`
+	Kernels  KernelDiff `json:"kernels"`
+	Rules    []Rule     `json:"rules"`
+	Warnings []string   `json:"warnings,omitempty"`
 	// ConfigID names the gate configuration; it keys the sticky comment.
 	ConfigID string `json:"config_id"`
 	// RuleChanges is how the head's own gate.yml would have judged

@@ -19,9 +19,12 @@ type Group string
 
 // Groups, in the order a Result lists them.
 const (
-	GroupPhase         Group = "phase"
-	GroupGraph         Group = "graph"
-	GroupGPUTime       Group = "gpu_time"
+	GroupPhase   Group = "phase"
+	GroupGraph   Group = "graph"
+	GroupGPUTime Group = "gpu_time"
+	// GroupGPUMetrics is what the GPU's sampled counters measured per step:
+	// DRAM traffic, SM and tensor activity, PCIe.
+	GroupGPUMetrics    Group = "gpu_metrics"
 	GroupMemory        Group = "memory"
 	GroupKernel        Group = "kernel"
 	GroupComponent     Group = "component"
@@ -33,13 +36,13 @@ const (
 
 // rank is the group's position in a Result; unknown groups go last.
 func (g Group) rank() int {
-	for i, k := range [...]Group{GroupPhase, GroupGraph, GroupGPUTime, GroupMemory, GroupKernel,
+	for i, k := range [...]Group{GroupPhase, GroupGraph, GroupGPUTime, GroupGPUMetrics, GroupMemory, GroupKernel,
 		GroupComponent, GroupBandwidth, GroupDevice, GroupCommunication, GroupExtra} {
 		if g == k {
 			return i
 		}
 	}
-	return 10
+	return 11
 }
 
 // Unit is the unit a metric's values are in. Extra metrics bring their own
@@ -246,6 +249,22 @@ var families = []family{
 		explain: []string{"phases.*.span.p50", "phases.*.kernel_time.p50"}, why: "falls when graph kernels get faster"},
 	{pattern: "gpu_time.busy_pct", label: "GPU busy share", group: GroupGPUTime, unit: UnitPct, kind: Exact, better: Higher, class: ClassWindow,
 		explain: []string{"phases.*.span.p50"}, why: "busy over the window: falls when kernels get faster"},
+	{pattern: "gpu_metrics.*.dram_read_bytes.p50", label: "$1 DRAM read/step p50", group: GroupGPUMetrics, unit: UnitBytes, kind: Stat, better: Lower, class: ClassStepStructure,
+		why: "DRAM bytes a step reads, the sampled counters integrated over its GPU span: a wider KV cache or a lost fusion moves more"},
+	{pattern: "gpu_metrics.*.dram_write_bytes.p50", label: "$1 DRAM write/step p50", group: GroupGPUMetrics, unit: UnitBytes, kind: Stat, better: Lower, class: ClassStepStructure,
+		why: "DRAM bytes a step writes, the sampled counters integrated over its GPU span"},
+	{pattern: "gpu_metrics.*.dram_read_pct.p50", label: "$1 DRAM read bandwidth p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassStepTime,
+		explain: []string{"phases.$1.span.p50", "gpu_metrics.$1.dram_read_bytes.p50"}, why: "a rate as a share of peak: bytes over time, moves with either"},
+	{pattern: "gpu_metrics.*.dram_write_pct.p50", label: "$1 DRAM write bandwidth p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassStepTime,
+		explain: []string{"phases.$1.span.p50", "gpu_metrics.$1.dram_write_bytes.p50"}, why: "a rate as a share of peak: bytes over time, moves with either"},
+	{pattern: "gpu_metrics.*.sm_active.p50", label: "$1 SMs active p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassStepTime,
+		explain: []string{"phases.$1.span.p50"}, why: "a share of the step's time: falls when the GPU waits, rises with more work per step"},
+	{pattern: "gpu_metrics.*.tensor_active.p50", label: "$1 tensor active p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassStepTime,
+		explain: []string{"phases.$1.span.p50"}, why: "a share of the step's time: moves with any other work in the step"},
+	{pattern: "gpu_metrics.*.pcie_rx.p50", label: "$1 PCIe RX p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassWindow,
+		explain: []string{}, why: "a share of the link's peak: shown"},
+	{pattern: "gpu_metrics.*.pcie_tx.p50", label: "$1 PCIe TX p50", group: GroupGPUMetrics, unit: UnitPct, kind: Stat, better: Higher, class: ClassWindow,
+		explain: []string{}, why: "a share of the link's peak: shown"},
 	{pattern: "memory.*.*.count", label: "$1 $2 count", group: GroupMemory, unit: UnitCount, kind: Exact, better: Lower, class: ClassWindow,
 		why: "copies over the whole window"},
 	{pattern: "memory.*.*.bytes", label: "$1 $2 bytes", group: GroupMemory, unit: UnitBytes, kind: Exact, better: Lower, class: ClassWindow,
