@@ -105,3 +105,29 @@ func TestNsysProfiler(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestProfileWithoutCounters: where nsys refuses to sample the GPU's
+// counters, `gate profile` still writes a summary, with the refusal as a
+// warning, and exits 0.
+func TestProfileWithoutCounters(t *testing.T) {
+	f := profiletest.Install(t, false)
+	f.RefuseGPUMetrics(t, "ERR_NVGPUCTRPERM - The user does not have permission to access NVIDIA GPU Performance Counters on the target device 0.")
+	var stdout, stderr bytes.Buffer
+	c := &Command{Stdout: &stdout, Stderr: &stderr}
+	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--scope", "benchmark", "--", "true"}); code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(f.Out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"code": "no_gpu_metrics"`) || !strings.Contains(string(data), "ERR_NVGPUCTRPERM") {
+		t.Errorf("summary.json lacks the warning:\n%.2000s", data)
+	}
+	if !strings.Contains(stderr.String(), "GPU metrics: nsys refused") || !strings.Contains(stderr.String(), "warning(s) in the summary") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--gpu-metrics-hz", "5", "--", "true"}); code != ExitError {
+		t.Errorf("--gpu-metrics-hz 5: exit %d, want %d", code, ExitError)
+	}
+}

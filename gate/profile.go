@@ -17,10 +17,15 @@ const profileUsage = `usage: gate profile [flags] -- COMMAND [ARGS...]
 
 Run COMMAND under Nsight Systems with gate's defaults
 (` + "`nsys profile -t cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node --export=sqlite`" + `),
-parse the export and write DIR/summary.json. Before the run gate reads the
-GPU through NVML (name, driver, clocks, throttle reasons, other processes)
-and records it in the summary; throttled clocks or a shared GPU become
-warnings in the report. With --with-ncu a second run under Nsight Compute
+parse the export and write DIR/summary.json. nsys also samples the GPU's
+counters (--gpu-metrics-devices=all at --gpu-metrics-hz: DRAM traffic, SM
+and tensor activity per step; --gpu-metrics=false turns it off, and nsys
+flags naming --gpu-metrics-devices decide instead); where nsys refuses
+(counters restricted to admin, an older GPU, another profiler holding
+them), gate says why, profiles without and records it in the summary.
+Before the run gate reads the GPU through NVML (name, driver, clocks,
+throttle reasons, other processes) and records it in the summary;
+throttled clocks or a shared GPU become warnings in the report. With --with-ncu a second run under Nsight Compute
 measures the DRAM traffic of the top kernels (the summary's bandwidth
 section). With --server COMMAND is a server (vLLM or anything speaking its
 OpenAI-compatible endpoints): gate waits for its health check, drives a
@@ -46,6 +51,8 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	fs.BoolVar(&o.ShowOutput, "show-output", false, "also stream the workload's (and nsys's) output, kept in DIR/nsys.log either way")
 	nsysArgs := fs.String("nsys-args", "", "nsys profile flags replacing gate's defaults (space-separated)")
 	nsysExtra := fs.String("nsys-extra", "", "nsys profile flags added to gate's defaults (space-separated)")
+	gpuMetrics := fs.Bool("gpu-metrics", true, "sample the GPU's counters during the profile (DRAM traffic, SM and tensor activity); false turns it off")
+	fs.IntVar(&o.GPUMetricsHz, "gpu-metrics-hz", profile.DefaultGPUMetricsHz, "how often nsys samples the GPU's counters, in Hz (10 to 200000)")
 	withNCU := fs.Bool("with-ncu", false, "also measure per-kernel DRAM bandwidth with Nsight Compute")
 	var n profile.NCUOptions
 	fs.StringVar(&n.Path, "ncu", "", "ncu to run (default: ncu on the PATH, else /opt/nvidia/nsight-compute/*/ncu)")
@@ -83,6 +90,11 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	}
 	o.NsysArgs = strings.Fields(*nsysArgs)
 	o.NsysExtra = strings.Fields(*nsysExtra)
+	o.NoGPUMetrics = !*gpuMetrics
+	if o.GPUMetricsHz < 10 || o.GPUMetricsHz > 200000 {
+		fmt.Fprintf(c.Stderr, "gate profile: --gpu-metrics-hz %d: nsys samples at 10 to 200000 Hz\n", o.GPUMetricsHz)
+		return ExitError
+	}
 	if *withNCU {
 		n.Args = strings.Fields(*ncuArgs)
 		o.NCU = &n

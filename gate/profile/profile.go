@@ -51,6 +51,14 @@ type Options struct {
 	// NCU, when set, adds a second, targeted Nsight Compute run over the
 	// kernels with the most GPU time, filling Summary.Bandwidth.
 	NCU *NCUOptions
+	// NoGPUMetrics turns off sampling the GPU's counters (DRAM traffic, SM
+	// and tensor activity: Summary.GPUMetrics), which nsys otherwise does
+	// on every GPU at GPUMetricsHz (0: DefaultGPUMetricsHz). nsys flags that
+	// name --gpu-metrics-devices themselves decide instead. Where nsys
+	// refuses (counters restricted to admin, an older GPU, another profiler
+	// holding them) the profile runs without, and says why in a warning.
+	NoGPUMetrics bool
+	GPUMetricsHz int
 
 	// NVML is read before the workload starts; nil means the system's. GPU
 	// picks the device ("0", "GPU-..."); empty: CUDA_VISIBLE_DEVICES' first.
@@ -111,12 +119,15 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 	if len(args) == 0 {
 		args = defaultNsysArgs()
 	}
-	argv := append([]string{"profile"}, args...)
-	argv = append(argv, o.NsysExtra...)
-	argv = append(argv, "-f", "true", "-o", base)
-	argv = append(argv, o.Command...)
-	os.Remove(base + ".sqlite") // never parse a stale export
-	code, err := t.runLogged(ctx, "profiling", filepath.Join(dir, NsysLog), bin, argv)
+	gm := gpuMetricsArgs(o.NoGPUMetrics, o.GPUMetricsHz, args, o.NsysExtra)
+	argv := func(gm []string) []string {
+		argv := append([]string{"profile"}, args...)
+		argv = append(argv, gm...)
+		argv = append(argv, o.NsysExtra...)
+		argv = append(argv, "-f", "true", "-o", base)
+		return append(argv, o.Command...)
+	}
+	code, noGM, err := profileWithGPUMetrics(ctx, t, bin, base, filepath.Join(dir, NsysLog), gm, argv)
 	if err != nil {
 		return nil, fmt.Errorf("running nsys: %w", err)
 	}
@@ -130,6 +141,14 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 	s, err := parseExport(ctx, t, export, o.Parse)
 	if err != nil {
 		return nil, err
+	}
+	if noGM == nil && len(gm) > 0 && s.GPUMetrics == nil {
+		w := noGPUMetrics(gm, "the export has none ("+refusal(logTail(filepath.Join(dir, NsysLog), tailLines), 0)+")")
+		noGM = &w
+		t.logf("GPU metrics: %s", w.Message)
+	}
+	if noGM != nil {
+		s.Warnings = append(s.Warnings, *noGM)
 	}
 	attachNVML(s, fp)
 	if o.NCU != nil {
@@ -272,6 +291,7 @@ type tools struct {
 	env                      []string
 	show                     bool          // runLogged also streams the output
 	every                    time.Duration // runLogged's heartbeat; 0: heartbeat
+	quietFail                bool          // runLogged leaves a failure to its caller (see failed)
 }
 
 func (t tools) logf(format string, args ...any) {

@@ -53,7 +53,8 @@ func TestProfile(t *testing.T) {
 		}
 	}
 	calls := f.Calls(t)
-	want := "nsys profile -t cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node --export=sqlite -f true -o " +
+	want := "nsys profile -t cuda,nvtx -s none --cpuctxsw=none --cuda-graph-trace=node --export=sqlite " +
+		"--gpu-metrics-devices=all --gpu-metrics-frequency=5000 -f true -o " +
 		filepath.Join(f.Out, "profile") + " sh -c echo tokens/s 493; echo oops >&2"
 	if len(calls) != 1 || calls[0] != want {
 		t.Errorf("nsys calls:\n%q\nwant\n%q", calls, want)
@@ -173,7 +174,7 @@ func TestProfileExportsReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := f.Calls(t)
-	if len(calls) != 2 || !strings.HasPrefix(calls[0], "nsys profile -t cuda --capture-range=cudaProfilerApi -f true -o ") ||
+	if len(calls) != 2 || !strings.HasPrefix(calls[0], "nsys profile -t cuda --gpu-metrics-devices=all --gpu-metrics-frequency=5000 --capture-range=cudaProfilerApi -f true -o ") ||
 		!strings.HasPrefix(calls[1], "nsys export --type sqlite") {
 		t.Errorf("calls = %q", calls)
 	}

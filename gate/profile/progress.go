@@ -66,15 +66,23 @@ func (t tools) runLogged(ctx context.Context, what, logPath, name string, args [
 		return code, err
 	}
 	if code != 0 {
-		t.logf("%s: exited with code %d after %s; the end of %s:", what, code, elapsed(start), filepath.Base(logPath))
-		logFile.Sync()
-		for _, l := range logTail(logPath, tailLines) {
-			fmt.Fprintf(t.progress, "  %s\n", l)
+		if !t.quietFail {
+			logFile.Sync()
+			t.failed(what, code, elapsed(start), logPath)
 		}
 		return code, nil
 	}
 	t.logf("%s: done in %s", what, elapsed(start))
 	return 0, nil
+}
+
+// failed says that a logged run exited with code after took, and shows the
+// end of its log.
+func (t tools) failed(what string, code int, took, logPath string) {
+	t.logf("%s: exited with code %d after %s; the end of %s:", what, code, took, filepath.Base(logPath))
+	for _, l := range logTail(logPath, tailLines) {
+		fmt.Fprintf(t.progress, "  %s\n", l)
+	}
 }
 
 // elapsed is the time since start, rounded for people: "850ms", "12.3s",

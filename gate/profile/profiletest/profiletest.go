@@ -19,9 +19,16 @@ import (
 // BASE.sqlite, a copy of a real export, as nsys does with --export=sqlite.
 // Without --export it writes BASE.nsys-rep and supports `nsys export`. It
 // records its arguments, one call a line, in $FAKE_LOG and exits with the
-// workload's code, as nsys does.
+// workload's code, as nsys does. Asked to sample GPU metrics it copies
+// $FAKE_EXPORT_GM instead where set, or refuses with $FAKE_NSYS_REFUSE.
 const fakeNsys = `#!/bin/sh
 echo "nsys $*" >> "$FAKE_LOG"
+case " $* " in
+  *" --gpu-metrics-devices=none "*) ;;
+  *" --gpu-metrics-devices="*)
+    if [ -n "$FAKE_NSYS_REFUSE" ]; then echo "$FAKE_NSYS_REFUSE" >&2; exit 1; fi
+    [ -n "$FAKE_EXPORT_GM" ] && FAKE_EXPORT=$FAKE_EXPORT_GM ;;
+esac
 if [ "$1" = export ]; then
   while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
   cp "$FAKE_EXPORT" "$out"; exit 0
@@ -83,6 +90,21 @@ func Install(t *testing.T, withNCU bool) Tools {
 	t.Setenv("FAKE_LOG", f.Log)
 	t.Setenv("FAKE_EXPORT", exporttest.Decompress(t, testdata("nsys/probe.sqlite.gz"), tmp))
 	return f
+}
+
+// RefuseGPUMetrics makes the fake nsys refuse --gpu-metrics-devices as
+// nsys does where the GPU's counters are out of reach: message on stderr,
+// exit 1, no report, the workload not run.
+func (f Tools) RefuseGPUMetrics(t *testing.T, message string) {
+	t.Helper()
+	t.Setenv("FAKE_NSYS_REFUSE", message)
+}
+
+// SampledExport makes the fake nsys hand out testdata/<name> (gzipped) when
+// asked to sample GPU metrics: a real export with samples.
+func (f Tools) SampledExport(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv("FAKE_EXPORT_GM", exporttest.Decompress(t, testdata(name), t.TempDir()))
 }
 
 // Calls returns the calls the fakes logged, in order.
