@@ -93,6 +93,12 @@ func (w *mdWriter) blocks(bs []block) {
 			} else {
 				w.b.WriteString(mermaidChart(b))
 			}
+		case traceChart:
+			if w.to == forHTML {
+				if svg := svgTrace(b); svg != "" {
+					w.b.WriteString(svg + "\n\n")
+				}
+			}
 		case fold:
 			if b.openInHTML && w.to == forHTML {
 				w.blocks(b.blocks)

@@ -82,7 +82,7 @@ func inGroups(ms []compare.Metric, groups ...compare.Group) []*compare.Metric {
 var known = map[compare.Group]bool{
 	compare.GroupPhase: true, compare.GroupKernel: true, compare.GroupComponent: true, compare.GroupGraph: true,
 	compare.GroupMemory: true, compare.GroupGPUTime: true, compare.GroupBandwidth: true, compare.GroupDevice: true,
-	compare.GroupCommunication: true, compare.GroupExtra: true,
+	compare.GroupCommunication: true, compare.GroupExtra: true, compare.GroupGPUMetrics: true,
 }
 
 // otherGroups returns the metrics whose group has no section of its own.

@@ -78,6 +78,13 @@ var realCases = []struct {
 	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`phases.decode.dtoh`", "DtoH copies/step"}, false},
 	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node | graph |"}, false},
 	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step span p50 |"}, false},
+	// GPU-metrics sampling: the fp32 KV cache's decode traffic, named and
+	// explained in the bandwidth section, charted in the HTML page.
+	{"gm_base", "gm_kv_fp32", []compare.Verdict{compare.Fail}, []string{"**gate: fail** — decode step p50 +42.3%",
+		"| `decode` (memory-bound) | 1.35 TB/s → 1.63 TB/s (28% → 33.8%) | 1.57 GB → 2.69 GB (**+71.8%** ❌) |",
+		"➡️ `decode` moves more DRAM data per step: read +71.8% (1.57 GB → 2.69 GB), write +1,061% (55.7 MB → 646 MB); its step takes +42.3% (1.16 ms → 1.65 ms).",
+		"GPC clock over the steps"}, true},
+	{"gm_base1", "gm_base2", []compare.Verdict{compare.Pass}, []string{"**gate: pass**", "Sampled by Nsight Systems from the GPU's own counters at 10 kHz"}, false},
 	// The fix of a shipped regression: a pass that says what improved.
 	{"regress_double_attn", "base_a", []compare.Verdict{compare.Pass},
 		[]string{"✅ **gate: pass** — improved: decode step p50 -18.5% (1.44 → 1.17 ms)", "### Improvements"}, false},

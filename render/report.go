@@ -334,15 +334,17 @@ type column struct {
 	value func(*compare.Metric) string
 }
 
-// bandwidthSection shows memory traffic per operation and direction and,
-// when Nsight Compute measured it, DRAM bandwidth per kernel, with rates as
-// a share of the GPU's peak DRAM bandwidth.
+// bandwidthSection shows the DRAM traffic the GPU's sampled counters
+// measured per phase (sampled.go), memory traffic per operation and
+// direction and, when Nsight Compute measured it, DRAM bandwidth per
+// kernel, with rates as a share of the GPU's peak DRAM bandwidth.
 func bandwidthSection(r *compare.Result, p plan) *section {
 	mem, bw := inGroups(r.Metrics, "memory"), inGroups(r.Metrics, "bandwidth")
-	if len(mem)+len(bw) == 0 {
+	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
+	sampled := sampledBlocks(r, peakB, peakH)
+	if len(mem)+len(bw)+len(sampled) == 0 {
 		return nil
 	}
-	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
 	s := &section{key: "bandwidth", title: "Bandwidth"}
 	switch {
 	case peakB > 0 && peakH > 0 && peakB != peakH:
@@ -352,6 +354,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 	default:
 		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}})
 	}
+	s.blocks = append(s.blocks, sampled...)
 	var rest []*compare.Metric
 	if len(mem) > 0 {
 		rows, other := pivotMetrics(mem, 2, "count", "bytes", "gbps")
