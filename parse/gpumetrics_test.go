@@ -267,3 +267,17 @@ func TestGMPassNothingToRead(t *testing.T) {
 		t.Errorf("pass over unknown metrics: %+v", g)
 	}
 }
+
+// TestMergeRanksDropsGPUMetrics: merged ranks pick each step from another
+// rank, which per-step samples cannot follow: the merge says so.
+func TestMergeRanksDropsGPUMetrics(t *testing.T) {
+	a := mustExport(t, export(t, "gm_base1"), Options{})
+	b := mustExport(t, export(t, "gm_base2"), Options{})
+	m, err := MergeRanks([]*Summary{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GPUMetrics != nil || !hasWarning(m, WarnGPUMetrics) {
+		t.Errorf("merged gpu metrics %v, warnings %v", m.GPUMetrics != nil, m.Warnings)
+	}
+}

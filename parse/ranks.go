@@ -76,6 +76,13 @@ func MergeRanks(ranks []*Summary) (*Summary, error) {
 		}
 	}
 	m.Source.File = strings.Join(files, "+")
+	for i, r := range ranks {
+		if r.GPUMetrics != nil {
+			m.Warnings = append(m.Warnings, Warning{Code: WarnGPUMetrics, Message: fmt.Sprintf(
+				"rank %d sampled GPU metrics; the merged summary has none (its steps are picked across ranks): compare the ranks' own summaries for DRAM traffic", i)})
+			break
+		}
+	}
 
 	devMap := mergeDevices(m, ranks)
 	mergePhases(m, ranks, devMap)
