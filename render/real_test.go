@@ -129,3 +129,29 @@ func TestRealFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestSampledAnalytical: vLLM's analytical GB/s (its MFU log line, parsed
+// by --extra) is shown beside the measured decode DRAM traffic.
+func TestSampledAnalytical(t *testing.T) {
+	withMFU := func(name string, gbps float64) *parse.Summary {
+		var b bytes.Buffer
+		if err := parse.EncodeSummary(&b, realSummary(t, name)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := parse.DecodeSummary(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Extra = append(s.Extra, parse.ExtraMetric{Name: "vllm.log.mfu_gbps_per_gpu", Unit: "GB/s", Value: gbps, Source: "vllm.log"})
+		return s
+	}
+	r := compare.Compare(withMFU("gm_base", 1200), withMFU("gm_kv_fp32", 1500), compare.Options{})
+	var md bytes.Buffer
+	if err := Markdown(&md, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "vLLM's own estimate (analytical, from its MFU log line): 1.2 TB/s → 1.5 TB/s per GPU; measured over the decode steps, read and write: 1.4 TB/s → 2.02 TB/s."
+	if !strings.Contains(md.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md.String())
+	}
+}

@@ -17,9 +17,10 @@ import (
 // analytical estimate beside the measurement, and in the HTML page the
 // samples of one typical decode step, base against head.
 
-// vllmGBps is the extra metric of vLLM's "MFU: … GB/s/GPU" log line: an
-// analytical estimate, not a measurement.
-const vllmGBps = "extra.vllm.log.mfu_gbps_per_gpu"
+// vllmGBps is the extra metric of vLLM's "MFU: … GB/s/GPU" log line (see
+// parse/vllm), its dots escaped as compare.Segment does: an analytical
+// estimate, not a measurement.
+const vllmGBps = "extra.vllm%2Elog%2Emfu_gbps_per_gpu"
 
 // sampledBlocks are the blocks of the sampled figures; none without them.
 func sampledBlocks(r *compare.Result, peakB, peakH float64) []block {
