@@ -36,31 +36,8 @@ PY=${PY:-python3}
 WORKLOAD=${WORKLOAD:-.gpu/llm_workload.py}
 : >"$LOG"
 
-log() { echo "[$(($(date +%s) - START))s] $*" | tee -a "$LOG" >&2; }
-
-# step NAME LIMIT_S CMD...: run CMD with a time limit (never past the budget),
-# output to WORK/NAME.out, tail and exit code to the log. Never fails.
-step() {
-	local name=$1 limit=$2
-	shift 2
-	local left=$((BUDGET_S - ($(date +%s) - START)))
-	[ "$limit" -gt "$left" ] && limit=$left
-	if [ "$limit" -le 5 ]; then
-		log "SKIP $name: out of time budget"
-		echo skipped >"$WORK/$name.rc"
-		return 0
-	fi
-	log "STEP $name (limit ${limit}s): $*"
-	local t0=$(date +%s) rc
-	timeout -k 10 "$limit" "$@" >"$WORK/$name.out" 2>&1
-	rc=$?
-	tail -n 40 "$WORK/$name.out" | sed 's/^/    /' >>"$LOG"
-	echo "$rc" >"$WORK/$name.rc"
-	log "END $name: exit $rc in $(($(date +%s) - t0))s"
-	return 0
-}
-
-rc_of() { cat "$WORK/$1.rc" 2>/dev/null || echo none; }
+# log, step, rc_of
+. "$(dirname "$0")/steps.sh"
 
 log "gate e2e: OUT=$OUT WORK=$WORK budget ${BUDGET_S}s"
 
