@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/internal/stats"
 )
 
@@ -280,4 +282,90 @@ func TestMergeRanksDropsGPUMetrics(t *testing.T) {
 	if m.GPUMetrics != nil || !hasWarning(m, WarnGPUMetrics) {
 		t.Errorf("merged gpu metrics %v, warnings %v", m.GPUMetrics != nil, m.Warnings)
 	}
+}
+
+// TestGPUMetricsDegraded: exports whose sampling differs from the H200's
+// (another generation's names and units, metrics missing, no peak
+// bandwidth, samples out of order) give what can be read and say what
+// could not, never a wrong figure.
+func TestGPUMetricsDegraded(t *testing.T) {
+	gz := filepath.Join("..", "testdata", "nsys", "gm_base1.sqlite.gz")
+	for _, c := range []struct {
+		name, sql string
+		check     func(*testing.T, *Summary)
+	}{
+		{"other names", `UPDATE TARGET_INFO_GPU_METRICS SET metricName = replace(replace(metricName, 'Tensor Active', 'Tensor Pipe Active'), 'DRAM Read Bandwidth', 'DRAM Read Throughput') WHERE metricName LIKE 'Tensor%' OR metricName LIKE 'DRAM Read%'`,
+			func(t *testing.T, s *Summary) {
+				if d := s.GPUMetrics.Phase(PhaseDecode); !s.GPUMetrics.Has(SampledTensorActive) || math.Abs(d.DRAMRead.P50-27.6) > 0.5 || len(s.Warnings) != 0 {
+					t.Errorf("tensor %v, read %.2f, warnings %v", s.GPUMetrics.Has(SampledTensorActive), d.DRAMRead.P50, s.Warnings)
+				}
+			}},
+		{"a unit gate cannot read", `UPDATE TARGET_INFO_GPU_METRICS SET metricName = 'DRAM Write Bandwidth [GB/s]' WHERE metricName LIKE 'DRAM Write%'`,
+			func(t *testing.T, s *Summary) {
+				if s.GPUMetrics.Has(SampledDRAMWrite) || !hasWarning(s, WarnGPUMetrics) || !s.GPUMetrics.Has(SampledDRAMRead) {
+					t.Errorf("metrics %v, warnings %v", s.GPUMetrics.Metrics, s.Warnings)
+				}
+			}},
+		{"metrics missing", `DELETE FROM TARGET_INFO_GPU_METRICS WHERE metricName LIKE 'Tensor%' OR metricName LIKE 'PCIe%' OR metricName LIKE 'GPC%'`,
+			func(t *testing.T, s *Summary) {
+				d := s.GPUMetrics.Phase(PhaseDecode)
+				if len(s.GPUMetrics.Metrics) != 3 || d.TensorActive.P50 != 0 || d.ClockMedianMHz != 0 || d.DRAMWriteBytes.P50 == 0 || len(s.Warnings) != 0 {
+					t.Errorf("metrics %v, decode %+v, warnings %v", s.GPUMetrics.Metrics, d.TensorActive, s.Warnings)
+				}
+			}},
+		{"no peak bandwidth", `UPDATE TARGET_INFO_GPU SET memoryBandwidth = 0`,
+			func(t *testing.T, s *Summary) {
+				d := s.GPUMetrics.Phase(PhaseDecode)
+				if d.DRAMReadBytes.P50 != 0 || d.DRAMRead.P50 < 20 || !hasWarning(s, WarnGPUMetrics) {
+					t.Errorf("bytes %v, read %v%%, warnings %v", d.DRAMReadBytes.P50, d.DRAMRead.P50, s.Warnings)
+				}
+			}},
+		{"samples out of order", `UPDATE GPU_METRICS SET timestamp = timestamp - 1000000 WHERE rowid % 997 = 0`,
+			func(t *testing.T, s *Summary) {
+				d := s.GPUMetrics.Phase(PhaseDecode)
+				if !hasWarning(s, WarnGPUMetrics) || math.Abs(d.DRAMRead.P50-27.6) > 1 {
+					t.Errorf("read %.2f, warnings %v", d.DRAMRead.P50, s.Warnings)
+				}
+			}},
+		{"no samples of what gate reads", `DELETE FROM TARGET_INFO_GPU_METRICS WHERE metricName NOT LIKE 'SYS Clock%'`,
+			func(t *testing.T, s *Summary) {
+				if s.GPUMetrics != nil {
+					t.Errorf("gpu metrics %+v", s.GPUMetrics)
+				}
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := mustExport(t, exporttest.Broken(t, gz, c.sql), Options{Scope: "benchmark"})
+			if c.name != "no samples of what gate reads" && s.GPUMetrics == nil {
+				t.Fatal("no gpu metrics")
+			}
+			c.check(t, s)
+		})
+	}
+}
+
+// FuzzGMPass: any sequence of samples, in any order, with any values, gives
+// finite figures and never a panic.
+func FuzzGMPass(f *testing.F) {
+	f.Add([]byte{0, 18, 10, 50, 1, 19, 20, 3, 0, 0, 30, 200})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := gmSummary(0)
+		g := newGMPass(s, gmH100Names)
+		for i := 0; i+3 < len(data); i += 4 {
+			metric := []int64{0, 3, 18, 19, 7}[int(data[i])%5]
+			typ := int64(data[i+1] % 2)
+			ts := int64(data[i+2])*50 - 500
+			g.add(typ, metric, ts, float64(data[i+3])*1e7)
+		}
+		g.finish(s)
+		for _, ph := range s.GPUMetrics.Phases {
+			for _, x := range ph.Samples {
+				for _, v := range []float64{x.DRAMRead, x.DRAMReadBytes, x.SMActive, x.DRAMWriteBytes} {
+					if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+						t.Fatalf("step figure %v in %+v", v, x)
+					}
+				}
+			}
+		}
+	})
 }

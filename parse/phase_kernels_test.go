@@ -22,7 +22,7 @@ func shippedExports(t *testing.T) map[string]struct {
 		path string
 		opts Options
 	}{}
-	for _, name := range []string{"probe", "base_a", "base_b", "base_graphmode", "regress_double_attn", "regress_no_graphs", "regress_host_sync", "vllm_real"} {
+	for _, name := range []string{"probe", "base_a", "base_b", "base_graphmode", "regress_double_attn", "regress_no_graphs", "regress_host_sync", "vllm_real", "gm_base1"} {
 		out[name] = struct {
 			path string
 			opts Options
