@@ -20,9 +20,11 @@ Run COMMAND under Nsight Systems with gate's defaults
 parse the export and write DIR/summary.json. nsys also samples the GPU's
 counters (--gpu-metrics-devices=all at --gpu-metrics-hz: DRAM traffic, SM
 and tensor activity per step; --gpu-metrics=false turns it off, and nsys
-flags naming --gpu-metrics-devices decide instead); where nsys refuses
-(counters restricted to admin, an older GPU, another profiler holding
-them), gate says why, profiles without and records it in the summary.
+flags naming --gpu-metrics-devices decide instead; --server runs do not
+sample, their minutes-long captures would make exports of hundreds of MB);
+where nsys refuses (counters restricted to admin, an older GPU, another
+profiler holding them), gate says why, profiles without and records it in
+the summary.
 Before the run gate reads the GPU through NVML (name, driver, clocks,
 throttle reasons, other processes) and records it in the summary;
 throttled clocks or a shared GPU become warnings in the report. With --with-ncu a second run under Nsight Compute
