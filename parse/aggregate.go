@@ -33,15 +33,31 @@ type opAcc struct {
 	busy        timeline.Union // with the longest gaps
 	devices     map[int32]bool
 	comm        bool // a communication kernel ran
+	// The last device and graph launch added to devices and graphKeys:
+	// ops come in runs of both.
+	device struct {
+		id   int32
+		seen bool
+	}
+	graphKey struct {
+		key  uint64
+		seen bool
+	}
 }
 
 // kernelAgg accumulates one kernel name.
 type kernelAgg struct {
 	durations durations
 	total     int64
-	variants  map[int32]int64 // demangled id -> time, to pick the display name
-	inGraph   int64
-	phase     [3]struct{ n, ns int64 } // launches and time in each phase's steps
+	// variants is the time per demangled id, to pick the display name:
+	// first and firstNs while there is one (the common case), the map
+	// once there are more.
+	first    int32
+	firstNs  int64
+	any      bool // first is set
+	variants map[int32]int64
+	inGraph  int64
+	phase    [3]struct{ n, ns int64 } // launches and time in each phase's steps
 }
 
 // stepWork accumulates the GPU work of one step.
@@ -90,7 +106,10 @@ func (a *opAcc) add(op *gpuOp) {
 	}
 	a.hi = max(a.hi, op.end)
 	a.busy.Add(op.start, op.end)
-	a.devices[op.device] = true
+	if !a.device.seen || op.device != a.device.id {
+		a.devices[op.device] = true
+		a.device.id, a.device.seen = op.device, true
+	}
 	var w *stepWork
 	ph := -1
 	if st >= 0 {
@@ -128,7 +147,7 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 	k := a.kernel(op.name)
 	k.durations.add(dur)
 	k.total += dur
-	k.variants[op.demangled] += dur
+	k.addVariant(op.demangled, dur)
 	comp := a.component(op)
 	a.addComp(0, comp, dur)
 	if ph >= 0 {
@@ -141,7 +160,10 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 		k.inGraph++
 		a.graphs.KernelsInGraphs++
 		a.graphs.TimeInGraphsNs += dur
-		a.graphKeys[op.key] = true
+		if op.key != a.graphKey.key || !a.graphKey.seen {
+			a.graphKeys[op.key] = true
+			a.graphKey.key, a.graphKey.seen = op.key, true
+		}
 	} else {
 		a.graphs.KernelsOutside++
 		a.graphs.TimeOutsideNs += dur
@@ -152,13 +174,42 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 	}
 }
 
+// addVariant adds time to a kernel's demangled variant.
+func (k *kernelAgg) addVariant(dem int32, ns int64) {
+	switch {
+	case k.variants == nil && (!k.any || k.first == dem):
+		k.first, k.any = dem, true
+		k.firstNs += ns
+	case k.variants == nil:
+		k.variants = map[int32]int64{k.first: k.firstNs, dem: ns}
+	default:
+		k.variants[dem] += ns
+	}
+}
+
+// mainVariant is the demangled id with the most time, the smallest id of
+// a tie.
+func (k *kernelAgg) mainVariant() int32 {
+	if k.variants == nil {
+		return k.first
+	}
+	var best int32
+	var bestNs int64 = -1
+	for v, ns := range k.variants {
+		if ns > bestNs || (ns == bestNs && v < best) {
+			best, bestNs = v, ns
+		}
+	}
+	return best
+}
+
 // kernel returns the aggregate of a kernel name (group) id.
 func (a *opAcc) kernel(id int32) *kernelAgg {
 	i, ok := a.kernelIdx.get(id)
 	if !ok {
 		i = int32(len(a.kernels))
 		a.kernelIdx.set(id, i)
-		a.kernels = append(a.kernels, &kernelAgg{variants: map[int32]int64{}})
+		a.kernels = append(a.kernels, &kernelAgg{})
 		a.kernelIds = append(a.kernelIds, id)
 	}
 	return a.kernels[i]

@@ -221,13 +221,7 @@ func sortKernels(ks []Kernel) {
 // launches per step of the phases with steps.
 func (p *profile) kernelRow(id int32, k *kernelAgg, kernelTotal int64, steps func(string) float64) Kernel {
 	n, p50, p90, minNs, maxNs := k.durations.stats()
-	var best int32
-	var bestNs int64 = -1
-	for v, ns := range k.variants {
-		if ns > bestNs || (ns == bestNs && v < best) {
-			best, bestNs = v, ns
-		}
-	}
+	best := k.mainVariant()
 	name := p.kernelName(id)
 	dem := p.strs[int64(best)]
 	if dem == name {

@@ -242,8 +242,9 @@ type callPair struct {
 
 // callMap maps (process, correlationId) of every runtime call made inside
 // a range (opKey) to the call's innermost range. Built in correlation order
-// per process it stays small whatever the number of calls: a bit per
-// correlation id says which calls were kept, and runs of consecutive kept
+// per process it stays small whatever the number of calls: two bits per
+// correlation id say which calls were kept (and whether the projection has
+// counted their ops yet, see callPage), and runs of consecutive kept
 // calls with the same innermost range (all the launches of one step, say)
 // share one entry. A correlation id that several calls share (seen on real
 // captures) keeps every range, in table order, in multi.
@@ -279,16 +280,14 @@ type callRun struct {
 // pageBits sets how many correlation ids one callPage covers (4096).
 const pageBits = 12
 
-// callPage holds one bit per correlation id in each plane: the call was
-// kept, and the projection has counted its ops (planeProj, planeSpan).
-type callPage [3][1 << pageBits / 64]uint64
-
-// Bit planes of a callPage.
-const (
-	planeKept = iota
-	planeProj
-	planeSpan
-)
+// callPage holds two bits per correlation id, lo and hi, for its state:
+// not kept (0), kept (1), kept and its ops counted in the ranges' spans
+// (2), and in their nsys projections too (3). Every op counts in the span,
+// and only graph replays stay out of the projection, so the projection is
+// never counted without the span.
+type callPage struct {
+	lo, hi [1 << pageBits / 64]uint64
+}
 
 func newCallMap() *callMap {
 	return &callMap{procs: map[uint64]*procCalls{}, lastPid: 1 << 63}
@@ -323,7 +322,7 @@ func (m *callMap) add(key uint64, rng int32) error {
 	if n := len(pc.runs); n == 0 || pc.runs[n-1].rng != rng {
 		pc.runs = append(pc.runs, callRun{corr, rng})
 	}
-	pc.page(corr, true)[planeKept][corr%(1<<pageBits)/64] |= 1 << (corr % 64)
+	pc.page(corr, true).lo[corr%(1<<pageBits)/64] |= 1 << (corr % 64)
 	pc.lastCorr, pc.lastRng = int64(corr), rng
 	return nil
 }
@@ -385,8 +384,8 @@ func (m *callMap) append(o *callMap) error {
 		mc.runs = append(mc.runs, runs...)
 		for i, pg := range oc.pages {
 			if mp := mc.pages[i]; mp != nil {
-				for w := range mp[planeKept] {
-					mp[planeKept][w] |= pg[planeKept][w]
+				for w := range mp.lo {
+					mp.lo[w] |= pg.lo[w]
 				}
 			} else {
 				mc.pages[i] = pg
@@ -411,14 +410,25 @@ type callSlot struct {
 	bit  uint32
 }
 
-// mark sets the key's flag in plane and says whether it was clear.
-func (s callSlot) mark(plane int) bool {
-	w, b := &s.page[plane][s.bit/64], uint64(1)<<(s.bit%64)
-	if *w&b != 0 {
-		return false
+// count notes that an op of the key was projected onto its ranges and says
+// whether it is the key's first in the ranges' spans and in their nsys
+// projections (graph replays count in the span only).
+func (s callSlot) count(graph bool) (newProj, newSpan bool) {
+	w, b := s.bit/64, uint64(1)<<(s.bit%64)
+	lo, hi := s.page.lo[w]&b != 0, s.page.hi[w]&b != 0
+	switch {
+	case lo && !hi: // kept, nothing counted yet
+		newSpan = true
+		if graph {
+			s.page.lo[w] &^= b // -> 2
+		}
+		s.page.hi[w] |= b // -> 2 or 3
+		return !graph, newSpan
+	case !lo && hi && !graph: // the span counted a replay: now the projection
+		s.page.lo[w] |= b // -> 3
+		return true, false
 	}
-	*w |= b
-	return true
+	return false, false
 }
 
 // find returns the innermost range of the kept call with key, and its
@@ -431,7 +441,7 @@ func (m *callMap) find(key uint64) (int32, callSlot) {
 	}
 	pg := pc.page(corr, false)
 	bit := corr % (1 << pageBits)
-	if pg == nil || pg[planeKept][bit/64]&(1<<(bit%64)) == 0 {
+	if pg == nil || (pg.lo[bit/64]|pg.hi[bit/64])&(1<<(bit%64)) == 0 {
 		return -1, callSlot{}
 	}
 	runs := pc.runs
@@ -447,8 +457,10 @@ func (m *callMap) find(key uint64) (int32, callSlot) {
 func (m *callMap) resetCounted() {
 	for _, pc := range m.procs {
 		for _, pg := range pc.pages {
-			clear(pg[planeProj][:])
-			clear(pg[planeSpan][:])
+			for w := range pg.lo {
+				pg.lo[w] |= pg.hi[w] // every kept call back to 1
+				pg.hi[w] = 0
+			}
 		}
 	}
 }

@@ -97,8 +97,7 @@ func (p *profile) project(op *gpuOp, count bool) (step int32, inScope bool, laun
 	}
 	var newProj, newSpan bool
 	if count {
-		newProj = op.kind != opGraph && slot.mark(planeProj)
-		newSpan = slot.mark(planeSpan)
+		newProj, newSpan = slot.count(op.kind == opGraph)
 	}
 	chain := p.chain[:0]
 	for _, r0 := range inner {

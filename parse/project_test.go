@@ -82,3 +82,39 @@ func TestInnermost(t *testing.T) {
 		t.Error("a call on another thread matched")
 	}
 }
+
+// TestCallCount: a key's first op counts in the ranges' spans, its first op
+// that is not a graph replay in their nsys projections, whatever the order;
+// a new pass starts over.
+func TestCallCount(t *testing.T) {
+	m := newCallMap()
+	key := opKey(3<<24, 77)
+	if err := m.add(key, 0); err != nil {
+		t.Fatal(err)
+	}
+	type counted struct{ proj, span bool }
+	for _, tt := range []struct {
+		name  string
+		ops   []bool // graph replay?
+		wants []counted
+	}{
+		{"kernels", []bool{false, false}, []counted{{true, true}, {false, false}}},
+		{"replay first", []bool{true, false, true, false}, []counted{{false, true}, {true, false}, {false, false}, {false, false}}},
+		{"replays only", []bool{true, true}, []counted{{false, true}, {false, false}}},
+	} {
+		m.resetCounted()
+		for i, graph := range tt.ops {
+			rng, slot := m.find(key)
+			if rng != 0 {
+				t.Fatalf("%s: range %d", tt.name, rng)
+			}
+			proj, span := slot.count(graph)
+			if got := (counted{proj, span}); got != tt.wants[i] {
+				t.Errorf("%s: op %d counted %+v, want %+v", tt.name, i, got, tt.wants[i])
+			}
+		}
+	}
+	if rng, _ := m.find(opKey(3<<24, 78)); rng != -1 {
+		t.Errorf("a key never kept found in range %d", rng)
+	}
+}
