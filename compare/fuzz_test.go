@@ -3,8 +3,6 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/nsys-gate/gate/parse"
@@ -15,12 +13,14 @@ import (
 // result always encodes as JSON.
 func FuzzCompare(f *testing.F) {
 	probe := fixtureSummary(f, "probe")
-	if data, err := json.Marshal(probe); err == nil {
-		f.Add(data)
-	}
-	if data, err := os.ReadFile(filepath.Join("..", "testdata", "legacy", "base_a.summary.json")); err == nil {
-		f.Add(data)
-	}
+	// Small seeds (not the probe's 21 kB): each run is quick and the
+	// mutator gets through many.
+	f.Add([]byte(`{"schema": "gate.summary/v1", "source": {"trace_mode": "node"}, "gpu": {"name": "NVIDIA H200", "devices": 1},
+ "phases": {"decode": {"steps": 2, "samples": [{"span_ns": 10, "busy_ns": 9, "kernel_ns": 8, "kernels": 2}, {"span_ns": 12, "busy_ns": 9, "kernel_ns": 8, "kernels": 2}]}},
+ "kernels": [{"name": "k", "component": "gemm", "count": 2, "total_ns": 20, "share": 1, "per_decode_step": 1}],
+ "components": [{"phase": "decode", "components": [{"name": "gemm", "time_ns": 20, "kernels": 2, "share": 1}]}],
+ "extra": [{"name": "tok_s", "unit": "tok/s", "better": "higher", "value": 5}], "warnings": []}`))
+	f.Add([]byte(`{"prefill_decode": {"decode": {"count": 3, "avg_ms": 1.5}}, "top_kernels": [{"name": "k", "count": 1, "pct": 50}]}`))
 	f.Add([]byte(`{"schema":"gate.summary/v1","phases":{"decode":{"steps":3,"samples":[{"span_ns":1},{"span_ns":-5},{"span_ns":9e18}]}},"kernels":[{"name":"a.b"},{"name":"a%2Eb"},{"name":"a.b"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := parse.DecodeSummary(bytes.NewReader(data))

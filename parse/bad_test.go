@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 // copyFile copies src to dst, keeping at most n bytes when n >= 0.
@@ -102,27 +104,16 @@ func TestBadInputs(t *testing.T) {
 }
 
 // FuzzExport feeds mutated exports to the parser: it may fail, never panic.
-// The seed is the real probe export; go test -fuzz=FuzzExport mutates it.
+// The seed is a minimal copy of the probe export made with SQL (a few
+// dozen rows of the tables gate reads, 512-byte pages): small enough that
+// each run is quick and the mutator reaches the parser, not just SQLite's
+// header checks.
 func FuzzExport(f *testing.F) {
-	probe, err := os.ReadFile(export(f, "probe"))
+	data, err := os.ReadFile(exporttest.Minimal(f, "../testdata/nsys/probe.sqlite.gz", f.TempDir()))
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(probe)
-	f.Add(probe[:4096])
-	// A small export (every 50th kernel, only the tables gate reads) gives
-	// the mutator something it can cover quickly.
-	small := filepath.Join(f.TempDir(), "small.sqlite")
-	copyFile(f, export(f, "probe"), small, -1)
-	execSQL(f, small,
-		`DROP TABLE TARGET_INFO_SYSTEM_ENV`, `DROP TABLE CUDA_GRAPH_NODE_EVENTS`, `DROP TABLE CUPTI_ACTIVITY_KIND_SYNCHRONIZATION`,
-		`DROP TABLE CUPTI_ACTIVITY_KIND_CUDA_EVENT`, `DROP TABLE DIAGNOSTIC_EVENT`, `DROP TABLE ANALYSIS_DETAILS`,
-		`DELETE FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE rowid % 50 != 0`,
-		`DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId NOT IN (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT correlationId FROM CUPTI_ACTIVITY_KIND_MEMCPY)`,
-		`VACUUM`)
-	if data, err := os.ReadFile(small); err == nil {
-		f.Add(data)
-	}
+	f.Add(data)
 	f.Add([]byte("SQLite format 3\x00"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {

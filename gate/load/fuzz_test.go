@@ -1,25 +1,31 @@
 package load
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 )
 
 // FuzzLoadSummary feeds mutated inputs to the loader that `gate parse` and
-// `gate compare` use: the gzipped probe export and the golden summary JSON
-// as seeds. It may fail, never panic.
+// `gate compare` use: a minimal export made with SQL from the probe, gzipped,
+// and a small summary JSON as seeds. It may fail, never panic.
 func FuzzLoadSummary(f *testing.F) {
-	for _, seed := range []string{"nsys/probe.sqlite.gz", "parse/probe.summary.golden.json"} {
-		data, err := os.ReadFile(fixturePath(seed))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+	minimal, err := os.ReadFile(exporttest.Minimal(f, fixturePath("nsys/probe.sqlite.gz"), f.TempDir()))
+	if err != nil {
+		f.Fatal(err)
 	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(minimal)
+	zw.Close()
+	f.Add(gz.Bytes())
+	f.Add([]byte(`{"schema": "gate.summary/v1", "phases": {"decode": {"steps": 1, "samples": [{"span_ns": 5}]}}, "kernels": [{"name": "k", "count": 1, "total_ns": 5}], "warnings": []}`))
 	f.Add([]byte("{}"))
 	f.Add([]byte{0x1f, 0x8b})
 	dir := f.TempDir()

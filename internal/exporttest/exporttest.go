@@ -86,3 +86,61 @@ func Broken(tb testing.TB, gz, query string) string {
 	}
 	return path
 }
+
+// Minimal writes into dir a small copy of the export gz for fuzzing: only
+// the tables gate reads, every 150th kernel and every 10th memcpy with the
+// runtime calls that launched them, the strings they name, in 512-byte
+// pages. Each fuzz run then parses a few dozen rows, not thousands, and the
+// mutator works on tens of kilobytes, not megabytes.
+func Minimal(tb testing.TB, gz, dir string) string {
+	tb.Helper()
+	path := Decompress(tb, gz, tb.TempDir())
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	keep := map[string]bool{"CUPTI_ACTIVITY_KIND_KERNEL": true, "CUPTI_ACTIVITY_KIND_MEMCPY": true, "CUPTI_ACTIVITY_KIND_MEMSET": true,
+		"CUPTI_ACTIVITY_KIND_GRAPH_TRACE": true, "CUPTI_ACTIVITY_KIND_RUNTIME": true, "NVTX_EVENTS": true, "StringIds": true,
+		"META_DATA_EXPORT": true, "TARGET_INFO_GPU": true, "TARGET_INFO_SYSTEM_ENV": true, "ENUM_CUDA_MEMCPY_OPER": true}
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var drop []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		if !keep[name] {
+			drop = append(drop, name)
+		}
+	}
+	rows.Close()
+	var stmts []string
+	for _, t := range drop {
+		stmts = append(stmts, `DROP TABLE "`+t+`"`)
+	}
+	stmts = append(stmts,
+		`DELETE FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE rowid % 150 != 0`,
+		`DELETE FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE rowid % 10 != 0`,
+		`DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId NOT IN (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT correlationId FROM CUPTI_ACTIVITY_KIND_MEMCPY UNION SELECT correlationId FROM CUPTI_ACTIVITY_KIND_MEMSET)`,
+		`UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET mangledName = NULL`,
+		`DELETE FROM StringIds WHERE id NOT IN (SELECT shortName FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT nameId FROM CUPTI_ACTIVITY_KIND_RUNTIME UNION SELECT textId FROM NVTX_EVENTS WHERE textId IS NOT NULL)`,
+		`PRAGMA page_size = 512`,
+		`VACUUM`)
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	out := filepath.Join(dir, "minimal-"+strings.TrimSuffix(filepath.Base(gz), ".gz"))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}

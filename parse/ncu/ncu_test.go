@@ -287,10 +287,9 @@ func TestJoin(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"ncu_baseline", "ncu_kv_fp32"} {
-		data := fixture(f, name)
-		f.Add(data)
-		// The first rows alone: small inputs mutate faster.
-		lines := bytes.SplitAfter(data, []byte("\n"))
+		// The first rows alone, not the whole page (289 columns, 60
+		// launches): small inputs mutate and run faster.
+		lines := bytes.SplitAfter(fixture(f, name), []byte("\n"))
 		f.Add(bytes.Join(lines[:8], nil))
 	}
 	f.Add([]byte(header + "\n\"\",\"\",\"\",\"\",\"msecond\",\"Gbyte\",\"byte\",\"%\",\"%\"\n\"0\",\"1\",\"k\",\"0\",\"1\",\"2\",\"3\",\"4\",\"5\"\n"))
