@@ -99,6 +99,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	r.Regressions, r.Improvements = findings(r.Metrics, fams, rules)
 	r.Attribution = attribute(base, head, r.Metrics)
 	r.Sampling = sampling(base, head, r.Metrics)
+	r.Steps = stepSpans(base, head)
 	return r
 }
 

@@ -57,10 +57,13 @@ type Result struct {
 	// Sampling is what the GPU's sampled counters showed beyond the
 	// gpu_metrics.* metrics (clocks, a typical step, a cause), when either
 	// side sampled them.
-	Sampling *Sampling  `json:"sampling,omitempty"`
-	Kernels  KernelDiff `json:"kernels"`
-	Rules    []Rule     `json:"rules"`
-	Warnings []string   `json:"warnings,omitempty"`
+	Sampling *Sampling `json:"sampling,omitempty"`
+	// Steps are each phase's step spans, base and head, for the report's
+	// distributions.
+	Steps    []PhaseSteps `json:"steps,omitempty"`
+	Kernels  KernelDiff   `json:"kernels"`
+	Rules    []Rule       `json:"rules"`
+	Warnings []string     `json:"warnings,omitempty"`
 	// ConfigID names the gate configuration; it keys the sticky comment.
 	ConfigID string `json:"config_id"`
 	// RuleChanges is how the head's own gate.yml would have judged
@@ -126,6 +129,14 @@ type Metric struct {
 	// Improved is set when the metric got better by as much as a change the
 	// other way would have warned about (significant and beyond the floor).
 	Improved bool `json:"improved,omitempty"`
+}
+
+// PhaseSteps is one phase's per-step spans (ns) on each side, in step
+// order: what a step-time p50 summarises, for a report to draw.
+type PhaseSteps struct {
+	Phase string    `json:"phase"`
+	Base  []float64 `json:"base_ns"`
+	Head  []float64 `json:"head_ns"`
 }
 
 // PhaseAttribution is where one phase's time went: the change of its
