@@ -64,7 +64,7 @@ func TestGPUFixtureCompare(t *testing.T) {
 	if code != ExitFail {
 		t.Fatalf("exit %d, want %d (regression): %s", code, ExitFail, stderr.String())
 	}
-	for _, want := range []string{"phases.decode", "attention"} {
+	for _, want := range []string{"decode · step p50", "attention"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report does not name %q", want)
 		}

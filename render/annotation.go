@@ -2,13 +2,15 @@ package render
 
 import "github.com/nsys-gate/gate/compare"
 
-// Annotation is one metric as a line of plain text for a CI annotation:
-// "phases.decode.span.p50: 1.03 ms → 1.26 ms (+22.7%), threshold 8%". The
-// values, the change and the name read exactly as they do in the report's
-// tables, so that an annotation and the PR comment never disagree; strings
-// from the profile are made one safe line.
+// Annotation is one metric as a line of plain text for a CI annotation, in
+// the words, units and precision of the PR comment's row ("decode · step
+// p50: 1.03 → 1.27 ms (+22.7%)"), then its threshold and note, then the
+// metric's name to search for ("[phases.decode.span.p50]"), so that an
+// annotation and the comment never disagree; strings from the profile are
+// made one safe line.
 func Annotation(m compare.Metric) string {
-	s := termText(compare.DisplayName(m.Name)) + ": " + fmtChange(m)
+	_, title, field := entity(&m, names{})
+	s := textLine(append(append(line{}, title...), text(clip(field, maxName)))) + ": " + shortChange(m)
 	if d := fmtDelta(m); d != "—" {
 		s += " (" + d + ")"
 	}
@@ -18,5 +20,5 @@ func Annotation(m compare.Metric) string {
 	if m.Note != "" {
 		s += "; " + termText(m.Note)
 	}
-	return s
+	return s + " [" + termText(compare.DisplayName(m.Name)) + "]"
 }

@@ -16,22 +16,22 @@ func TestAnnotation(t *testing.T) {
 		want string
 	}{
 		{compare.Metric{Name: "phases.decode.span.p50", Unit: "ns", Base: 1034540, Head: 1269000, HasBase: true, HasHead: true, DeltaPct: 22.66, Threshold: "8%"},
-			"phases.decode.span.p50: 1.03 ms → 1.27 ms (+22.7%), threshold 8%"},
+			"decode · step p50: 1.03 → 1.27 ms (+22.7%), threshold 8% [phases.decode.span.p50]"},
 		{compare.Metric{Name: "phases.decode.memcpy_bytes", Unit: "bytes", Base: 3 << 20, Head: 6 << 20, HasBase: true, HasHead: true, DeltaPct: 100},
-			"phases.decode.memcpy_bytes: 3.15 MB → 6.29 MB (+100.0%)"},
+			"decode · copy bytes/step: 3.15 → 6.29 MB (+100.0%) [phases.decode.memcpy_bytes]"},
 		{compare.Metric{Name: "bandwidth.k.gbps", Unit: "bps", Base: 4.8e12, Head: 2.4e12, HasBase: true, HasHead: true, DeltaPct: -50},
-			"bandwidth.k.gbps: 4.8 TB/s → 2.4 TB/s (-50.0%)"},
+			"k · DRAM rate: 4.8 → 2.4 TB/s (-50.0%) [bandwidth.k.gbps]"},
 		{compare.Metric{Name: "cuda_graphs.coverage_time", Unit: "pct", Base: 97.25, Head: 86.5, HasBase: true, HasHead: true, Delta: -10.75, Note: "kernels left the\ngraphs"},
-			"cuda_graphs.coverage_time: 97.2% → 86.5% (-10.8 pp); kernels left the graphs"},
+			"kernel time inside CUDA graphs: 97.2% → 86.5% (-10.8 pp); kernels left the graphs [cuda_graphs.coverage_time]"},
 		{compare.Metric{Name: "kernels.new_kernel.total", Unit: "ns", Head: 5000, HasHead: true},
-			"kernels.new_kernel.total: — → 5 µs"},
+			"new_kernel · total time: — → 5 µs [kernels.new_kernel.total]"},
 	} {
 		got := Annotation(tt.m)
 		if got != tt.want {
 			t.Errorf("Annotation(%s) = %q, want %q", tt.m.Name, got, tt.want)
 		}
-		if !strings.Contains(got, fmtChange(tt.m)) {
-			t.Errorf("%q does not carry the report's %q", got, fmtChange(tt.m))
+		if !strings.Contains(got, shortChange(tt.m)) {
+			t.Errorf("%q does not carry the report's %q", got, shortChange(tt.m))
 		}
 	}
 }

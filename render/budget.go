@@ -12,21 +12,13 @@ var cuts = []struct {
 	what  string
 	apply func(*plan)
 }{
-	{"the components chart", func(p *plan) { p.chart = false }},
-	{"kernel detail rows", func(p *plan) { p.kernelRows = 3 }},
 	{"the rules and parse warnings", func(p *plan) { p.detailsFull = false }},
-	{"rows of long tables", func(p *plan) { p.tableRows = 5 }},
+	{"rows of long tables", func(p *plan) { p.tableRows = 5; p.kernelRows = 3 }},
 	{"the details", func(p *plan) { p.drop["details"] = true }},
-	{"the components", func(p *plan) { p.drop["components"] = true }},
-	{"the kernel diff", func(p *plan) { p.drop["kernels"] = true }},
-	{"other metrics", func(p *plan) { p.drop["other"] = true }},
-	{"devices and communication", func(p *plan) { p.drop["devices"] = true }},
-	{"serving metrics", func(p *plan) { p.drop["serving"] = true }},
-	{"bandwidth", func(p *plan) { p.drop["bandwidth"] = true }},
-	{"GPU time and CUDA graphs", func(p *plan) { p.drop["gpu"] = true }},
-	{"the prefill/decode table", func(p *plan) { p.drop["phases"] = true }},
+	{"the key numbers", func(p *plan) { p.drop["phases"] = true }},
 	{"the improvements", func(p *plan) { p.drop["improvements"] = true }},
 	{"where the time went", func(p *plan) { p.drop["attribution"] = true }},
+	{"the warnings", func(p *plan) { p.drop["warnings"] = true }},
 	{"the fingerprints", func(p *plan) { p.drop["fingerprint"] = true }},
 	{"regression rows", func(p *plan) { p.regressRows = 5 }},
 }
@@ -37,7 +29,7 @@ func markdown(r *compare.Result, opts Options) string {
 	if budget <= 0 {
 		budget = CommentBudget
 	}
-	p := fullPlan()
+	p := commentPlan()
 	out := mdString(r, opts, p, nil, budget)
 	if UTF16Len(out) <= budget {
 		return out

@@ -20,7 +20,7 @@ func TestBudget10000Kernels(t *testing.T) {
 	if n := UTF16Len(md); n > CommentBudget {
 		t.Fatalf("report is %d characters, over the %d budget", n, CommentBudget)
 	}
-	for _, want := range []string{Marker("default"), "❌ **gate: fail** — decode step p50 +22.7% (1.17 → 1.44 ms); 10,007 regressions", "### Regressions", "<sub>… and 19,984 more</sub>"} {
+	for _, want := range []string{Marker("default"), "❌ **gate: fail** — decode · step p50 1.17 → 1.44 ms (+22.7%)", "### Regressions", "<sub>… and 9,979 more</sub>"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -31,9 +31,9 @@ func TestBudget10000Kernels(t *testing.T) {
 // TestBudgetCuts shrinks the budget and checks that sections go least
 // important first, that the report says what was cut, and that it fits.
 func TestBudgetCuts(t *testing.T) {
-	full := mdString(regressDoubleAttn(), Options{}, fullPlan(), nil, CommentBudget)
+	full := mdString(regressDoubleAttn(), Options{FullReportURL: "https://example.com/r.html"}, commentPlan(), nil, CommentBudget)
 	prev := len(full) + 1
-	for _, budget := range []int{UTF16Len(full), 6000, 5000, 4000, 3000, 2000, 1000, 500, 200, 50, 1} {
+	for _, budget := range []int{UTF16Len(full), 2000, 1800, 1600, 1400, 1200, 1000, 800, 500, 200, 50, 1} {
 		var b bytes.Buffer
 		opts := Options{Budget: budget, FullReportURL: "https://example.com/r.html"}
 		if err := Markdown(&b, regressDoubleAttn(), opts); err != nil {
@@ -63,20 +63,20 @@ func TestBudgetCuts(t *testing.T) {
 			checkInert(t, md)
 		}
 	}
-	// 5000 characters drop the chart and details first but keep the
-	// regressions and the prefill/decode table.
+	// 2000 characters drop the details first but keep the regressions and
+	// the key numbers.
 	var b bytes.Buffer
-	if err := Markdown(&b, regressDoubleAttn(), Options{Budget: 5000}); err != nil {
+	if err := Markdown(&b, regressDoubleAttn(), Options{Budget: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, want := range []string{"### Regressions", "### Prefill and decode", "left out: the components chart"} {
+	for _, want := range []string{"### Regressions", "### Key numbers", "left out: the rules and parse warnings, the details"} {
 		if !strings.Contains(md, want) {
-			t.Errorf("budget 5000: lacks %q:\n%s", want, md)
+			t.Errorf("budget 2000: lacks %q:\n%s", want, md)
 		}
 	}
-	if strings.Contains(md, "```mermaid") {
-		t.Error("budget 5000: the chart, first to go, is still there")
+	if strings.Contains(md, "<details>") {
+		t.Error("budget 2000: the details, among the first to go, are still there")
 	}
 }
 

@@ -52,6 +52,22 @@ func clipMiddle(s string, n int) string {
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
+// htmlName writes an untrusted name for the HTML page (markdown that
+// goldmark turns into HTML) as a <code> element that may break after an
+// underscore, a comma or "::", so that a long kernel name wraps between its
+// words instead of inside them. The text between the tags is escaped as
+// markdown text, as mdText does; the tags are gate's own.
+func htmlName(s string) string {
+	t := mdText(s)
+	if t == "" {
+		return ""
+	}
+	t = strings.ReplaceAll(t, `\_`, `\_<wbr>`)
+	t = strings.ReplaceAll(t, ",", ",<wbr>")
+	t = strings.ReplaceAll(t, "::", "::<wbr>")
+	return "<code>" + t + "</code>"
+}
+
 // oneLine replaces line breaks, tabs and other control characters with
 // spaces and invalid UTF-8 with U+FFFD, so that s stays on one line.
 func oneLine(s string) string {

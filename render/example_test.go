@@ -25,13 +25,13 @@ func ExampleText() {
 		fmt.Println(err)
 	}
 	// Output:
-	// ⚪ gate: no baseline — not gated: there is no baseline to compare with
-	// Head (unnamed); no baseline
+	// ⚪ gate: no baseline — nothing was judged: there is no baseline to compare with
+	// Head (unnamed), no baseline
 	//   - no baseline artifact on main
 	//
-	// Details: fingerprints, method, rules, warnings
-	// ----------------------------------------------
-	// How measured: times are per-step samples (one per NVTX step range, projected onto the GPU). Base and head samples are compared with a Mann-Whitney U test; CI is the confidence interval of the relative change of the median. A time regresses only when the change is significant and larger than its threshold. Exact metrics (kernels and copies per step, bytes, CUDA-graph coverage) are compared value to value. Single kernels are gated only above a share of kernel time; smaller ones are listed, not gated.
-	//
-	// What can fail: a change that makes the workload cost more: step time, kernels, copies, bytes or syncs per step, launches outside CUDA graphs, a kernel's or component's time. Shares of a phase's kernel time, coverage by time, busy shares and rates are compositional: they move when anything else moves, so they explain and at most warn beside a failure of what they stand for, never fail alone. Added, removed and changed kernels are news, not failures: a new kernel fails through what it costs. A head that lost what the base measured (steps, devices, communication, bandwidth) is not comparable: it cannot be judged.
+	// Details: fingerprints, method, rules
+	// ------------------------------------
+	// How measured: step times are compared step sample against step sample (Mann-Whitney U; CI is the 95%
+	// interval of the median's relative change), counts per step value to value. Shares, coverage by time
+	// and rates explain a change and never fail alone; a new kernel fails through what it costs.
 }

@@ -181,6 +181,9 @@ func fmtDelta(m compare.Metric) string {
 			return "same"
 		}
 		return "changed"
+	case m.Unit == compare.UnitCount && m.Base != 0 && math.Abs(m.Base) < 1:
+		// 0.021 → 1 copies per step is "+0.98", not "+4,700%".
+		return signed(m.Delta, fmtCount(m.Delta))
 	case m.Base != 0:
 		return fmtPct(m.DeltaPct)
 	case m.Delta == 0:

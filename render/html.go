@@ -61,7 +61,7 @@ th, td { border: 1px solid var(--line); padding: 4px 10px; vertical-align: top; 
 th { background: var(--alt); }
 tr:nth-child(2n) td { background: var(--alt); }
 td[style*="right"], th[style*="right"] { font-variant-numeric: tabular-nums; white-space: nowrap; }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--alt); padding: 1px 4px; border-radius: 4px; word-break: break-all; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--alt); padding: 1px 4px; border-radius: 4px; overflow-wrap: break-word; }
 sub { color: var(--muted); }
 details { margin: 12px 0; }
 summary { cursor: pointer; font-weight: 600; }
@@ -69,4 +69,10 @@ figure.chart { margin: 12px 0; overflow-x: auto; }
 figure.chart text { fill: var(--fg); }
 figure.chart .base { fill: var(--base); }
 figure.chart .head { fill: var(--head); }
+figure.chart circle.base, figure.chart circle.head { fill-opacity: 0.55; }
+figure.chart circle.out { fill: none; stroke: var(--muted); }
+figure.chart .box { fill: var(--alt); stroke: var(--line); }
+figure.chart .median { fill: var(--fg); }
+figure.chart .axis { stroke: var(--muted); }
+figure.chart .muted { fill: var(--muted); }
 `

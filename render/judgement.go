@@ -35,10 +35,12 @@ func findings(r *compare.Result, fs []compare.Finding) []finding {
 	return out
 }
 
-// change says a finding in words with units: "decode step p50 +22.7%
-// (1.17 → 1.44 ms)".
-func change(f finding) line {
-	return line{text(clip(f.label, maxName)), plain(" "), text(fmtDelta(*f.m)), plain(" ("), text(shortChange(*f.m)), plain(")")}
+// change says a finding in words with units: "decode step p50 1.17 →
+// 1.44 ms (+22.7%)", a kernel by its short name.
+func change(f finding, p plan) line {
+	_, title, field := entity(f.m, p.names)
+	l := append(line{}, title...)
+	return append(l, text(clip(field, maxName)), plain(" "), text(shortChange(*f.m)), plain(" ("), text(fmtDelta(*f.m)), plain(")"))
 }
 
 // shortChange is fmtChange with a unit both sides share said once:
@@ -64,45 +66,10 @@ func cause(r *compare.Result) (finding, bool) {
 	if m := headline(r.Metrics); m != nil {
 		return finding{label: compare.Label(m.Name), m: m}, true
 	}
+	if ms := ranked(r, nil, regressed); len(ms) > 0 {
+		return finding{label: compare.Label(ms[0].Name), m: ms[0]}, true
+	}
 	return finding{}, false
-}
-
-// improvedLine is "improved: decode step p50 -18.5% (1.44 → 1.17 ms),
-// decode kernels/step -14.6% (328 → 280) and 12 more", or nil.
-func improvedLine(r *compare.Result) line {
-	fs := findings(r, r.Improvements)
-	if len(fs) == 0 {
-		return nil
-	}
-	l := line{plain("improved: ")}
-	for i, f := range fs {
-		if i == maxImprovements {
-			l = append(l, plain(" and "+itoa(len(fs)-i)+" more"))
-			break
-		}
-		if i > 0 {
-			l = append(l, plain(", "))
-		}
-		l = append(l, change(f)...)
-	}
-	return l
-}
-
-// improvementSection lists what got better, in the order of the ranking.
-func improvementSection(r *compare.Result, p plan) *section {
-	fs := findings(r, r.Improvements)
-	if len(fs) == 0 {
-		return nil
-	}
-	t := table{head: []string{"Improved", "Base → Head", "Δ", "Metric"}, right: []bool{false, true, true, false}}
-	for i, f := range fs {
-		if i == p.tableRows {
-			t.more = len(fs) - i
-			break
-		}
-		t.rows = append(t.rows, []line{cell(clip(f.label, maxName)), cell(fmtChange(*f.m)), line{bold(fmtDelta(*f.m))}, {name(compare.DisplayName(f.m.Name))}})
-	}
-	return &section{key: "improvements", title: "Improvements", blocks: []block{t}}
 }
 
 // whatFails says which metrics can fail and why, beside howMeasured.
@@ -127,7 +94,7 @@ func attributionSection(r *compare.Result, p plan) *section {
 			fmtValue(a.HeadNs, compare.UnitNs) + " (" + signed(d, fmtValue(d, compare.UnitNs)) + "), the parts below sum to the change")}})
 		t := table{head: []string{"Kernel", "Component", "Time/step (base → head)", "Δ/step", "Launches/step (base → head)"}, right: []bool{false, false, true, true, true}}
 		for _, k := range a.Kernels {
-			t.rows = append(t.rows, append([]line{{name(k.Name)}, cell(k.Component)}, partCells(k)...))
+			t.rows = append(t.rows, append([]line{{p.names.kernel(k.Name)}, cell(k.Component)}, partCells(k)...))
 		}
 		if a.Rest != nil {
 			t.rows = append(t.rows, append([]line{cell("rest (" + plural(a.Rest.Count, "kernel", "kernels") + ")"), cell("")}, partCells(*a.Rest)...))

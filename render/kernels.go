@@ -20,14 +20,14 @@ func kernelSection(r *compare.Result, p plan) *section {
 	if top := changed(k.TopTime); len(top) > 0 {
 		t := table{head: []string{"Kernel", "Component", "Time (base → head)", "Δ", "Per step (base → head)"}, right: []bool{false, false, true, true, true}}
 		t.rows, t.more = kernelRows(top, p.kernelRows, func(c compare.KernelChange) []line {
-			return []line{kernelName(c), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs)), cell(relChange(float64(c.BaseNs), float64(c.HeadNs))), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep))}
+			return []line{kernelName(c, p.names), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs)), cell(relChange(float64(c.BaseNs), float64(c.HeadNs))), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep))}
 		})
 		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in time")}}, t)
 	}
 	if top := changed(k.TopCount); len(top) > 0 {
 		t := table{head: []string{"Kernel", "Component", "Per step (base → head)", "Δ", "Launches (base → head)"}, right: []bool{false, false, true, true, true}}
 		t.rows, t.more = kernelRows(top, p.kernelRows, func(c compare.KernelChange) []line {
-			return []line{kernelName(c), cell(c.Component), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep)), cell(relChange(c.BasePerStep, c.HeadPerStep)), cell(fmtCount(float64(c.BaseCount)) + " → " + fmtCount(float64(c.HeadCount)))}
+			return []line{kernelName(c, p.names), cell(c.Component), cell(fmtCount(c.BasePerStep) + " → " + fmtCount(c.HeadPerStep)), cell(relChange(c.BasePerStep, c.HeadPerStep)), cell(fmtCount(float64(c.BaseCount)) + " → " + fmtCount(float64(c.HeadCount)))}
 		})
 		s.blocks = append(s.blocks, para{l: line{bold("Largest changes in launches per step")}}, t)
 	}
@@ -37,21 +37,21 @@ func kernelSection(r *compare.Result, p plan) *section {
 	if len(k.Added) > 0 {
 		t := table{head: []string{"Added kernel", "Component", "Time", "Per step", "Launches"}, right: []bool{false, false, true, true, true}}
 		t.rows, t.more = kernelRows(k.Added, p.kernelRows, func(c compare.KernelChange) []line {
-			return []line{{name(c.Head)}, cell(c.Component), cell(fmtNs(c.HeadNs)), cell(fmtCount(c.HeadPerStep)), cell(fmtCount(float64(c.HeadCount)))}
+			return []line{{p.names.kernel(c.Head)}, cell(c.Component), cell(fmtNs(c.HeadNs)), cell(fmtCount(c.HeadPerStep)), cell(fmtCount(float64(c.HeadCount)))}
 		})
 		s.blocks = append(s.blocks, t)
 	}
 	if len(k.Removed) > 0 {
 		t := table{head: []string{"Removed kernel", "Component", "Time", "Per step", "Launches"}, right: []bool{false, false, true, true, true}}
 		t.rows, t.more = kernelRows(k.Removed, p.kernelRows, func(c compare.KernelChange) []line {
-			return []line{{name(c.Base)}, cell(c.Component), cell(fmtNs(c.BaseNs)), cell(fmtCount(c.BasePerStep)), cell(fmtCount(float64(c.BaseCount)))}
+			return []line{{p.names.kernel(c.Base)}, cell(c.Component), cell(fmtNs(c.BaseNs)), cell(fmtCount(c.BasePerStep)), cell(fmtCount(float64(c.BaseCount)))}
 		})
 		s.blocks = append(s.blocks, t)
 	}
 	if len(k.Variant) > 0 {
 		t := table{head: []string{"Base kernel", "Head kernel", "Matched by", "Component", "Time (base → head)"}, right: []bool{false, false, false, false, true}}
 		t.rows, t.more = kernelRows(k.Variant, p.kernelRows, func(c compare.KernelChange) []line {
-			return []line{{name(c.Base)}, {name(c.Head)}, cell(c.Match), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs))}
+			return []line{{p.names.kernel(c.Base)}, {p.names.kernel(c.Head)}, cell(c.Match), cell(c.Component), cell(fmtNs(c.BaseNs) + " → " + fmtNs(c.HeadNs))}
 		})
 		s.blocks = append(s.blocks, t)
 	}
@@ -72,14 +72,14 @@ func kernelRows(cs []compare.KernelChange, n int, row func(compare.KernelChange)
 
 // kernelName names a matched pair: the head name, and the base name too
 // when matching had to look past the exact name.
-func kernelName(c compare.KernelChange) line {
+func kernelName(c compare.KernelChange, nm names) line {
 	switch {
 	case c.Head == "":
-		return line{name(c.Base)}
+		return line{nm.kernel(c.Base)}
 	case c.Base == "" || c.Base == c.Head:
-		return line{name(c.Head)}
+		return line{nm.kernel(c.Head)}
 	}
-	return line{name(c.Head), plain(" (was "), name(c.Base), plain(")")}
+	return line{nm.kernel(c.Head), plain(" (was "), nm.kernel(c.Base), plain(")")}
 }
 
 func fmtNs(ns int64) string { return fmtValue(float64(ns), "ns") }

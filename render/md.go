@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// target is what a markdown document is written for: a GitHub comment (the
-// charts as mermaid) or goldmark's HTML page (the charts as inline SVG).
+// target is what a markdown document is written for: a GitHub comment (no
+// charts) or goldmark's HTML page (the charts as inline SVG, whole names).
 type target int
 
 const (
@@ -27,11 +27,23 @@ func (w *mdWriter) line(l line, inCell bool) {
 			w.b.WriteString(s.s)
 		case txt:
 			w.b.WriteString(mdText(s.s))
-		case code:
+		case code, whole:
 			w.b.WriteString(mdCode(s.s, inCell))
 		case strong:
 			if t := mdText(s.s); t != "" {
 				w.b.WriteString("**" + t + "**")
+			}
+		case kern:
+			if w.to == forHTML {
+				w.b.WriteString(htmlName(s.full))
+			} else {
+				w.b.WriteString(mdCode(s.s, inCell))
+			}
+		case brk:
+			if inCell {
+				w.b.WriteString("<br>")
+			} else {
+				w.b.WriteString("  \n")
 			}
 		}
 	}
@@ -87,11 +99,14 @@ func (w *mdWriter) blocks(bs []block) {
 		case table:
 			w.table(b)
 		case chart:
+			// Charts are for the HTML page: mermaid in a comment cannot
+			// group bars or label them, and the tables say the same.
 			if w.to == forHTML {
-				w.b.WriteString(svgChart(b))
-				w.b.WriteString("\n\n")
-			} else {
-				w.b.WriteString(mermaidChart(b))
+				w.b.WriteString(svgChart(b) + "\n\n")
+			}
+		case dist:
+			if w.to == forHTML {
+				w.b.WriteString(svgDist(b) + "\n\n")
 			}
 		case traceChart:
 			if w.to == forHTML {

@@ -14,11 +14,15 @@ const (
 	txt                    // untrusted text, escaped
 	code                   // untrusted name, written as a code span
 	strong                 // gate's own text, in bold
+	kern                   // untrusted kernel name: s short, full in full
+	brk                    // a line break inside a table cell
+	whole                  // untrusted name as a code span, never shortened
 )
 
 type span struct {
 	kind spanKind
 	s    string
+	full string // kern: the whole name, which the HTML page shows
 }
 
 // line is inline content: one paragraph, list item or table cell.
@@ -27,10 +31,23 @@ type line []span
 // plain is gate's own text; text untrusted text; name an untrusted name
 // (kernel, step, metric), clipped in the middle to maxName runes; bold
 // gate's own emphasis.
-func plain(s string) span { return span{lit, s} }
-func text(s string) span  { return span{txt, s} }
-func name(s string) span  { return span{code, clipMiddle(s, maxName)} }
-func bold(s string) span  { return span{strong, s} }
+func plain(s string) span { return span{kind: lit, s: s} }
+func text(s string) span  { return span{kind: txt, s: s} }
+func name(s string) span  { return span{kind: code, s: clipMiddle(s, maxName)} }
+func bold(s string) span  { return span{kind: strong, s: s} }
+
+// kernel is a kernel name as this report shows it: short (see names) in
+// the comment and on a terminal, whole in the HTML page.
+func (nm names) kernel(full string) span {
+	return span{kind: kern, s: nm.short(full), full: clipMiddle(full, maxName)}
+}
+
+// wholeName is a name written in full everywhere, even on a terminal (the
+// details' list of names in full).
+func wholeName(s string) span { return span{kind: whole, s: clipMiddle(s, maxName)} }
+
+// br breaks a table cell's line: <br> in markdown, "; " on a terminal.
+func br() span { return span{kind: brk} }
 
 // cell is a table cell of untrusted (or formatted) text, clipped so that no
 // single value (a forged threshold, a long component name) can fill a report.

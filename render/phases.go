@@ -10,8 +10,12 @@ import (
 
 // phaseSection is the prefill/decode table: one row per per-step quantity
 // (step span, busy, kernel time, kernels and copies per step), one pair of
-// columns (base → head, Δ) per phase present.
-func phaseSection(r *compare.Result) *section {
+// columns (base → head, Δ) per phase present. The comment's version is the
+// key numbers only (keyFields), base → head and Δ in one cell per phase.
+func phaseSection(r *compare.Result, p plan) *section {
+	if p.comment && r.Verdict == compare.NotComparable {
+		return nil // the numbers cannot be compared; the fingerprints say why
+	}
 	type rowKey struct {
 		field string
 		stat  string
@@ -35,6 +39,9 @@ func phaseSection(r *compare.Result) *section {
 		k := rowKey{field: rest[0], label: fieldLabel(rest)}
 		if len(rest) > 1 {
 			k.stat = rest[1]
+		}
+		if p.comment && !keyFields[rest[0]] {
+			continue
 		}
 		if cells[k] == nil {
 			cells[k] = map[string]compare.Metric{}
@@ -74,7 +81,12 @@ func phaseSection(r *compare.Result) *section {
 	})
 	t := table{head: []string{"Per step"}, right: []bool{false}}
 	for _, ph := range phases {
-		t.head = append(t.head, ph+" (base → head)", "Δ")
+		if p.comment {
+			t.head = append(t.head, phaseWords(ph)+" (base → head)")
+			t.right = append(t.right, true)
+			continue
+		}
+		t.head = append(t.head, phaseWords(ph)+" (base → head)", "Δ")
 		t.right = append(t.right, true, true)
 	}
 	for _, k := range rows {
@@ -82,12 +94,25 @@ func phaseSection(r *compare.Result) *section {
 		for _, ph := range phases {
 			m, ok := cells[k][ph]
 			if !ok {
-				row = append(row, cell("—"), cell(""))
+				row = append(row, cell("—"))
+				if !p.comment {
+					row = append(row, cell(""))
+				}
 				continue
 			}
 			d := line{text(fmtDelta(m))}
 			if e := verdictEmoji(m.Verdict); e != "" {
 				d = line{bold(fmtDelta(m)), plain(" " + e)}
+			} else if m.Improved {
+				d = line{bold(fmtDelta(m)), plain(" ⚡")}
+			}
+			if p.comment {
+				// One cell: "1.17 → 1.44 ms **+22.7%** ❌", "2 → 2 (0.0%)".
+				if verdictEmoji(m.Verdict) == "" && !m.Improved {
+					d = line{text("(" + fmtDelta(m) + ")")}
+				}
+				row = append(row, append(line{text(shortChange(m)), plain(" ")}, d...))
+				continue
 			}
 			row = append(row, cell(fmtChange(m)), d)
 		}
@@ -97,11 +122,15 @@ func phaseSection(r *compare.Result) *section {
 	if src := inferredSteps(r); src != "" {
 		blocks = append(blocks, para{l: line{plain("Steps found by " + src + ": no NVTX step range matched.")}, small: true})
 	}
-	if len(notes) > 0 {
+	if len(notes) > 0 && !p.comment {
 		sort.Strings(notes)
 		blocks = append(blocks, para{l: line{plain("Notes: "), text(clip(strings.Join(notes, "; "), 1000))}, small: true})
 	}
-	return &section{key: "phases", title: "Prefill and decode", blocks: blocks}
+	title := "Prefill and decode"
+	if p.comment {
+		title = "Key numbers"
+	}
+	return &section{key: "phases", title: title, blocks: blocks}
 }
 
 // inferredSteps says how the head's steps were inferred, "" when they were
@@ -112,3 +141,7 @@ func inferredSteps(r *compare.Result) string {
 	}
 	return ""
 }
+
+// keyFields are the per-step quantities of a comment's key numbers: how
+// long a step takes, and what it launches and copies.
+var keyFields = map[string]bool{"span": true, "kernel_time": true, "kernels": true, "memcpys": true, "syncs": true}

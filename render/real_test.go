@@ -72,11 +72,12 @@ var realCases = []struct {
 }{
 	{"base_a", "base_b", []compare.Verdict{compare.Pass, compare.Warn}, []string{"**gate: pass**"}, false},
 	{"base_a", "regress_double_attn", []compare.Verdict{compare.Fail},
-		[]string{"❌ **gate: fail** — decode step p50 +22.7% (1.17 → 1.44 ms); ", "`phases.decode.span.p50`", "| decode | attention |", "sdpa",
-			"### Where the time went", "| `cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x128_1x4x1_cga1x1x1_kernel0_0` | attention | 193 µs → 377 µs | **+183 µs** | 8 → 16 |"}, true},
-	{"base_a", "regress_no_graphs", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`cuda_graphs.coverage_count`"}, false},
-	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "`phases.decode.dtoh`", "DtoH copies/step"}, false},
-	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node | graph |"}, false},
+		[]string{"❌ **gate: fail** — decode · step p50 1.17 → 1.44 ms (+22.7%): `cudnn…sdpa_sm80_flash_fprop…` (attention) launches per decode step 8 → 16, +183 µs per step\n",
+			"| ❌ decode · step p50<br>also busy p50 +23.5%, kernel time p50 +23.5% | 1.17 → 1.44 ms | **+22.7%** | over 10% · CI +22.5%…+22.9% |",
+			"### Where the time went", "| `cudnn…sdpa_sm80_flash_fprop…` | attention | 193 µs → 377 µs | **+183 µs** | 8 → 16 |"}, true},
+	{"base_a", "regress_no_graphs", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "kernels inside CUDA graphs"}, false},
+	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"❌ **gate: fail** — decode · step p50 1.17 → 1.63 ms (+38.6%): syncs/step 0.021 → 1 (+0.979)\n", "DtoH copies/step +0.979"}, false},
+	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node (each kernel) | graph (whole graphs) |"}, false},
 	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step span p50 |"}, false},
 	// GPU-metrics sampling: the fp32 KV cache's decode traffic, named and
 	// explained in the bandwidth section, charted in the HTML page.
@@ -87,7 +88,7 @@ var realCases = []struct {
 	{"gm_base1", "gm_base2", []compare.Verdict{compare.Pass}, []string{"**gate: pass**", "Sampled by Nsight Systems from the GPU's own counters at 10 kHz"}, false},
 	// The fix of a shipped regression: a pass that says what improved.
 	{"regress_double_attn", "base_a", []compare.Verdict{compare.Pass},
-		[]string{"✅ **gate: pass** — improved: decode step p50 -18.5% (1.44 → 1.17 ms)", "### Improvements"}, false},
+		[]string{"✅ **gate: pass** — improved: decode · step p50 1.44 → 1.17 ms (-18.5%): `cudnn…sdpa_sm80_flash_fprop…` (attention) launches per decode step 16 → 8, -183 µs per step", "### Improvements"}, false},
 }
 
 func TestRealFixtures(t *testing.T) {

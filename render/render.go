@@ -63,10 +63,12 @@ type Options struct {
 	// important first, until the report fits; the report then says what was
 	// left out and links FullReportURL.
 	Budget int
-	// FullReportURL, when set, is linked where sections had to be dropped.
+	// FullReportURL, when set, is linked under the verdict and where
+	// sections had to be dropped: the run whose artifacts hold the HTML report.
 	// Only http(s) URLs are linked.
 	FullReportURL string
-	// BaselineCommit names the commit the baseline came from, where known.
+	// BaselineCommit names the commit the baseline came from, where known
+	// and Result.Baseline does not say it.
 	BaselineCommit string
 }
 

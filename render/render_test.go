@@ -134,12 +134,15 @@ func TestMarkdownLayout(t *testing.T) {
 		t.Errorf("first line = %q, want the marker %q", lines[0], Marker("default"))
 	}
 	// A result without compare's ranking (an older result JSON) still
-	// names the step time, in words.
-	if want := "❌ **gate: fail** — decode step p50 +22.7% (1.17 → 1.44 ms); 7 regressions, 2 warnings, 13 passed, 3 not gated"; lines[1] != want {
+	// names the step time, in words, with units.
+	if want := "❌ **gate: fail** — decode · step p50 1.17 → 1.44 ms (+22.7%)"; lines[1] != want {
 		t.Errorf("verdict line = %q, want %q", lines[1], want)
 	}
-	// Sections in the order DESIGN.md gives, the details folded.
-	order := []string{"### Regressions and warnings", "### Prefill and decode", "### Bandwidth", "### Kernels", "### Components", "<details><summary>Details"}
+	if want := "Baseline `4f2c1e9` · head `regress_double_attn.sqlite.gz` vs base `base_a.sqlite.gz` on NVIDIA H200"; lines[3] != want {
+		t.Errorf("provenance line = %q, want %q", lines[3], want)
+	}
+	// Regressions, then warnings, then the key numbers, the details folded.
+	order := []string{"### Regressions", "### Warnings", "### Key numbers", "<details><summary>Details"}
 	last := -1
 	for _, s := range order {
 		i := strings.Index(md, s)
@@ -152,25 +155,62 @@ func TestMarkdownLayout(t *testing.T) {
 		}
 		last = i
 	}
-	// The worst regression is named first, with its numbers.
-	reg := md[strings.Index(md, "### Regressions"):strings.Index(md, "### Prefill")]
-	first := strings.Split(reg, "\n")[4]
-	if !strings.Contains(first, "kernels."+sdpa+".per_step") || !strings.Contains(first, "+100.0%") {
-		t.Errorf("first regression row = %q, want the attention kernel's launches per step, +100%%", first)
+	// One row per cause: the kernel's launches and total time in one row,
+	// the component's time and share in another, the phase's three times
+	// in a third.
+	reg := md[strings.Index(md, "### Regressions"):strings.Index(md, "### Warnings")]
+	rows := strings.Split(reg, "\n")[4:]
+	for i, want := range []string{
+		"| ❌ `cudnn…sdpa_sm80_flash_fprop…` · launches/decode step<br>also total time +94.8% | 8 → 16 | **+100.0%** | over 1% |",
+		"| ❌ decode · attention time<br>also share +12.8 pp ⚠️ | 21.1 → 41.5 ms | **+96.7%** | over 20% · CI +94.0%…+97.2% |",
+		"| ❌ decode · kernel time p50<br>also busy p50 +23.0%, step p50 +22.7% | 1.12 → 1.39 ms | **+24.1%** | over 10% · CI +23.4%…+24.7% |",
+		"| ❌ decode · kernels/step | 312 → 328 | **+5.1%** | over 1% |",
+		"",
+	} {
+		if i >= len(rows) || rows[i] != want {
+			t.Errorf("regression row %d = %q, want %q", i, rows[min(i, len(rows)-1)], want)
+		}
 	}
 	for _, want := range []string{
-		"`phases.decode.span.p50` | 1.17 ms | 1.44 ms | **+22.7%** | \\[+22.1%, +23.4%\\] p&lt;0.001",
-		"| step span p50 | 18.2 ms → 17.5 ms | **-4.1%** ⚠️ | 1.17 ms → 1.44 ms | **+22.7%** ❌ |",
-		"too few samples (2 vs 2)",
-		"```mermaid\nxychart-beta",
-		"Peak DRAM bandwidth: 4.81 TB/s.",
-		"1.21 TB/s → 1.19 TB/s",
-		"25.1% → 24.7%", // DtoD copies as a share of peak
-		"baseline commit `4f2c1e9`",
+		"| step span p50 | 18.2 → 17.5 ms **-4.1%** ⚠️ | 1.17 → 1.44 ms **+22.7%** ❌ |",
+		"<sub>too few samples (2 vs 2) for a significance test</sub>",
+		"<sub>7 failing and 2 warning metrics in the rows above; 13 metrics within their limits and 3 shown for information are in the full report.</sub>",
+		"- `cudnn…sdpa_sm80_flash_fprop…`: `" + sdpa + "`",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+	// Passing rows are counted, not listed; charts are for the HTML page.
+	for _, bad := range []string{"✅ pass", "```mermaid", "gemm"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("the comment lists %q", bad)
+		}
+	}
+}
+
+// The HTML page lists every metric, passing ones too, with whole names,
+// and a share of peak DRAM bandwidth only where DRAM bounds the rate.
+func TestHTMLLayout(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, regressDoubleAttn(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h := b.String()
+	for _, want := range []string{
+		"<h3>Regressions</h3>", "<h3>Prefill and decode</h3>", "<h3>Bandwidth</h3>", "<h3>Kernels</h3>", "<h3>Components</h3>",
+		"Peak DRAM bandwidth: 4.81 TB/s. Copies to and from the host cross PCIe or NVLink-C2C",
+		"<td style=\"text-align:right\">1.21 TB/s → 1.19 TB/s</td>", "25.1% → 24.7%", // DtoD copies as a share of peak
+		"<code>cudnn_<wbr>generated_<wbr>fort_<wbr>native_<wbr>sdpa_<wbr>sm80_<wbr>flash_<wbr>fprop_<wbr>wmma_<wbr>f16_<wbr>knob_<wbr>35_<wbr>16x128x128",
+		"✅ pass", `<figure class="chart">`,
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	// HtoD runs over the host link, not DRAM: no share of DRAM's peak.
+	if i := strings.Index(h, "memcpy HtoD"); i < 0 || !strings.Contains(h[i:i+strings.Index(h[i:], "</tr>")], `<td style="text-align:right"></td>`) {
+		t.Errorf("the HtoD row has a share of peak or is missing")
 	}
 }
 
@@ -179,7 +219,7 @@ func TestNeutralVerdicts(t *testing.T) {
 		r    *compare.Result
 		want []string
 	}{
-		{notComparable(), []string{"⚪ **gate: not comparable**", "trace mode differs", "| ≠ CUDA graph trace | node | graph |"}},
+		{notComparable(), []string{"⚪ **gate: not comparable**", "trace mode differs", "| ≠ CUDA graph trace | node (each kernel) | graph (whole graphs) |"}},
 		{noBaseline(), []string{"⚪ **gate: no baseline**", "no baseline artifact", Marker("llama-8b/h200")}},
 	} {
 		var b bytes.Buffer
@@ -204,17 +244,27 @@ func TestOtherSections(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"⚠️ **gate: warn** — 4 warnings, 6 passed, 4 not gated",
-		"### Serving metrics",
-		"| `extra.ttft_p50` | 41.2 ms → 44 ms | +6.8% | ⚠️ warn |",
-		"| `extra.output_throughput` | 10,850 tok/s → 10,420 tok/s | -4.0% | ✅ pass |",
-		"### Devices and communication",
-		"| `communication.exposed_pct` | 8.1% → 11.9% | +3.8 pp | ⚠️ warn |",
-		"| Kernel (Nsight Compute) | DRAM bytes/launch (base → head) |",
-		"| 4.19 MB → 8.39 MB | **+100.2%** ⚠️ | 1.92 TB/s → 2.95 TB/s | +53.6% | 39.9% → 61.3% | ⚠️ warn |",
+		"⚠️ **gate: warn** — ",
+		"| ⚠️ ttft\\_p50 | 41.2 → 44 ms | **+6.8%** |",
+		"| ⚠️ exposed communication | 8.1% → 11.9% | **+3.8 pp** |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	// Everything, passing metrics too, is in the HTML page.
+	b.Reset()
+	if err := HTML(&b, tensorParallel(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h := b.String()
+	for _, want := range []string{
+		"<h3>Serving metrics</h3>", "41.2 ms → 44 ms", "10,850 tok/s → 10,420 tok/s",
+		"<h3>Devices and communication</h3>", "8.1% → 11.9%",
+		"<th>Kernel (Nsight Compute)</th>", "4.19 MB → 8.39 MB", "39.9% → 61.3%",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
 		}
 	}
 }

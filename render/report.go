@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -10,25 +9,36 @@ import (
 )
 
 // plan says how much of each section a report shows. The full plan is what
-// the HTML page and the terminal get; Markdown trims it step by step (see
-// budget.go) until the comment fits.
+// the HTML page gets: every metric. The comment plan is the PR comment and
+// the terminal: one row per cause, the key numbers, the details folded;
+// Markdown trims it step by step (see budget.go) until the comment fits.
 type plan struct {
-	chart       bool // components chart
+	comment     bool // the short layout: causes, key numbers, folded details
+	terminal    bool // written for a terminal (no link to a full report)
+	chart       bool // charts (HTML only)
 	kernelRows  int  // rows per kernel-diff table
 	regressRows int  // rows of the regressions table
-	tableRows   int  // rows of the other metric tables
+	tableRows   int  // rows of the other tables
 	detailsFull bool // rules and parse warnings inside the details
 	drop        map[string]bool
+	names       names // the report's short kernel names
 }
 
 func fullPlan() plan {
 	return plan{chart: true, kernelRows: 10, regressRows: 25, tableRows: 20, detailsFull: true, drop: map[string]bool{}}
 }
 
+// commentPlan is the PR comment's layout before any budget cut.
+func commentPlan() plan {
+	p := fullPlan()
+	p.comment, p.chart = true, false
+	return p
+}
+
 // report is a Result laid out as a document.
 type report struct {
-	verdict  line   // the one-line verdict
-	context  []line // what was compared
+	verdict  line   // the verdict and its cause in one sentence
+	context  []line // where the baseline came from, what was compared, links
 	reasons  []line // why not comparable or no baseline, a list
 	hint     []line // where to look for warnings
 	sections []section
@@ -36,8 +46,9 @@ type report struct {
 
 // build lays out r under plan p.
 func build(r *compare.Result, opts Options, p plan) report {
-	rep := report{verdict: verdictLine(r)}
-	rep.context, rep.reasons, rep.hint = contextLines(r, opts)
+	p.names = newNames(kernelNames(r))
+	rep := report{verdict: verdictLine(r, p)}
+	rep.context, rep.reasons, rep.hint = contextLines(r, opts, p)
 	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable
 	add := func(s *section) {
 		if s != nil && len(s.blocks) > 0 && !p.drop[s.key] {
@@ -45,12 +56,28 @@ func build(r *compare.Result, opts Options, p plan) report {
 		}
 	}
 	if neutral {
-		add(fingerprintSection(r))
+		add(fingerprintSection(r, p))
 	}
-	add(regressionSection(r, p))
+	for _, s := range causeSections(r, p) {
+		add(s)
+	}
+	if p.comment && r.Verdict == compare.Pass {
+		// A pass is short: the key numbers, what improved and why.
+		add(phaseSection(r, p))
+		add(improvementSection(r, p))
+		add(attributionSection(r, p))
+		add(detailsSection(r, opts, p, !neutral, rep.sections))
+		return rep
+	}
 	add(attributionSection(r, p))
 	add(improvementSection(r, p))
-	add(phaseSection(r))
+	if p.comment {
+		add(phaseSection(r, p))
+		add(detailsSection(r, opts, p, !neutral, rep.sections))
+		return rep
+	}
+	add(phaseSection(r, p))
+	add(stepChartSection(r, p))
 	add(metricSection("gpu", "GPU time and CUDA graphs", inGroups(r.Metrics, "graph", "gpu_time"), p, nil))
 	add(bandwidthSection(r, p))
 	add(metricSection("serving", "Serving metrics", inGroups(r.Metrics, "extra"), p, nil))
@@ -58,49 +85,124 @@ func build(r *compare.Result, opts Options, p plan) report {
 	add(metricSection("other", "Other metrics", otherGroups(r.Metrics), p, nil))
 	add(kernelSection(r, p))
 	add(componentSection(r, p))
-	add(detailsSection(r, opts, p, !neutral))
+	add(detailsSection(r, opts, p, !neutral, rep.sections))
 	return rep
 }
 
-// verdictLine is the headline: the verdict, the cause in words with units,
-// what improved, and the counts: "❌ **gate: fail** — decode step p50
-// +22.7% (1.17 → 1.44 ms); 3 regressions, 1 warning, 40 passed". A
+// verdictLine is the headline: the verdict, then the cause in one sentence
+// with units and, for a phase's time, the kernel that moved it most:
+// "❌ **gate: fail** — decode step p50 1.17 → 1.44 ms (+22.7%):
+// `cudnn…sdpa_sm80_flash_fprop…` (attention) launches per decode step
+// 8 → 16, +183 µs per step". An improvement is said the same way; a
 // comparison that was not made says why, the first reason first.
-func verdictLine(r *compare.Result) line {
+func verdictLine(r *compare.Result, p plan) line {
 	switch r.Verdict {
 	case compare.NotComparable:
 		l := line{plain("⚪ "), bold("gate: not comparable"), plain(" — ")}
 		if len(r.Reasons) > 0 {
 			return append(l, text(clip(r.Reasons[0], maxText)))
 		}
-		return append(l, plain("not gated: the two profiles were not measured the same way"))
+		return append(l, plain("the two profiles were not measured the same way, so nothing was judged"))
 	case compare.NoBaseline:
-		return line{plain("⚪ "), bold("gate: no baseline"), plain(" — not gated: there is no baseline to compare with")}
+		return line{plain("⚪ "), bold("gate: no baseline"), plain(" — nothing was judged: there is no baseline to compare with")}
 	case compare.BaselineUnavailable:
-		return line{plain("⚪ "), bold("gate: baseline unavailable"), plain(" — not gated: the baseline could not be fetched; re-run the job")}
+		return line{plain("⚪ "), bold("gate: baseline unavailable"), plain(" — nothing was judged: the baseline could not be fetched; re-run the job")}
 	}
 	c := r.Counts
 	emoji := strings.Fields(verdictMark(r.Verdict))[0]
 	l := line{plain(emoji + " "), bold("gate: " + VerdictWords(r.Verdict)), plain(" — ")}
 	if f, ok := cause(r); ok && (c.Fail > 0 || c.Warn > 0) {
 		// Name the regression to read first, never an average.
-		l = append(append(l, change(f)...), plain("; "))
+		return append(append(l, change(f, p)...), attributionWords(r, f.m, p)...)
 	}
-	if im := improvedLine(r); im != nil {
-		l = append(append(l, im...), plain("; "))
+	if fs := findings(r, r.Improvements); len(fs) > 0 {
+		l = append(append(append(l, plain("improved: ")), change(fs[0], p)...), attributionWords(r, fs[0].m, p)...)
+		if len(fs) > 1 {
+			l = append(l, plain(" (and "+itoa(len(fs)-1)+" more)"))
+		}
+		return l
 	}
-	var parts []string
-	if c.Fail > 0 {
-		parts = append(parts, plural(c.Fail, "regression", "regressions"))
+	return append(l, plain("no regression: "+plural(c.Pass, "metric", "metrics")+" within their limits"))
+}
+
+// attributionWords says what made a phase's time metric m move: the
+// kernel whose time per step moved most with it, from compare's
+// attribution (": <kernel> (<component>) launches per <phase> step b → h,
+// +Δ per step"), where the phase's kernel time explains at least a quarter
+// of m's change; else the change of the phase's step structure that
+// regressed with it (": decode · DtoH copies/step 0.021 → 1 (+4,700%)").
+// Empty when m is not a phase's time or nothing explains it.
+func attributionWords(r *compare.Result, m *compare.Metric, p plan) line {
+	s := segments(m.Name)
+	if len(s) < 3 || s[0] != "phases" || (s[2] != "span" && s[2] != "busy" && s[2] != "kernel_time") {
+		return nil
 	}
-	if c.Warn > 0 {
-		parts = append(parts, plural(c.Warn, "warning", "warnings"))
+	for _, a := range r.Attribution {
+		moved := a.HeadNs - a.BaseNs
+		if a.Phase != s[1] || len(a.Kernels) == 0 || moved*sign(m.Delta) < math.Abs(m.Delta)/4 {
+			continue
+		}
+		top := a.Kernels[0]
+		for _, k := range a.Kernels[1:] {
+			if (k.HeadNs-k.BaseNs)*sign(moved) > (top.HeadNs-top.BaseNs)*sign(moved) {
+				top = k
+			}
+		}
+		d := top.HeadNs - top.BaseNs
+		if d*sign(moved) < math.Abs(moved)/10 {
+			break
+		}
+		l := line{plain(": "), p.names.kernel(top.Name)}
+		if top.Component != "" {
+			l = append(l, plain(" ("), text(clip(top.Component, 40)), plain(")"))
+		}
+		if top.BaseLaunches != top.HeadLaunches {
+			l = append(l, plain(" launches per "), text(clip(phaseWords(a.Phase), 40)), plain(" step "+fmtCount(top.BaseLaunches)+" → "+fmtCount(top.HeadLaunches)+","))
+		}
+		return append(l, plain(" "+signed(d, fmtValue(d, compare.UnitNs))+" per step"))
 	}
-	parts = append(parts, group(fmt.Sprint(c.Pass))+" passed")
-	if c.Info > 0 {
-		parts = append(parts, group(fmt.Sprint(c.Info))+" not gated")
+	// Time the kernels do not explain: a step that now waits (syncs, host
+	// copies) or launches more.
+	var best *compare.Metric
+	bestRank := 0
+	for _, f := range findings(r, append(append([]compare.Finding(nil), r.Regressions...), r.Improvements...)) {
+		if compare.ClassOf(f.m.Name) != compare.ClassStepStructure || (f.m.Improved != m.Improved) {
+			continue
+		}
+		fs := segments(f.m.Name)
+		k := 5 // what is not a phase's: launches outside CUDA graphs
+		if fs[0] == "phases" {
+			if fs[1] != s[1] {
+				continue
+			}
+			k = map[string]int{"syncs": 0, "dtoh": 1, "kernels": 2}[fs[2]]
+			if k == 0 && fs[2] != "syncs" {
+				k = 3
+			}
+		}
+		if best == nil || k < bestRank {
+			best, bestRank = f.m, k
+		}
 	}
-	return append(l, plain(strings.Join(parts, ", ")))
+	if best == nil {
+		return nil
+	}
+	_, title, field := entity(best, p.names)
+	if segments(best.Name)[0] == "phases" {
+		title = nil // the same phase as m: said once
+	}
+	l := append(line{plain(": ")}, title...)
+	return append(l, text(clip(field, maxName)), plain(" "), text(shortChange(*best)), plain(" ("), text(fmtDelta(*best)), plain(")"))
+}
+
+func sign(v float64) float64 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
 }
 
 // headline picks the failing metric a reviewer should read first: a step
@@ -153,34 +255,48 @@ const (
 	maxText     = 500 // runes of one reason or warning
 )
 
-func contextLines(r *compare.Result, opts Options) (context, reasons, hint []line) {
-	l := line{plain("Head ")}
-	l = append(l, fileName(r.Head)...)
-	if g := r.Head.GPU.Name; g != "" {
-		l = append(l, plain(" on "), text(clip(g, 80)))
+// contextLines are where the baseline came from (in the action's words,
+// Result.Baseline: which commit, branch, run and how old; else the commit),
+// what was compared, and the link to the full report.
+func contextLines(r *compare.Result, opts Options, p plan) (context, reasons, hint []line) {
+	var l line
+	switch c := baselineCommit(r, opts); {
+	case r.Baseline != "":
+		// From result.json in the comment mode, so untrusted text like
+		// every other string.
+		l = append(l, plain("Baseline: "), text(clip(r.Baseline, maxText)), plain(" · "))
+	case c != "":
+		l = append(l, plain("Baseline "), name(shortCommit(c)), plain(" · "))
 	}
+	if len(l) == 0 {
+		l = append(l, plain("Head "))
+	} else {
+		l = append(l, plain("head "))
+	}
+	l = append(l, fileName(r.Head)...)
 	if (r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable) && r.Base.Source.File == "" {
-		l = append(l, plain("; no baseline"))
+		l = append(l, plain(", no baseline"))
 	} else {
 		l = append(l, plain(" vs base "))
 		l = append(l, fileName(r.Base)...)
-		if g := r.Base.GPU.Name; g != "" && g != r.Head.GPU.Name {
-			l = append(l, plain(" on "), text(clip(g, 80)))
-		}
 	}
-	if c := baselineCommit(r, opts); c != "" && r.Baseline == "" {
-		l = append(l, plain(" · baseline commit "), name(clip(c, 40)))
+	if g := r.Head.GPU.Name; g != "" {
+		l = append(l, plain(" on "), text(clip(g, 80)))
+	}
+	if g := r.Base.GPU.Name; g != "" && g != r.Head.GPU.Name {
+		l = append(l, plain(" (base on "), text(clip(g, 80)), plain(")"))
+	}
+	if u := safeURL(opts.FullReportURL); u != "" && !p.terminal {
+		l = append(l, plain(" · [full report and run](<"+u+">)"))
 	}
 	context = append(context, l)
-	if r.Baseline != "" {
-		// Where the action found it: the merge base or a branch's newest,
-		// with commit, run and age. From result.json in the comment mode, so
-		// untrusted text like every other string.
-		context = append(context, line{plain("Baseline: "), text(clip(r.Baseline, maxText))})
+	rs := r.Reasons
+	if r.Verdict == compare.NotComparable && len(rs) == 1 {
+		rs = nil // the verdict line says it
 	}
-	for i, reason := range r.Reasons {
+	for i, reason := range rs {
 		if i == maxReasons {
-			reasons = append(reasons, line{plain("and " + itoa(len(r.Reasons)-maxReasons) + " more reasons")})
+			reasons = append(reasons, line{plain("and " + itoa(len(rs)-maxReasons) + " more reasons")})
 			break
 		}
 		reasons = append(reasons, line{text(clip(reason, maxText))})
@@ -200,6 +316,16 @@ func contextLines(r *compare.Result, opts Options) (context, reasons, hint []lin
 	}
 	return context, reasons, hint
 }
+
+// shortCommit is a commit hash's first 12 digits, as GitHub shows one;
+// anything else is clipped.
+func shortCommit(c string) string {
+	if len(c) > 12 && strings.Trim(c, "0123456789abcdef") == "" {
+		return c[:12]
+	}
+	return clip(c, 40)
+}
+
 
 func fileName(s compare.Side) line {
 	if s.Source.File == "" {
@@ -221,64 +347,6 @@ func baselineCommit(r *compare.Result, opts Options) string {
 		return opts.BaselineCommit
 	}
 	return r.Base.Source.Commit
-}
-
-// regressionSection lists failing then warning metrics, largest change first.
-func regressionSection(r *compare.Result, p plan) *section {
-	var ms []*compare.Metric
-	nf := 0
-	for i := range r.Metrics {
-		m := &r.Metrics[i]
-		if m.Verdict == compare.Fail || m.Verdict == compare.Warn {
-			ms = append(ms, m)
-		}
-		if m.Verdict == compare.Fail {
-			nf++
-		}
-	}
-	if len(ms) == 0 {
-		return nil
-	}
-	sort.SliceStable(ms, func(i, j int) bool {
-		a, b := ms[i], ms[j]
-		if severity(a.Verdict) != severity(b.Verdict) {
-			return severity(a.Verdict) < severity(b.Verdict)
-		}
-		return size(a) > size(b)
-	})
-	if ranked := findings(r, r.Regressions); len(ranked) == len(ms) {
-		// compare's ranking: the cause first (see compare.Class).
-		for i, f := range ranked {
-			ms[i] = f.m
-		}
-	}
-	title := "Regressions"
-	switch {
-	case nf == 0:
-		title = "Warnings"
-	case nf < len(ms):
-		title = "Regressions and warnings"
-	}
-	t := table{head: []string{"Metric", "Base", "Head", "Δ", "CI", "Threshold", "Verdict"}, right: []bool{false, true, true, true, false, false, false}}
-	for i, m := range ms {
-		if i == p.regressRows {
-			t.more = len(ms) - i
-			break
-		}
-		b, h := "—", "—"
-		if m.HasBase {
-			b = fmtValue(m.Base, m.Unit)
-		}
-		if m.HasHead {
-			h = fmtValue(m.Head, m.Unit)
-		}
-		v := line{plain(verdictMark(m.Verdict))}
-		if m.Note != "" {
-			v = append(v, plain(" — "), text(clip(m.Note, 200)))
-		}
-		t.rows = append(t.rows, []line{{name(compare.DisplayName(m.Name))}, cell(b), cell(h), line{bold(fmtDelta(*m))}, cell(fmtCI(*m)), cell(m.Threshold), v})
-	}
-	return &section{key: "regressions", title: title, blocks: []block{t}}
 }
 
 // size is how large a change is, for ordering: relative where possible.
@@ -348,9 +416,9 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 	s := &section{key: "bandwidth", title: "Bandwidth"}
 	switch {
 	case peakB > 0 && peakH > 0 && peakB != peakH:
-		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head).")}})
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head)." + hostCopies)}})
 	case peakH > 0 || peakB > 0:
-		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + ".")}})
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + "." + hostCopies)}})
 	default:
 		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}})
 	}
@@ -369,7 +437,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 			}
 			return dirRank(a.parts[1]) < dirRank(b.parts[1])
 		})
-		t := table{head: []string{"Operation", "Count (base → head)", "Bytes (base → head)", "Rate (base → head)", "Δ rate", "% of peak", "Verdict"},
+		t := table{head: []string{"Operation", "Count (base → head)", "Bytes (base → head)", "Rate (base → head)", "Δ rate", "% of DRAM peak", "Verdict"},
 			right: []bool{false, true, true, true, true, true, false}}
 		for i, row := range rows {
 			if i == p.tableRows {
@@ -381,7 +449,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 				op += " " + d
 			}
 			t.rows = append(t.rows, []line{cell(op), cell(row.change("count")), cell(row.change("bytes")), cell(row.change("gbps")),
-				row.delta("gbps"), cell(ofPeak(row.fields["gbps"], peakB, peakH)), row.verdict("gbps", "count", "bytes")})
+				row.delta("gbps"), cell(copyOfPeak(row.parts, row.fields["gbps"], peakB, peakH)), row.verdict("gbps", "count", "bytes")})
 		}
 		s.blocks = append(s.blocks, t)
 	}
@@ -406,7 +474,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 			if pct == "" {
 				pct = ofPeak(row.fields["gbps"], peakB, peakH)
 			}
-			t.rows = append(t.rows, []line{{name(row.parts[0])}, cell(row.change("bytes")), row.delta("bytes"),
+			t.rows = append(t.rows, []line{{p.names.kernel(row.parts[0])}, cell(row.change("bytes")), row.delta("bytes"),
 				cell(row.change("gbps")), row.delta("gbps"), cell(pct), row.verdict("bytes", "gbps", "pct_peak")})
 		}
 		s.blocks = append(s.blocks, t)
@@ -415,6 +483,19 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 		s.blocks = append(s.blocks, o.blocks...)
 	}
 	return s
+}
+
+// hostCopies says why host copies have no share of peak.
+const hostCopies = " Copies to and from the host cross PCIe or NVLink-C2C, not DRAM alone, and gate does not know that link's peak: they get no percentage."
+
+// copyOfPeak is a copy's rate as a share of peak DRAM bandwidth where DRAM
+// is what bounds it (device-to-device copies, memsets); "" for copies that
+// cross the host link.
+func copyOfPeak(parts []string, m *compare.Metric, peakB, peakH float64) string {
+	if op, dir := parts[0], parts[1]; op == "memset" || dir == "DtoD" {
+		return ofPeak(m, peakB, peakH)
+	}
+	return ""
 }
 
 // ofPeak is a rate as a share of peak DRAM bandwidth, base → head.

@@ -38,7 +38,7 @@ func textSource(w io.Writer, s *parse.Summary) {
 	if src.ExportSchema != "" {
 		fmt.Fprintf(w, " (export schema %s)", termText(src.ExportSchema))
 	}
-	fmt.Fprintf(w, "  trace %s", or(termText(src.TraceMode), "?"))
+	fmt.Fprintf(w, "  CUDA graphs traced by %s", or(termText(traceWords(src.TraceMode)), "?"))
 	if src.Scope != "" {
 		fmt.Fprintf(w, "  scope %q", termText(src.Scope))
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/nsys-gate/gate/compare"
 )
@@ -16,11 +17,13 @@ func Text(w io.Writer, r *compare.Result, opts Options) error {
 	if r == nil {
 		return errNil
 	}
-	rep := build(r, opts, fullPlan())
+	p := commentPlan()
+	p.terminal = true
+	rep := build(r, opts, p)
 	var b strings.Builder
-	b.WriteString(textLine(rep.verdict) + "\n")
+	b.WriteString(wrap(textLine(rep.verdict), termWidth, "  ") + "\n")
 	for _, l := range rep.context {
-		b.WriteString(textLine(l) + "\n")
+		b.WriteString(wrap(textLine(l), termWidth, "  ") + "\n")
 	}
 	for _, l := range rep.reasons {
 		b.WriteString("  - " + textLine(l) + "\n")
@@ -50,6 +53,12 @@ func textLine(l line) string {
 		case code:
 			// Terminals are narrower than a browser.
 			b.WriteString(termText(clipMiddle(s.s, maxTermName)))
+		case kern:
+			b.WriteString(termText(s.s))
+		case brk:
+			b.WriteString("; ")
+		case whole:
+			b.WriteString(termText(s.s))
 		default:
 			b.WriteString(termText(s.s))
 		}
@@ -64,15 +73,13 @@ func textBlocks(b *strings.Builder, bs []block) {
 		}
 		switch bl := bl.(type) {
 		case para:
-			b.WriteString(textLine(bl.l) + "\n")
+			b.WriteString(wrap(textLine(bl.l), termWidth, "") + "\n")
 		case list:
 			for _, it := range bl.items {
-				b.WriteString("  - " + textLine(it) + "\n")
+				b.WriteString("  - " + wrap(textLine(it), termWidth-4, "    ") + "\n")
 			}
 		case table:
 			textTable(b, bl)
-		case chart:
-			b.WriteString(textChart(bl))
 		case fold:
 			textBlocks(b, bl.blocks)
 		}
@@ -80,7 +87,8 @@ func textBlocks(b *strings.Builder, bs []block) {
 }
 
 func textTable(b *strings.Builder, t table) {
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	var out strings.Builder
+	tw := tabwriter.NewWriter(&out, 0, 0, 2, ' ', 0)
 	row := func(cells []string) {
 		// Tabs inside a cell would shift the columns; termText removed
 		// them from untrusted text and gate's own text has none.
@@ -92,16 +100,69 @@ func textTable(b *strings.Builder, t table) {
 	}
 	row(head)
 	for _, r := range t.rows {
-		cells := make([]string, len(t.head))
-		for i := range cells {
+		// A cell's second line (after a break) goes on a row of its own,
+		// indented, so that the columns stay narrow.
+		var lines [][]string
+		for i := range t.head {
+			var parts []line
 			if i < len(r) {
-				cells[i] = textLine(r[i])
+				parts = splitLine(r[i])
+			}
+			for j, p := range parts {
+				for len(lines) <= j {
+					lines = append(lines, make([]string, len(t.head)))
+				}
+				lines[j][i] = textLine(p)
+				if j > 0 {
+					lines[j][i] = "   " + lines[j][i]
+				}
 			}
 		}
-		row(cells)
+		for _, cells := range lines {
+			row(cells)
+		}
 	}
 	tw.Flush()
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		b.WriteString(strings.TrimRight(l, " ") + "\n")
+	}
 	if t.more > 0 {
 		fmt.Fprintf(b, "... and %d more\n", t.more)
 	}
+}
+
+// splitLine cuts l at its breaks.
+func splitLine(l line) []line {
+	out := []line{nil}
+	for _, s := range l {
+		if s.kind == brk {
+			out = append(out, nil)
+			continue
+		}
+		out[len(out)-1] = append(out[len(out)-1], s)
+	}
+	return out
+}
+
+// termWidth is the width prose is wrapped to on a terminal.
+const termWidth = 100
+
+// wrap breaks s at spaces into lines of at most width runes (a longer word
+// keeps its own line), indenting the lines after the first.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Split(s, " ") {
+		l := utf8.RuneCountInString(w)
+		if i > 0 && n+1+l > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += l
+	}
+	return b.String()
 }
