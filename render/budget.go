@@ -15,6 +15,7 @@ var cuts = []struct {
 	{"the rules and parse warnings", func(p *plan) { p.detailsFull = false }},
 	{"rows of long tables", func(p *plan) { p.tableRows = 5; p.kernelRows = 3 }},
 	{"the details", func(p *plan) { p.drop["details"] = true }},
+	{"the kernel set", func(p *plan) { p.drop["kernels"] = true }},
 	{"the key numbers", func(p *plan) { p.drop["phases"] = true }},
 	{"the improvements", func(p *plan) { p.drop["improvements"] = true }},
 	{"where the time went", func(p *plan) { p.drop["attribution"] = true }},

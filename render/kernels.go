@@ -115,3 +115,41 @@ func changed(cs []compare.KernelChange) []compare.KernelChange {
 	}
 	return out
 }
+
+// kernelNews is the comment's line on the kernel set: which kernels were
+// added, removed or swapped for another variant. They are news, not
+// failures (a new kernel fails through what it costs), so they are named,
+// a few each, and the full report has the rest with their numbers.
+func kernelNews(r *compare.Result, p plan) *section {
+	k := r.Kernels
+	if len(k.Added)+len(k.Removed)+len(k.Variant) == 0 || r.Verdict == compare.NotComparable {
+		return nil
+	}
+	const few = 3
+	var l line
+	part := func(what string, cs []compare.KernelChange, name func(compare.KernelChange) line) {
+		if len(cs) == 0 {
+			return
+		}
+		if len(l) > 0 {
+			l = append(l, plain(" · "))
+		}
+		l = append(l, plain(what+": "))
+		for i, c := range cs {
+			if i == few {
+				l = append(l, plain(" and "+itoa(len(cs)-few)+" more"))
+				break
+			}
+			if i > 0 {
+				l = append(l, plain(", "))
+			}
+			l = append(l, name(c)...)
+		}
+	}
+	part(plural(len(k.Added), "added", "added"), k.Added, func(c compare.KernelChange) line { return line{p.names.kernel(c.Head)} })
+	part(plural(len(k.Removed), "removed", "removed"), k.Removed, func(c compare.KernelChange) line { return line{p.names.kernel(c.Base)} })
+	part(plural(len(k.Variant), "changed variant", "changed variants"), k.Variant, func(c compare.KernelChange) line {
+		return line{p.names.kernel(c.Base), plain(" → "), p.names.kernel(c.Head)}
+	})
+	return &section{key: "kernels", title: "Kernel set", blocks: []block{para{l: l}}}
+}

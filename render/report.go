@@ -66,12 +66,14 @@ func build(r *compare.Result, opts Options, p plan) report {
 		add(phaseSection(r, p))
 		add(improvementSection(r, p))
 		add(attributionSection(r, p))
+		add(kernelNews(r, p))
 		add(detailsSection(r, opts, p, !neutral, rep.sections))
 		return rep
 	}
 	add(attributionSection(r, p))
 	add(improvementSection(r, p))
 	if p.comment {
+		add(kernelNews(r, p))
 		add(phaseSection(r, p))
 		add(detailsSection(r, opts, p, !neutral, rep.sections))
 		return rep
@@ -325,7 +327,6 @@ func shortCommit(c string) string {
 	}
 	return clip(c, 40)
 }
-
 
 func fileName(s compare.Side) line {
 	if s.Source.File == "" {
