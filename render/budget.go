@@ -16,6 +16,7 @@ var cuts = []struct {
 	{"rows of long tables", func(p *plan) { p.tableRows = 5; p.kernelRows = 3 }},
 	{"the details", func(p *plan) { p.drop["details"] = true }},
 	{"the kernel set", func(p *plan) { p.drop["kernels"] = true }},
+	{"the GPU counters", func(p *plan) { p.drop["sampled"] = true }},
 	{"the key numbers", func(p *plan) { p.drop["phases"] = true }},
 	{"the improvements", func(p *plan) { p.drop["improvements"] = true }},
 	{"where the time went", func(p *plan) { p.drop["attribution"] = true }},

@@ -58,6 +58,10 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 			kind = "copies"
 		}
 		return "phases." + s[1] + "." + kind, line{text(phaseWords(s[1])), plain(" · ")}, strip(s[1])
+	case s[0] == "gpu_metrics" && len(s) >= 3:
+		// What the GPU's counters saw in a phase: its DRAM traffic, SM
+		// and tensor activity, one row.
+		return "gpu_metrics." + s[1], line{text(phaseWords(s[1])), plain(" · ")}, strip(s[1])
 	case (s[0] == "kernels" || s[0] == "bandwidth") && len(s) == 3:
 		return s[0] + "." + s[1], line{nm.kernel(s[1]), plain(" · ")}, strip(s[1])
 	case s[0] == "components" && len(s) == 4:

@@ -66,6 +66,7 @@ func build(r *compare.Result, opts Options, p plan) report {
 		add(phaseSection(r, p))
 		add(improvementSection(r, p))
 		add(attributionSection(r, p))
+		add(sampledSection(r))
 		add(kernelNews(r, p))
 		add(detailsSection(r, opts, p, !neutral, rep.sections))
 		return rep
@@ -73,6 +74,7 @@ func build(r *compare.Result, opts Options, p plan) report {
 	add(attributionSection(r, p))
 	add(improvementSection(r, p))
 	if p.comment {
+		add(sampledSection(r))
 		add(kernelNews(r, p))
 		add(phaseSection(r, p))
 		add(detailsSection(r, opts, p, !neutral, rep.sections))

@@ -65,6 +65,28 @@ func sampledBlocks(r *compare.Result, peakB, peakH float64) []block {
 	return bs
 }
 
+// sampledSection is the comment's part of the sampled figures: what they
+// tell about a phase whose step time moved, and vLLM's own estimate beside
+// the measurement. The per-phase table, the clocks and the typical step are
+// in the HTML page.
+func sampledSection(r *compare.Result) *section {
+	phases, byPhase := sampledPhases(r.Metrics)
+	if len(phases) == 0 || r.Verdict == compare.NotComparable {
+		return nil
+	}
+	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
+	s := &section{key: "sampled", title: "GPU counters"}
+	for _, pn := range phases {
+		if l := causeLine(r, pn, byPhase[pn]); l != nil {
+			s.blocks = append(s.blocks, para{l: l})
+		}
+	}
+	if l := analyticalLine(r.Metrics, byPhase[parse.PhaseDecode], peakB, peakH); l != nil {
+		s.blocks = append(s.blocks, para{l: l})
+	}
+	return s
+}
+
 // sampledPhases groups the gpu_metrics.<phase>.<field>.p50 metrics by
 // phase, phases in report order.
 func sampledPhases(ms []compare.Metric) ([]string, map[string]map[string]*compare.Metric) {
