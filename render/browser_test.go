@@ -254,3 +254,30 @@ func goldenShot(t *testing.T, name string, got []byte) {
 		t.Errorf("%s: the comment now renders %d×%d px, the golden %d×%d: look at %s and rerun with -update", name, gc.Width, gc.Height, wc.Width, wc.Height, fresh)
 	}
 }
+
+// The README's table of the shipped pairs' comments says how long they
+// are; it must say what gate writes.
+func TestReadmeCommentLengths(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses the real exports")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range browserCases {
+		r := compare.Compare(realSummary(t, c.base), realSummary(t, c.head), compare.Options{ConfigID: "default"})
+		var md bytes.Buffer
+		if err := Markdown(&md, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		row := regexp.MustCompile(`(?m)^\| ` + c.base + ` vs ` + c.head + `\b[^|]*\| [^|]+ \| ([0-9,]+) \|`).FindSubmatch(readme)
+		if row == nil {
+			t.Errorf("README has no row for %s vs %s", c.base, c.head)
+			continue
+		}
+		if got, want := string(row[1]), itoa(UTF16Len(md.String())); got != want {
+			t.Errorf("README says %s vs %s is %s characters; it is %s", c.base, c.head, got, want)
+		}
+	}
+}
