@@ -226,23 +226,13 @@ func tail(s string, n int) string {
 // new picture and -update.
 func goldenShot(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "testdata", "render", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	want, ok := goldenFile(t, name, got)
+	if !ok {
 		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -update to create it, then look at it)", err)
 	}
 	wc, err := png.DecodeConfig(bytes.NewReader(want))
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	gc, err := png.DecodeConfig(bytes.NewReader(got))
 	if err != nil {

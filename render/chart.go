@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/internal/stats"
 )
 
 // maxBars bounds the categories of one chart; the largest are kept.
@@ -42,18 +43,24 @@ func (c chart) prepared() (labels []string, base, head []float64, unit string, d
 	}
 	unit, div = "ns", 1
 	if c.unit == "ns" {
-		switch {
-		case top >= 1e9:
-			unit, div = "s", 1e9
-		case top >= 1e6:
-			unit, div = "ms", 1e6
-		case top >= 1e3:
-			unit, div = "µs", 1e3
-		}
+		unit, div = timeScale(top)
 	} else {
 		unit = chartLabel(c.unit)
 	}
 	return labels, base, head, unit, div
+}
+
+// timeScale is the unit to print nanoseconds up to top in, and its size.
+func timeScale(top float64) (unit string, div float64) {
+	switch {
+	case top >= 1e9:
+		return "s", 1e9
+	case top >= 1e6:
+		return "ms", 1e6
+	case top >= 1e3:
+		return "µs", 1e3
+	}
+	return "ns", 1
 }
 
 func finite(v float64) float64 {
@@ -162,7 +169,7 @@ func svgDist(d dist) string {
 	// The axis spans the steps but the slowest few: one stalled step must
 	// not squeeze the rest into a corner. Those beyond are drawn at the edge.
 	sorted := slices.Sorted(slices.Values(all))
-	lo, hi := sorted[0], quantile(sorted, 0.98)
+	lo, hi := sorted[0], stats.Percentile(sorted, 0.98)
 	if hi == lo {
 		hi = sorted[len(sorted)-1]
 	}
@@ -171,15 +178,7 @@ func svgDist(d dist) string {
 	}
 	pad := (hi - lo) * 0.05
 	lo, hi = math.Max(0, lo-pad), hi+pad
-	unit, div := "ns", 1.0
-	switch {
-	case hi >= 1e9:
-		unit, div = "s", 1e9
-	case hi >= 1e6:
-		unit, div = "ms", 1e6
-	case hi >= 1e3:
-		unit, div = "µs", 1e3
-	}
+	unit, div := timeScale(hi)
 	x := func(v float64) float64 { return left + (v-lo)/(hi-lo)*(width-left-right) }
 	height := top + 2*rowH + axis
 	var b strings.Builder
@@ -197,7 +196,7 @@ func svgDist(d dist) string {
 			fmt.Fprintf(&b, `<text x="%d" y="%.0f" class="muted">no steps</text>`, left, y+4)
 			continue
 		}
-		q1, med, q3 := quantile(vs, 0.25), quantile(vs, 0.5), quantile(vs, 0.75)
+		q1, med, q3 := stats.Percentile(vs, 0.25), stats.Percentile(vs, 0.5), stats.Percentile(vs, 0.75)
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="18" class="box"/>`, x(q1), y-9, math.Max(1, x(q3)-x(q1)))
 		for j, v := range vs {
 			// Spread the dots a little up and down so that equal steps stay visible.
@@ -229,16 +228,6 @@ func finiteAll(vs []float64) []float64 {
 		}
 	}
 	return out
-}
-
-// quantile of sorted vs by linear interpolation.
-func quantile(vs []float64, q float64) float64 {
-	pos := q * float64(len(vs)-1)
-	i := int(pos)
-	if i+1 >= len(vs) {
-		return vs[len(vs)-1]
-	}
-	return vs[i] + (pos-float64(i))*(vs[i+1]-vs[i])
 }
 
 // ticks are about n round values between lo and hi.

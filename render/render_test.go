@@ -28,6 +28,19 @@ var formats = []struct {
 // golden compares got with ../testdata/render/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
+	want, ok := goldenFile(t, name, got)
+	if !ok {
+		return
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./render -update rewrites it):\n%s", name, firstDiff(want, got))
+	}
+}
+
+// goldenFile returns the golden ../testdata/render/name, or under -update
+// writes got there and returns false: there is nothing to compare.
+func goldenFile(t *testing.T, name string, got []byte) ([]byte, bool) {
+	t.Helper()
 	path := filepath.Join("..", "testdata", "render", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -36,15 +49,13 @@ func golden(t *testing.T, name string, got []byte) {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
+		return nil, false
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./render -update to create it)", err)
+		t.Fatalf("%v (run go test ./render -update to create it, then read it)", err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./render -update rewrites it):\n%s", name, firstDiff(want, got))
-	}
+	return want, true
 }
 
 // firstDiff shows the first line where got departs from want.
