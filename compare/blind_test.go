@@ -13,7 +13,7 @@ import (
 // brokenReasons is what the first reason must say for each way a capture
 // loses its steps (exporttest.Cases).
 var brokenReasons = map[string]string{
-	"nvtx_deleted": "head has no prefill steps (base: 2): were the NVTX step ranges removed or left open?",
+	"nvtx_deleted": "steps found differently: base by NVTX step ranges, head by inference from CUDA-graph launches: were the head's NVTX step ranges removed?",
 	"ends_null":    "head has no decode steps (base: 96): were the NVTX step ranges removed or left open?",
 	"tid_null":     "of head's 2 prefill steps hold no GPU work (base: 245 kernels per step)",
 	"zero_len":     "96 of head's 96 decode steps hold no GPU work (base: 280 kernels per step)",

@@ -191,9 +191,7 @@ func (c *collector) whole(pn string, ph *parse.Phase) {
 	p := "phases." + Segment(pn) + "."
 	if g := ph.Graphs; g != nil {
 		if rank, ok := GraphModeRank(g.Mode); ok {
-			e := entryOf(familyByPattern("phases.*.graph_mode"), p+"graph_mode", rank)
-			e.note = "CUDA-graph mode " + GraphModeLabel(rank)
-			c.add(e)
+			c.add(entryOf(familyByPattern("phases.*.graph_mode"), p+"graph_mode", rank))
 		}
 		c.add(entryOf(familyByPattern("phases.*.graph_coverage"), p+"graph_coverage", g.CoverageCount))
 	}

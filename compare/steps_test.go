@@ -130,7 +130,7 @@ func TestGraphModeChange(t *testing.T) {
 	}
 	r := Compare(withMode(parse.GraphFull, 1), withMode(parse.GraphEager, 0), Options{})
 	m := metric(t, r, "phases.decode.graph_mode")
-	if m.Verdict != Fail || r.Verdict != Fail || !strings.Contains(m.Note, "CUDA-graph mode eager") {
+	if m.Verdict != Fail || r.Verdict != Fail || !strings.Contains(m.Note, "CUDA-graph mode full graph → eager") {
 		t.Errorf("full -> eager: %s (%s), verdict %s", m.Verdict, m.Note, r.Verdict)
 	}
 	if GraphModeLabel(m.Base) != "full graph" || GraphModeLabel(m.Head) != "eager" {

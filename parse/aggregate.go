@@ -72,6 +72,13 @@ type stepWork struct {
 	device int32
 	seq    int64
 	hasOps bool
+	// start and end span the step's ops (an inferred step has no range
+	// to hold its projection).
+	start, end int64
+	// CUDA-graph launches (distinct), the kernels inside them and their
+	// time; in graph-level traces each replay is a launch.
+	graphLaunches, graphKernels int
+	graphNs                     int64
 }
 
 // Phases by index, for per-phase arrays.
@@ -115,9 +122,13 @@ func (a *opAcc) add(op *gpuOp) {
 	if st >= 0 {
 		w = &a.work[st]
 		ph = phaseIndex(p.steps[st].phase)
+		if !w.hasOps {
+			w.start, w.end = op.start, op.end
+		}
 		if !w.hasOps || op.seq < w.seq {
 			w.device, w.seq, w.hasOps = op.device, op.seq, true
 		}
+		w.start, w.end = min(w.start, op.start), max(w.end, op.end)
 		w.busy.Add(op.start, op.end)
 	}
 	dur := op.end - op.start
@@ -132,6 +143,8 @@ func (a *opAcc) add(op *gpuOp) {
 		a.graphs.TimeInGraphsNs += dur
 		if w != nil {
 			w.kernelNs += dur
+			w.graphLaunches++
+			w.graphNs += dur
 			a.replayNs[ph] += dur
 			a.replays[ph] = true
 		}
@@ -161,8 +174,17 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 		a.graphs.KernelsInGraphs++
 		a.graphs.TimeInGraphsNs += dur
 		if op.key != a.graphKey.key || !a.graphKey.seen {
-			a.graphKeys[op.key] = true
+			if !a.graphKeys[op.key] {
+				a.graphKeys[op.key] = true
+				if w != nil {
+					w.graphLaunches++
+				}
+			}
 			a.graphKey.key, a.graphKey.seen = op.key, true
+		}
+		if w != nil {
+			w.graphKernels++
+			w.graphNs += dur
 		}
 	} else {
 		a.graphs.KernelsOutside++

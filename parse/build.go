@@ -24,6 +24,7 @@ func (p *profile) summary() *Summary {
 			ExportSchema: p.meta["EXPORT_SCHEMA_VERSION"],
 			TraceMode:    p.mode,
 			Scope:        p.opts.Scope,
+			StepSource:   p.stepSource,
 		},
 		GPU:      p.gpu,
 		Phases:   p.phases(),
@@ -58,21 +59,27 @@ func (p *profile) summary() *Summary {
 func (p *profile) phases() map[string]*Phase {
 	byPhase := map[string][]Step{}
 	for i, st := range p.steps {
-		r := &p.ranges[st.rng]
 		w := &p.acc.work[i]
 		step := Step{
-			Name:        r.name,
-			KernelNs:    w.kernelNs,
-			Kernels:     w.kernels,
-			Memcpys:     w.memcpys,
-			MemcpyBytes: w.memcpyBytes,
-			DtoH:        w.dtoh,
-			Syncs:       st.syncs,
-			Device:      int(w.device),
+			KernelNs:      w.kernelNs,
+			Kernels:       w.kernels,
+			Memcpys:       w.memcpys,
+			MemcpyBytes:   w.memcpyBytes,
+			DtoH:          w.dtoh,
+			Syncs:         st.syncs,
+			Device:        int(w.device),
+			Requests:      st.shape.requests,
+			Tokens:        st.shape.tokens,
+			GraphLaunches: w.graphLaunches,
+			GraphKernels:  w.graphKernels,
+			GraphNs:       w.graphNs,
 		}
-		if r.spanStart >= 0 {
-			step.StartNs = r.spanStart
-			step.SpanNs = r.spanEnd - r.spanStart
+		if st.rng >= 0 {
+			step.Name = p.ranges[st.rng].name
+		}
+		if start, end, ok := p.stepSpan(i); ok {
+			step.StartNs = start
+			step.SpanNs = end - start
 			// The step's ops all lie inside its span: the union needs
 			// no clipping.
 			step.BusyNs = w.busy.Len()
@@ -82,9 +89,20 @@ func (p *profile) phases() map[string]*Phase {
 	out := map[string]*Phase{}
 	for name, steps := range byPhase {
 		sort.SliceStable(steps, func(i, j int) bool { return steps[i].StartNs < steps[j].StartNs })
-		out[name] = phaseFromSteps(steps)
+		out[name] = phaseFromSteps(name, p.mode, steps)
 	}
 	return out
+}
+
+// stepSpan is step i's projected GPU span: its range's, or for an inferred
+// step the span of its ops; false when nothing projected onto it.
+func (p *profile) stepSpan(i int) (start, end int64, ok bool) {
+	if st := p.steps[i]; st.rng >= 0 {
+		r := &p.ranges[st.rng]
+		return r.spanStart, r.spanEnd, r.spanStart >= 0
+	}
+	w := &p.acc.work[i]
+	return w.start, w.end, w.hasOps
 }
 
 // kernelText is the name classified into a component: the demangled name
@@ -115,7 +133,7 @@ func (p *profile) kernelName(id int32) string {
 
 // phaseFromSteps summarises step samples into a Phase: one export's, or
 // the steps merged from several ranks.
-func phaseFromSteps(steps []Step) *Phase {
+func phaseFromSteps(name, mode string, steps []Step) *Phase {
 	col := func(f func(Step) int64) Stat {
 		v := make([]int64, len(steps))
 		for i, st := range steps {
@@ -123,7 +141,7 @@ func phaseFromSteps(steps []Step) *Phase {
 		}
 		return statOf(v)
 	}
-	return &Phase{
+	ph := &Phase{
 		Steps:       len(steps),
 		Span:        col(func(s Step) int64 { return s.SpanNs }),
 		Busy:        col(func(s Step) int64 { return s.BusyNs }),
@@ -135,6 +153,9 @@ func phaseFromSteps(steps []Step) *Phase {
 		Syncs:       col(func(s Step) int64 { return int64(s.Syncs) }),
 		Samples:     steps,
 	}
+	ph.fillShape(name)
+	ph.fillGraphs(mode)
+	return ph
 }
 
 // direction names a memcpy's copyKind.
@@ -358,10 +379,10 @@ func gpuTime(u *timeline.Union, lo, hi int64) GPUTime {
 // warnSummary adds the warnings that need the finished numbers.
 func (p *profile) warnSummary(s *Summary) {
 	if len(p.ranges) == 0 {
-		p.warnf(WarnNoNVTX, "no NVTX push/pop ranges in the export: no steps or scope can be found (trace with -t cuda,nvtx)")
+		p.warnf(WarnNoNVTX, "no NVTX ranges in the export: no scope or step ranges can be found (trace with -t cuda,nvtx)")
 	}
 	if len(p.steps) == 0 {
-		p.warnf(WarnNoSteps, "no step ranges found (prefill/decode or vLLM execute_context_* names): phase metrics are empty; kernel, component, memory and graph metrics cover the whole window")
+		p.warnf(WarnNoSteps, "no step ranges found (prefill/decode or vLLM execute_context_* names) and no repeating step in the launch stream: phase metrics are empty; kernel, component, memory and graph metrics cover the whole window")
 	}
 	if p.mode == TraceGraph {
 		p.warnf(WarnGraphTrace, "traced with --cuda-graph-trace=graph: each CUDA-graph replay is one opaque GPU op, so kernels inside graphs are not listed; compare only with graph-traced profiles (use --cuda-graph-trace=node for per-kernel detail)")
@@ -382,10 +403,9 @@ func (p *profile) warnSummary(s *Summary) {
 	// the next, so spans double-count.
 	type span struct{ s, e int64 }
 	var spans []span
-	for _, st := range p.steps {
-		r := &p.ranges[st.rng]
-		if r.spanStart >= 0 {
-			spans = append(spans, span{r.spanStart, r.spanEnd})
+	for i := range p.steps {
+		if start, end, ok := p.stepSpan(i); ok {
+			spans = append(spans, span{start, end})
 		}
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].s < spans[j].s })

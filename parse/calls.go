@@ -75,6 +75,7 @@ type callPart struct {
 	calls         *callMap
 	pairs         []callPair // when scanned unordered
 	syncs         []int      // per step
+	syncCalls     []uint64   // every synchronisation (opKey), when inferring
 	graphLaunches int
 	err           error
 }
@@ -87,7 +88,7 @@ type callPart struct {
 // every kept call collected and sorted.
 func (p *profile) readCalls(ctx context.Context, s *schema) error {
 	p.calls = newCallMap()
-	if len(p.ranges) == 0 || !s.has(tRuntime) {
+	if len(p.ranges) == 0 && !p.inferring() || !s.has(tRuntime) {
 		return nil
 	}
 	sc := p.newCallScan(ctx, s)
@@ -146,6 +147,7 @@ func (p *profile) addCalls(parts ...callPart) {
 			st.syncs += part.syncs[i]
 		}
 		p.graphLaunches += part.graphLaunches
+		p.syncCalls = append(p.syncCalls, part.syncCalls...)
 	}
 }
 
@@ -156,10 +158,16 @@ type callScan struct {
 	query  string
 	kinds  []apiKind
 	lo, hi int64 // the calls any range can contain start in [lo, hi]
+	// syncs collects every synchronisation, in a range or not (step
+	// inference cuts the launch stream at them).
+	syncs bool
 }
 
 func (p *profile) newCallScan(ctx context.Context, s *schema) *callScan {
-	lo, hi := p.ranges[0].start, p.ranges[0].end
+	var lo, hi int64 = 1, 0 // no range: none
+	if len(p.ranges) > 0 {
+		lo, hi = p.ranges[0].start, p.ranges[0].end
+	}
 	for _, r := range p.ranges {
 		lo = min(lo, r.start)
 		hi = max(hi, r.end)
@@ -170,6 +178,7 @@ func (p *profile) newCallScan(ctx context.Context, s *schema) *callScan {
 			s.colOr(ctx, tRuntime, "nameId", "0"), tRuntime),
 		kinds: apiKinds(p.strs),
 		lo:    lo, hi: hi,
+		syncs: p.inferring(),
 	}
 }
 
@@ -197,6 +206,9 @@ func (sc *callScan) scan(ctx context.Context, conn *sqlread.Conn, from, to int64
 			continue
 		}
 		start := rows.Int64(0)
+		if kind == apiSync && sc.syncs {
+			part.syncCalls = append(part.syncCalls, opKey(rows.Int64(2), rows.Int64(3)))
+		}
 		if start < sc.lo || start > sc.hi || (start == 0 && rows.IsNull(0)) {
 			continue // outside every range
 		}

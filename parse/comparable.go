@@ -49,7 +49,14 @@ func Comparable(a, b *Summary) (reasons, unchecked []string) {
 		reasons = append(reasons, fmt.Sprintf("scope differs: base %q, head %q", scopeName(a.Source.Scope), scopeName(b.Source.Scope)))
 	}
 	if x, y := stepSource(a), stepSource(b); x != "" && y != "" && x != y {
-		reasons = append(reasons, fmt.Sprintf("steps found differently: base by %s, head by %s", StepSourceName(x), StepSourceName(y)))
+		why := fmt.Sprintf("steps found differently: base by %s, head by %s", StepSourceName(x), StepSourceName(y))
+		switch StepsNVTX {
+		case x:
+			why += ": were the head's NVTX step ranges removed?"
+		case y:
+			why += ": name the base's steps with NVTX ranges too"
+		}
+		reasons = append(reasons, why)
 	}
 	return reasons, unchecked
 }

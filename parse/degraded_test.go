@@ -30,10 +30,17 @@ func TestDegradedExports(t *testing.T) {
 		{
 			name:  "no NVTX",
 			edit:  []string{`DROP TABLE NVTX_EVENTS`},
-			warns: []string{WarnNoNVTX, WarnNoSteps, WarnMissingTable},
+			warns: []string{WarnNoNVTX, WarnInferredSteps, WarnMissingTable},
 			check: func(t *testing.T, s *Summary) {
-				if len(s.Phases) != 0 || len(s.Kernels) == 0 || s.CUDAGraphs.Replays != 4 || len(s.Memory.Ops) == 0 {
-					t.Errorf("want kernels, graphs and memory without phases: %d phases, %d kernels, %+v", len(s.Phases), len(s.Kernels), s.CUDAGraphs)
+				// The whole capture, warm-up included: its 4 graph
+				// replays are the decode steps, the prompt's forward
+				// right before them the prefill.
+				if len(s.Kernels) == 0 || s.CUDAGraphs.Replays != 4 || len(s.Memory.Ops) == 0 {
+					t.Errorf("want kernels, graphs and memory: %d kernels, %+v", len(s.Kernels), s.CUDAGraphs)
+				}
+				if s.Source.StepSource != StepsGraph || s.Phases[PhaseDecode] == nil || s.Phases[PhaseDecode].Steps != 4 ||
+					s.Phases[PhasePrefill] == nil || s.Phases[PhasePrefill].Steps != 1 {
+					t.Errorf("steps found by %q: %v, want 4 decode and 1 prefill steps inferred from graph launches", s.Source.StepSource, s.Phases)
 				}
 			},
 		},
@@ -140,5 +147,20 @@ func TestDegradedExports(t *testing.T) {
 			}
 			tt.check(t, s)
 		})
+	}
+}
+
+// TestInferenceOff: with infer-steps repeating: none, an export without
+// step ranges has no phases, and says so.
+func TestInferenceOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "edited.sqlite")
+	copyFile(t, export(t, "probe"), path, -1)
+	execSQL(t, path, `DROP TABLE NVTX_EVENTS`)
+	s, err := Export(context.Background(), path, Options{Infer: InferOptions{Repeating: PhaseNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Phases) != 0 || s.Source.StepSource != "" || !hasWarning(s, WarnNoSteps) || hasWarning(s, WarnInferredSteps) {
+		t.Errorf("phases %v, step source %q, warnings %v: want none, no_steps", s.Phases, s.Source.StepSource, s.Warnings)
 	}
 }

@@ -28,6 +28,9 @@ const (
 	// WarnNullIds: rows with NULL ids (correlationId, shortName) or kernel
 	// name ids that StringIds lacks; named and counted as well as can be.
 	WarnNullIds = "null_ids"
+	// WarnInferredSteps: no NVTX step range matched, and the steps were
+	// inferred from the launch stream (Source.StepSource says how).
+	WarnInferredSteps = "inferred_steps"
 )
 
 // Export reads an Nsight Systems SQLite export (nsys export --type sqlite)
@@ -132,15 +135,25 @@ type profile struct {
 	// sorted records the fallbacks taken for tables out of order: the
 	// runtime calls (sorted by key), the kernels (sorted by start).
 	sorted struct{ calls, kernels bool }
+	// stepSource says how the steps were found (Source.StepSource);
+	// inferred are the inferred steps by correlation id (inferred.go).
+	stepSource string
+	inferred   *stepIndex
+	// syncCalls are the host synchronisations (opKey), collected when
+	// steps are inferred.
+	syncCalls []uint64
 	// single and chain are project's scratch space.
 	single [1]int32
 	chain  []int32
 }
 
-// stepAgg is one step range and the GPU work projected onto it.
+// stepAgg is one step: its range (-1 for a step inferred from the launch
+// stream, see inferred.go), phase, shape (from its name) and host
+// synchronisations.
 type stepAgg struct {
 	rng   int32
 	phase string
+	shape shape
 	syncs int
 }
 
@@ -221,7 +234,7 @@ func (p *profile) readSmall(ctx context.Context, s *schema, ph *phaser) error {
 		return err
 	}
 	if n := sumCounts(p.unended); n > 0 {
-		p.warnf(WarnUnendedRanges, "%d NVTX push/pop ranges never ended and were ignored", n)
+		p.warnf(WarnUnendedRanges, "%d NVTX ranges never ended and were ignored", n)
 	}
 	p.byTid = nest(p.ranges)
 	return p.findSteps(ph)

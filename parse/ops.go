@@ -348,6 +348,11 @@ func (p *profile) readOps(ctx context.Context, s *schema) error {
 	if s.has(tKernel) {
 		ks = p.newKernelScan(ctx, s)
 	}
+	if p.inferring() {
+		if err := p.inferFromOps(ctx, s, ks, small); err != nil {
+			return err
+		}
+	}
 	p.startPass()
 	ks.resetCounts()
 	err = p.eachOp(ctx, s.db, ks, small, p.acc.add)

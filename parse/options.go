@@ -62,7 +62,8 @@ type InferOptions struct {
 	// inference off. Default decode.
 	Repeating string
 	// Large is the phase of a segment holding GPU work right before a
-	// repeating step; PhaseNone leaves such segments out. Default prefill.
+	// repeating step; PhaseNone leaves such segments out. Default prefill
+	// (none where the repeating step is prefill).
 	Large string
 	// MinRepeats is how often a segment must repeat to be a step
 	// (default 3).
@@ -100,6 +101,9 @@ func (o InferOptions) withDefaults() InferOptions {
 	}
 	if o.Large == "" {
 		o.Large = PhasePrefill
+		if o.Repeating == PhasePrefill {
+			o.Large = PhaseNone
+		}
 	}
 	if o.MinRepeats == 0 {
 		o.MinRepeats = minRepeats
@@ -242,10 +246,4 @@ func atois(ss []string) ([]int, bool) {
 		ok = ok && err == nil && out[i] < 1<<30
 	}
 	return out, ok
-}
-
-// phase is the phase of a range name ("" when it is not a step).
-func (p *phaser) phase(name string) string {
-	ph, _ := p.step(name)
-	return ph
 }

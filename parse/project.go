@@ -29,8 +29,15 @@ func (p *profile) findSteps(ph *phaser) error {
 			return fmt.Errorf("scope: no NVTX push/pop range named %q", p.opts.Scope)
 		}
 	}
+	// Sorted order puts parents first: a range nested in a step belongs to
+	// it (vLLM's "gpu_model_runner: forward" inside its step) and is never
+	// a step of its own, whatever its name.
 	for i := range p.ranges {
 		r := &p.ranges[i]
+		if r.parent >= 0 && p.ranges[r.parent].step >= 0 {
+			r.step = p.ranges[r.parent].step
+			continue
+		}
 		if p.scope >= 0 {
 			j, ok := p.scopes[processOf(r.tid)]
 			if !ok {
@@ -41,20 +48,18 @@ func (p *profile) findSteps(ph *phaser) error {
 				continue
 			}
 		}
-		phase := ph.phase(r.name)
+		if p.opts.Domain != "" && r.domain != p.opts.Domain {
+			continue
+		}
+		phase, sh := ph.step(r.name)
 		if phase == "" {
 			continue
 		}
 		r.step = int32(len(p.steps))
-		p.steps = append(p.steps, &stepAgg{rng: int32(i), phase: phase})
+		p.steps = append(p.steps, &stepAgg{rng: int32(i), phase: phase, shape: sh})
 	}
-	// Ranges nested inside a step belong to it (sorted order puts parents
-	// first, so one pass propagates).
-	for i := range p.ranges {
-		r := &p.ranges[i]
-		if r.step < 0 && r.parent >= 0 {
-			r.step = p.ranges[r.parent].step
-		}
+	if len(p.steps) > 0 {
+		p.stepSource = StepsNVTX
 	}
 	p.isScope = make([]bool, len(p.ranges))
 	for _, j := range p.scopes {
@@ -83,8 +88,18 @@ func (p *profile) resetProjection() {
 // launch (-1 when no range call launched it). With count set it also extends
 // each range's projection by the op; ops of one (process, correlationId)
 // share their ranges, so a flag per key is enough to count distinct
-// correlation ids per range.
+// correlation ids per range. Where steps were inferred, an in-scope op's
+// step is the inferred step that holds its correlation id.
 func (p *profile) project(op *gpuOp, count bool) (step int32, inScope bool, launch int32) {
+	step, inScope, launch = p.projectRanges(op, count)
+	if p.inferred != nil && inScope {
+		step = p.inferred.find(op.key)
+	}
+	return step, inScope, launch
+}
+
+// projectRanges is project by the NVTX ranges alone.
+func (p *profile) projectRanges(op *gpuOp, count bool) (step int32, inScope bool, launch int32) {
 	step, inScope = -1, p.scope < 0
 	rng, slot := p.calls.find(op.key)
 	if rng < 0 {

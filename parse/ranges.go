@@ -6,13 +6,20 @@ import (
 	"sort"
 )
 
-// nvtxPushPop is the NVTX_EVENTS eventType of push/pop ranges.
-const nvtxPushPop = 59
+// NVTX_EVENTS eventTypes: push/pop and start/end ranges, and the creation
+// of a domain (whose text names it).
+const (
+	nvtxPushPop     = 59
+	nvtxStartEnd    = 60
+	nvtxDomainMaker = 75
+)
 
-// nvtxRange is one push/pop range and what was projected onto it.
+// nvtxRange is one NVTX range (push/pop, or start/end on the thread that
+// started it) and what was projected onto it.
 type nvtxRange struct {
 	name       string
-	tid        int64 // globalTid
+	domain     string // its NVTX domain's name; DefaultDomain for the default
+	tid        int64  // globalTid
 	start, end int64
 	parent     int32 // enclosing range on the same thread, -1 for none
 	step       int32 // index into profile.steps of the nearest step range at or above, -1
@@ -32,9 +39,11 @@ type threadRanges struct {
 	starts []int64
 }
 
-// readRanges reads the push/pop ranges with both ends. Ranges that never
-// ended are skipped and counted; so are ranges with impossible times (into
-// bad, by table).
+// readRanges reads the push/pop and start/end ranges with both ends. A
+// start/end range belongs to the thread that started it (it may end on
+// another); a push/pop range popped on another thread than it was pushed on
+// is not one. Ranges that never ended are skipped and counted by name; so
+// are ranges with impossible times (into bad, by table).
 func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nvtxRange, unended map[string]int, err error) {
 	unended = map[string]int{}
 	if !s.has(tNVTX) {
@@ -51,10 +60,18 @@ func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nv
 	}
 	sameThread := ""
 	if s.hasColumn(ctx, tNVTX, "endGlobalTid") {
-		sameThread = " AND (n.endGlobalTid IS NULL OR n.endGlobalTid = n.globalTid)"
+		sameThread = fmt.Sprintf(" AND (n.eventType = %d OR n.endGlobalTid IS NULL OR n.endGlobalTid = n.globalTid)", nvtxStartEnd)
 	}
-	q := fmt.Sprintf(`SELECT n.start, n.end, n.globalTid, %s FROM %s n%s WHERE n.eventType = %d%s`,
-		text, tNVTX, join, nvtxPushPop, sameThread)
+	domains, err := readDomains(ctx, s, text, join)
+	if err != nil {
+		return nil, nil, err
+	}
+	domain := "0"
+	if s.hasColumn(ctx, tNVTX, "domainId") {
+		domain = "n.domainId"
+	}
+	q := fmt.Sprintf(`SELECT n.start, n.end, n.globalTid, %s, %s FROM %s n%s WHERE n.eventType IN (%d, %d)%s`,
+		text, domain, tNVTX, join, nvtxPushPop, nvtxStartEnd, sameThread)
 	rows, err := s.db.Query(ctx, q)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
@@ -65,6 +82,7 @@ func readRanges(ctx context.Context, s *schema, bad map[string]int) (ranges []nv
 			continue
 		}
 		r := nvtxRange{start: rows.Int64(0), end: rows.Int64(1), tid: rows.Int64(2), name: rows.Text(3), parent: -1, step: -1}
+		r.domain = domains.name(processOf(r.tid), rows.Int64(4))
 		if rows.IsNull(0) || impossible(r.start, r.end) {
 			bad[tNVTX]++
 			continue
@@ -140,4 +158,44 @@ func innermost(ranges []nvtxRange, tr *threadRanges, start, end int64) int32 {
 		}
 	}
 	return -1
+}
+
+// DefaultDomain names NVTX's default domain (Options.Domain).
+const DefaultDomain = "default"
+
+// domainNames maps (process, domainId) to the name the process gave the
+// domain when it created it.
+type domainNames map[[2]int64]string
+
+func (d domainNames) name(pid, id int64) string {
+	if id == 0 {
+		return DefaultDomain
+	}
+	if n, ok := d[[2]int64{pid, id}]; ok {
+		return n
+	}
+	return fmt.Sprintf("domain %d", id)
+}
+
+// readDomains reads the domains the processes created (text and join as
+// readRanges selects a range's text).
+func readDomains(ctx context.Context, s *schema, text, join string) (domainNames, error) {
+	d := domainNames{}
+	if !s.hasColumn(ctx, tNVTX, "domainId") {
+		return d, nil
+	}
+	q := fmt.Sprintf(`SELECT n.globalTid, n.domainId, %s FROM %s n%s WHERE n.eventType = %d`, text, tNVTX, join, nvtxDomainMaker)
+	rows, err := s.db.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
+	}
+	for rows.Next() {
+		if !rows.IsNull(2) {
+			d[[2]int64{processOf(rows.Int64(0)), rows.Int64(1)}] = rows.Text(2)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", tNVTX, sqliteErr(err))
+	}
+	return d, nil
 }

@@ -194,7 +194,7 @@ func mergePhases(m *Summary, ranks []*Summary, devMap []map[int]int) {
 			}
 		}
 		if n > 0 {
-			m.Phases[name] = phaseFromSteps(steps)
+			m.Phases[name] = phaseFromSteps(name, m.Source.TraceMode, steps)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func TestDefaultPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
-		if got := p.phase(tt.name); got != tt.want {
+		if got, _ := p.step(tt.name); got != tt.want {
 			t.Errorf("phase(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -46,7 +46,7 @@ func TestUserPhase(t *testing.T) {
 		{"execute_context_16(8192)_generation_0(0)", ""},
 	}
 	for _, tt := range tests {
-		if got := p.phase(tt.name); got != tt.want {
+		if got, _ := p.step(tt.name); got != tt.want {
 			t.Errorf("phase(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -241,9 +241,11 @@ type Step struct {
 	Requests int `json:"requests,omitempty"`
 	Tokens   int `json:"tokens,omitempty"`
 	// GraphLaunches are the CUDA-graph launches whose work projected onto
-	// the step; GraphKernels the kernels inside them (node-level traces).
-	GraphLaunches int `json:"graph_launches,omitempty"`
-	GraphKernels  int `json:"graph_kernels,omitempty"`
+	// the step; GraphKernels the kernels inside them (node-level traces),
+	// GraphNs their time.
+	GraphLaunches int   `json:"graph_launches,omitempty"`
+	GraphKernels  int   `json:"graph_kernels,omitempty"`
+	GraphNs       int64 `json:"graph_ns,omitempty"` // kernel (replay) time inside graphs
 }
 
 // Kernel aggregates every launch of one kernel name in the window.

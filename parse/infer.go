@@ -1,0 +1,523 @@
+package parse
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/nsys-gate/gate/internal/stats"
+)
+
+// Step inference: where no NVTX step range matches, the steps are found in
+// the launch stream itself. An inference engine runs a loop, and every
+// iteration launches the same work again:
+//
+//   - in CUDA-graph decode each step replays its graph (one launch per step
+//     in vLLM's FULL mode, a fixed number of piecewise launches with eager
+//     attention between them in PIECEWISE mode);
+//   - in eager decode each step usually ends at the host synchronisation
+//     that reads the sampled tokens (vLLM, transformers' generate);
+//   - an eager loop that never synchronises still repeats the same kernel
+//     sequence step after step.
+//
+// So each process's launches, in launch (correlation) order, are cut at
+// host synchronisations into runs; a run whose launches repeat (graph
+// launches in a fixed pattern, or an eager token that recurs at a fixed
+// stride) is cut again at each repetition. The pieces are clustered by
+// their launch signature, and the cluster holding the most GPU work among
+// those that repeat at least MinRepeats times is the repeating phase
+// (decode). Pieces outside it that hold GPU work and come right before a
+// repeating step are the large phase (prefill: the prompt is processed
+// before the first token is decoded). Each inferred step is an interval of
+// correlation ids of one process, so that every GPU op finds its step as an
+// NVTX-projected op finds its range.
+
+// Launch tokens say what a launch put on the GPU: a kernel (by short-name
+// id), a memcpy (by copy kind), a memset, or a CUDA-graph replay (by its
+// kernel count, which does not change with the batch size a graph was
+// captured for).
+const (
+	tokKernel uint32 = iota
+	tokMemcpy
+	tokMemset
+	tokGraph
+)
+
+// launchToken packs a token: the kind in the top two bits, the id (a
+// string id, a copy kind, a kernel count) in the rest.
+func launchToken(kind, id uint32) uint32 { return kind<<30 | id&(1<<30-1) }
+
+// launch is one launching call of a process and the GPU work it made
+// (20 bytes: an eager capture has one per kernel).
+type launch struct {
+	corr   uint32 // its correlation id
+	tok    uint32
+	ops    int32  // GPU ops: the kernels of a graph replay, else 1
+	ns     uint32 // the summed duration of its ops, at most 4.29 s
+	graph  bool
+	copies bool // a memcpy or memset among its ops
+}
+
+// addNs adds an op's duration to a launch's, saturating.
+func (l *launch) addNs(ns int64) {
+	l.ns = uint32(min(int64(l.ns)+max(ns, 0), 1<<32-1))
+}
+
+// procLaunches is one process's in-scope launches, in correlation order,
+// and its host synchronisations (correlation ids, sorted).
+type procLaunches struct {
+	pid      uint64
+	launches []launch
+	syncs    []uint32
+}
+
+// inferredStep is one inferred step: the correlation ids [lo, hi] of one
+// process, its phase and the host synchronisations it made.
+type inferredStep struct {
+	pid    uint64
+	lo, hi uint32
+	phase  string
+	syncs  int
+}
+
+// inference is what step inference found: how, and the steps sorted by
+// process and first correlation id.
+type inference struct {
+	method string
+	steps  []inferredStep
+}
+
+// piece is a contiguous part [a, b) of one process's launches: a run
+// between synchronisations, or a repetition cut from one.
+type piece struct {
+	proc int
+	a, b int
+}
+
+// run is a piece between host synchronisations, and the repetitions found
+// inside it (none when it does not repeat).
+type run struct {
+	piece
+	synced bool // ended by a synchronisation
+	units  []piece
+	key    string // cluster of the units
+}
+
+// cluster is a set of pieces with one launch signature.
+type cluster struct {
+	key     string
+	kind    byte // 'g' graph units, 'e' eager units, 's' whole runs
+	members []piece
+	runs    []int // the runs the members come from (kind 's': themselves)
+	weight  int64 // GPU ops the members hold
+}
+
+// inferSteps finds the steps of procs (see the comment at the top).
+func inferSteps(procs []procLaunches, o InferOptions) inference {
+	o = o.withDefaults()
+	if o.Repeating == PhaseNone {
+		return inference{}
+	}
+	var runs []run
+	for pi := range procs {
+		runs = append(runs, syncRuns(procs, pi)...)
+	}
+	clusters := map[string]*cluster{}
+	add := func(key string, kind byte, members []piece, ri int) {
+		c := clusters[key]
+		if c == nil {
+			c = &cluster{key: key, kind: kind}
+			clusters[key] = c
+		}
+		c.members = append(c.members, members...)
+		c.runs = append(c.runs, ri)
+		for _, m := range members {
+			c.weight += opsOf(procs, m)
+		}
+	}
+	for ri := range runs {
+		r := &runs[ri]
+		l := procs[r.proc].launches
+		if key, units := graphUnits(l, r.piece, o.MinRepeats); units != nil {
+			r.key, r.units = key, units
+		} else if key, units := repeatUnits(l, r.piece, o.MinRepeats); units != nil {
+			r.key, r.units = key, units
+		}
+		if r.units != nil {
+			add(r.key, r.key[0], r.units, ri)
+		}
+		add(runKey(l, r.piece), 's', []piece{r.piece}, ri)
+	}
+	best := pickCluster(clusters, o.MinRepeats)
+	if best == nil {
+		return inference{}
+	}
+	inf := inference{method: methodOf(procs, best)}
+	decodeRun := map[int]bool{}
+	for _, ri := range best.runs {
+		decodeRun[ri] = true
+	}
+	// Each process's segments in launch order: whole runs, or the steps
+	// cut from a run of the chosen cluster with what is left around them.
+	type segment struct {
+		piece
+		decode bool
+		last   bool // ends its run
+		synced bool
+	}
+	var segs []segment
+	for ri := range runs {
+		r := &runs[ri]
+		if !decodeRun[ri] {
+			segs = append(segs, segment{piece: r.piece, last: true, synced: r.synced})
+			continue
+		}
+		if best.kind == 's' {
+			segs = append(segs, segment{piece: r.piece, decode: true, last: true, synced: r.synced})
+			continue
+		}
+		if h := (piece{r.proc, r.a, r.units[0].a}); h.b > h.a {
+			segs = append(segs, segment{piece: h})
+		}
+		for i, u := range r.units {
+			segs = append(segs, segment{piece: u, decode: true, last: i == len(r.units)-1 && u.b == r.b, synced: r.synced})
+		}
+		if t := (piece{r.proc, r.units[len(r.units)-1].b, r.b}); t.b > t.a {
+			segs = append(segs, segment{piece: t, last: true, synced: r.synced})
+		}
+	}
+	var decodeNs []int64
+	for _, s := range segs {
+		if s.decode {
+			decodeNs = append(decodeNs, nsOf(procs, s.piece))
+		}
+	}
+	slices.Sort(decodeNs)
+	large := stats.Median(decodeNs) / 2
+	for i, s := range segs {
+		phase := ""
+		switch {
+		case s.decode:
+			phase = o.Repeating
+		case o.Large != PhaseNone && i+1 < len(segs) && segs[i+1].decode && segs[i+1].proc == s.proc &&
+			opsOf(procs, s.piece) > 0 && float64(nsOf(procs, s.piece)) >= large:
+			phase = o.Large
+		default:
+			continue
+		}
+		pl := &procs[s.proc]
+		st := inferredStep{pid: pl.pid, lo: pl.launches[s.a].corr, hi: pl.launches[s.b-1].corr, phase: phase}
+		st.syncs = countIn(pl.syncs, st.lo, st.hi)
+		if s.last && s.synced {
+			st.syncs++ // the synchronisation that ended the run
+		}
+		inf.steps = append(inf.steps, st)
+	}
+	return inf
+}
+
+// syncRuns cuts process pi's launches at its synchronisations: a launch
+// made by a synchronising call itself (a blocking memcpy) ends its run.
+func syncRuns(procs []procLaunches, pi int) []run {
+	pl := &procs[pi]
+	var runs []run
+	a, s := 0, 0
+	for i, l := range pl.launches {
+		cut := false
+		for s < len(pl.syncs) && pl.syncs[s] < l.corr {
+			cut = true
+			s++
+		}
+		if cut && i > a {
+			runs = append(runs, run{piece: piece{pi, a, i}, synced: true})
+			a = i
+		}
+	}
+	if a < len(pl.launches) {
+		runs = append(runs, run{piece: piece{pi, a, len(pl.launches)}, synced: s < len(pl.syncs)})
+	}
+	return runs
+}
+
+// graphUnits cuts a run at its CUDA-graph launches when they come in a
+// fixed pattern: the smallest period P (in graph launches) such that whole
+// groups of P launches, each group the same sequence of kernel counts,
+// repeat at least minRepeats times, and every repetition copies memory (a
+// step's inputs or sampled tokens; the pieces of one PIECEWISE step copy
+// nothing between them). A FULL-graph decode step is one launch (P = 1); a
+// PIECEWISE step a fixed number of pieces. Among the rotations of a period,
+// a step starts after the largest eager gap (the host's work between two
+// steps: sampling, input preparation). Each step takes its graph launches
+// and the eager launches around them.
+func graphUnits(l []launch, r piece, minRepeats int) (string, []piece) {
+	var g []int
+	for i := r.a; i < r.b; i++ {
+		if l[i].graph {
+			g = append(g, i)
+		}
+	}
+	n := len(g)
+	for p := 1; p <= min(n/minRepeats, maxPieces); p++ {
+		phase, bestGap := 0, -1
+		for ph := 0; ph < p; ph++ {
+			groups := (n - ph) / p
+			if groups < minRepeats {
+				continue
+			}
+			ok := true
+			for k := ph + p; k < ph+groups*p && ok; k++ {
+				ok = l[g[k]].tok == l[g[k-p]].tok
+			}
+			if !ok {
+				continue
+			}
+			gap := 0
+			for k := ph + p; k < ph+groups*p; k += p {
+				gap += g[k] - g[k-1] - 1
+			}
+			if gap > bestGap {
+				phase, bestGap = ph, gap
+			}
+		}
+		if bestGap < 0 {
+			continue
+		}
+		steps := (n - phase) / p
+		first, last := make([]int, steps), make([]int, steps)
+		for s := range steps {
+			first[s], last[s] = g[phase+s*p], g[phase+s*p+p-1]
+		}
+		units := cutUnits(l, r, first, last)
+		if !copying(l, units) {
+			continue
+		}
+		key := fmt.Sprintf("g%d", p)
+		for k := range p {
+			key += fmt.Sprintf(":%d", l[g[phase+k]].tok&(1<<30-1))
+		}
+		return key, units
+	}
+	return "", nil
+}
+
+// copying reports whether every unit but the first copies memory (a memcpy
+// or memset, in a graph or not): the first step of a run may have had its
+// inputs copied before the run began.
+func copying(l []launch, units []piece) bool {
+	for _, u := range units[1:] {
+		if !slices.ContainsFunc(l[u.a:u.b], func(x launch) bool { return x.copies }) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPieces bounds the graph launches of one step (PIECEWISE: the layers
+// plus one).
+const maxPieces = 256
+
+// repeatUnits cuts an eager run at an anchor: the launch token that recurs
+// most often at one fixed stride (every gap between its occurrences equal
+// but the first and the last, at least minRepeats occurrences, a stride of
+// two launches or more), provided that the repetitions copy memory (the
+// sampled tokens, the next step's inputs): a repetition that copies nothing
+// is a layer, not a step. A token inside each layer of a step recurs at two
+// strides (layer to layer, and across the step's own head and tail), so it
+// never anchors a step.
+func repeatUnits(l []launch, r piece, minRepeats int) (string, []piece) {
+	type occ struct {
+		n, first, last, gap int
+		bad, badAt          int // gaps off the stride; the occurrence after the last one
+	}
+	seen := map[uint32]*occ{}
+	for i := r.a; i < r.b; i++ {
+		o := seen[l[i].tok]
+		if o == nil {
+			seen[l[i].tok] = &occ{n: 1, first: i, last: i}
+			continue
+		}
+		gap := i - o.last
+		switch {
+		case o.n <= 2:
+			// The first gap may differ (the run's head); the second sets
+			// the stride.
+			o.gap = gap
+		case gap != o.gap:
+			o.bad++
+			o.badAt = o.n
+		}
+		o.n++
+		o.last = i
+	}
+	var best *occ
+	var bestTok uint32
+	for tok, o := range seen {
+		strict := o.bad == 0 || o.bad == 1 && o.badAt == o.n-1
+		if !strict || o.n < minRepeats || o.gap < 2 {
+			continue
+		}
+		if best == nil || o.n > best.n || o.n == best.n && o.first < best.first {
+			best, bestTok = o, tok
+		}
+	}
+	if best == nil {
+		return "", nil
+	}
+	var first []int
+	for i := best.first; i < r.b; i++ {
+		if l[i].tok == bestTok {
+			first = append(first, i)
+		}
+	}
+	units := cutUnits(l, r, first, first)
+	if !copying(l, units) {
+		return "", nil
+	}
+	return fmt.Sprintf("e%d:%d", best.gap, bestTok), units
+}
+
+// cutUnits turns the anchors of a run's steps (first[s] to last[s], the
+// launches that mark step s) into steps. Each step also takes the eager
+// launches that come before its anchor, as many as came before the first
+// anchor in the run but no more than the fewest between two steps, and the
+// rest up to the next step. A last step with little GPU time of its own
+// (the copy of the sampled tokens) joins the one before; a last step much
+// longer than the others is cut where they end, the rest left out.
+func cutUnits(l []launch, r piece, first, last []int) []piece {
+	lead := first[0] - r.a
+	for s := 1; s < len(first); s++ {
+		lead = min(lead, first[s]-last[s-1]-1)
+	}
+	units := make([]piece, len(first))
+	for s := range first {
+		units[s] = piece{r.proc, first[s] - lead, r.b}
+		if s > 0 {
+			units[s-1].b = units[s].a
+		}
+	}
+	lens := make([]int, 0, len(units))
+	ns := make([]int64, 0, len(units))
+	for _, u := range units[:len(units)-1] {
+		lens = append(lens, u.b-u.a)
+		ns = append(ns, nsOfLaunches(l, u))
+	}
+	slices.Sort(lens)
+	slices.Sort(ns)
+	n := len(units) - 1
+	if n == 0 {
+		return units
+	}
+	tail := &units[n]
+	if float64(nsOfLaunches(l, *tail)) < stats.Median(ns)/2 {
+		units[n-1].b = tail.b
+		return units[:n]
+	}
+	if long := lens[len(lens)/2]; tail.b-tail.a > 2*long {
+		tail.b = tail.a + long
+	}
+	return units
+}
+
+// runKey is the launch signature of a whole run: how many kernels it
+// launches outside graphs, and the kernel count of each graph it replays.
+// Names are left out (the same step picks another variant of a kernel for
+// another size: a vectorised fill when the mask's length is a multiple of
+// 16), and so are copies (the first step after a prefill also copies the
+// prefill's token).
+func runKey(l []launch, r piece) string {
+	h := fnv.New64a()
+	var b [4]byte
+	eager := 0
+	for _, x := range l[r.a:r.b] {
+		switch x.tok >> 30 {
+		case tokKernel:
+			eager++
+		case tokGraph:
+			binary.LittleEndian.PutUint32(b[:], x.tok)
+			h.Write(b[:])
+		}
+	}
+	return fmt.Sprintf("s%d:%x", eager, h.Sum64())
+}
+
+// pickCluster is the repeating phase's cluster: among those with at least
+// minRepeats members, the heaviest (most GPU ops) of the surest kind that
+// holds at least half the work of the heaviest overall. Graph launches in a
+// fixed pattern are the surest sign of a step; an eager repeat that copies
+// memory comes next; whole runs between synchronisations last, because a
+// run can as well be a request of many steps as one step. Ties go to the
+// lower key, so the choice is deterministic.
+func pickCluster(clusters map[string]*cluster, minRepeats int) *cluster {
+	var all []*cluster
+	for _, c := range clusters {
+		if len(c.members) >= minRepeats && c.weight > 0 {
+			all = append(all, c)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	slices.SortFunc(all, func(a, b *cluster) int {
+		return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(a.key, b.key))
+	})
+	for _, kind := range []byte{'g', 'e', 's'} {
+		for _, c := range all {
+			if c.kind == kind && 2*c.weight >= all[0].weight {
+				return c
+			}
+		}
+	}
+	return all[0]
+}
+
+// methodOf names how the chosen cluster found its steps: graph launches
+// mark them (also when each step is a run of its own that replays a graph),
+// host synchronisations end them, or an eager sequence repeats.
+func methodOf(procs []procLaunches, c *cluster) string {
+	switch c.kind {
+	case 'g':
+		return StepsGraph
+	case 'e':
+		return StepsRepeat
+	}
+	for _, m := range c.members {
+		graphs := false
+		for _, x := range procs[m.proc].launches[m.a:m.b] {
+			graphs = graphs || x.graph
+		}
+		if !graphs {
+			return StepsSync
+		}
+	}
+	return StepsGraph
+}
+
+func opsOf(procs []procLaunches, p piece) int64 {
+	var n int64
+	for _, x := range procs[p.proc].launches[p.a:p.b] {
+		n += int64(x.ops)
+	}
+	return n
+}
+
+func nsOf(procs []procLaunches, p piece) int64 { return nsOfLaunches(procs[p.proc].launches, p) }
+
+func nsOfLaunches(l []launch, p piece) int64 {
+	var ns int64
+	for _, x := range l[p.a:p.b] {
+		ns += int64(x.ns)
+	}
+	return ns
+}
+
+// countIn counts the sorted ids in [lo, hi].
+func countIn(ids []uint32, lo, hi uint32) int {
+	i, _ := slices.BinarySearch(ids, lo)
+	j := i
+	for j < len(ids) && ids[j] <= hi {
+		j++
+	}
+	return j - i
+}

@@ -1,0 +1,277 @@
+package parse
+
+import (
+	"fmt"
+	"testing"
+)
+
+// launchLog builds one process's launch stream for the step inference tests:
+// tokens are named with a letter each (K kernel, G graph, M memcpy, S
+// memset), syncs end runs.
+type launchLog struct {
+	pl   procLaunches
+	corr uint32
+}
+
+func (t *launchLog) kernel(name uint32, ns uint32) {
+	t.corr++
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, ops: 1, ns: ns, tok: launchToken(tokKernel, name)})
+}
+
+func (t *launchLog) graph(kernels int32, ns uint32) {
+	t.corr++
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, graph: true, ops: kernels, ns: ns, tok: launchToken(tokGraph, uint32(kernels))})
+}
+
+func (t *launchLog) copy(kind uint32) {
+	t.corr++
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, copies: true, ops: 1, ns: 900, tok: launchToken(tokMemcpy, kind)})
+}
+
+func (t *launchLog) sync() {
+	t.corr++
+	t.pl.syncs = append(t.pl.syncs, t.corr)
+}
+
+// Kernel names of the synthetic model: a layer is four kernels, a step
+// (eager) is a gather, eight layers, the head and argmax.
+const (
+	kFill, kMask, kGather, kNorm, kGemm, kAttn, kAct, kHead, kArgmax, kPrefillAttn = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+	copyHtoD, copyDtoH, copyDtoD                                                   = 1, 2, 8
+)
+
+func (t *launchLog) layers(attn uint32, ns uint32) {
+	for range 8 {
+		for _, k := range []uint32{kNorm, kGemm, attn, kAct} {
+			t.kernel(k, ns)
+		}
+	}
+}
+
+// prefill is a request's prefill: prompt upload, an eager forward, the
+// first token read back (a synchronisation).
+func (t *launchLog) prefill() {
+	t.copy(copyHtoD)
+	t.kernel(kGather, 5000)
+	t.layers(kPrefillAttn, 50_000)
+	t.kernel(kHead, 40_000)
+	t.kernel(kArgmax, 2000)
+	t.copy(copyDtoH)
+	t.sync()
+}
+
+func (t *launchLog) eagerStep() {
+	t.kernel(kFill, 800)
+	t.kernel(kMask, 800)
+	t.kernel(kGather, 800)
+	t.layers(kAttn, 3000)
+	t.kernel(kHead, 9000)
+	t.kernel(kArgmax, 900)
+	t.copy(copyDtoD)
+}
+
+func (t *launchLog) graphStep() {
+	t.kernel(kFill, 800)
+	t.kernel(kFill, 800)
+	t.kernel(kMask, 800)
+	t.graph(277, 1_150_000)
+	t.copy(copyDtoD)
+}
+
+func count(inf inference, phase string) int {
+	n := 0
+	for _, s := range inf.steps {
+		if s.phase == phase {
+			n++
+		}
+	}
+	return n
+}
+
+func TestInferSteps(t *testing.T) {
+	cases := []struct {
+		name            string
+		build           func(t *launchLog)
+		method          string
+		decode, prefill int
+		decodeSyncs     int // summed over decode steps
+	}{
+		{"graph decode, a sync per request", func(t *launchLog) {
+			for range 2 {
+				t.prefill()
+				t.copy(copyDtoD)
+				for range 48 {
+					t.graphStep()
+				}
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsGraph, 96, 2, 2},
+		{"graph decode, three requests", func(t *launchLog) {
+			for range 3 {
+				t.prefill()
+				for range 10 {
+					t.graphStep()
+				}
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsGraph, 30, 3, 3},
+		{"graph decode, a sync per step", func(t *launchLog) {
+			for range 2 {
+				t.prefill()
+				for range 48 {
+					t.graphStep()
+					t.copy(copyDtoH)
+					t.sync()
+				}
+			}
+		}, StepsGraph, 96, 2, 96},
+		{"eager decode, a sync per step", func(t *launchLog) {
+			for range 2 {
+				t.prefill()
+				for range 20 {
+					t.eagerStep()
+					t.copy(copyDtoH)
+					t.sync()
+				}
+			}
+		}, StepsSync, 40, 2, 40},
+		{"eager decode, no sync but per request", func(t *launchLog) {
+			for range 2 {
+				t.prefill()
+				t.copy(copyDtoD)
+				for range 48 {
+					t.eagerStep()
+				}
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsRepeat, 96, 2, 2},
+		{"eager decode, three requests without a sync per step", func(t *launchLog) {
+			for range 3 {
+				t.prefill()
+				for range 12 {
+					t.eagerStep()
+				}
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsRepeat, 36, 3, 3},
+		{"piecewise decode", func(t *launchLog) {
+			t.prefill()
+			for range 20 {
+				t.copy(copyHtoD)
+				t.kernel(kFill, 800)
+				t.graph(12, 90_000)
+				for range 3 {
+					t.kernel(kAttn, 5000)
+					t.graph(20, 100_000)
+				}
+				t.kernel(kArgmax, 900)
+				t.copy(copyDtoH)
+			}
+			t.sync()
+		}, StepsGraph, 20, 1, 1},
+		{"piecewise decode, a sync per step", func(t *launchLog) {
+			t.prefill()
+			for range 20 {
+				t.copy(copyHtoD)
+				t.graph(12, 90_000)
+				for range 6 {
+					t.kernel(kAttn, 5000)
+					t.graph(20, 100_000)
+				}
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsGraph, 20, 1, 20},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var tl launchLog
+			c.build(&tl)
+			tl.pl.pid = 7
+			inf := inferSteps([]procLaunches{tl.pl}, InferOptions{})
+			if inf.method != c.method {
+				t.Errorf("method %q, want %q", inf.method, c.method)
+			}
+			if n := count(inf, PhaseDecode); n != c.decode {
+				t.Errorf("%d decode steps, want %d", n, c.decode)
+			}
+			if n := count(inf, PhasePrefill); n != c.prefill {
+				t.Errorf("%d prefill steps, want %d", n, c.prefill)
+			}
+			syncs := 0
+			var prev uint32
+			for i, s := range inf.steps {
+				if s.phase == PhaseDecode {
+					syncs += s.syncs
+				}
+				if s.lo > s.hi || i > 0 && s.lo <= prev {
+					t.Errorf("step %d: [%d, %d] after %d: steps must be disjoint and in order", i, s.lo, s.hi, prev)
+				}
+				prev = s.hi
+			}
+			if syncs != c.decodeSyncs {
+				t.Errorf("%d syncs in decode steps, want %d", syncs, c.decodeSyncs)
+			}
+		})
+	}
+}
+
+// TestInferStepsNone: a stream without repetition, or with inference
+// turned off, has no steps.
+func TestInferStepsNone(t *testing.T) {
+	var tl launchLog
+	for i := range 50 {
+		tl.kernel(uint32(100+i), 1000)
+	}
+	if inf := inferSteps([]procLaunches{tl.pl}, InferOptions{}); len(inf.steps) != 0 || inf.method != "" {
+		t.Errorf("distinct kernels: %s %d steps, want none", inf.method, len(inf.steps))
+	}
+	var one launchLog
+	one.prefill() // eight layers repeat, but copy nothing: not steps
+	if inf := inferSteps([]procLaunches{one.pl}, InferOptions{}); len(inf.steps) != 0 {
+		t.Errorf("a prefill alone: %s %d steps, want none (layers are not steps)", inf.method, len(inf.steps))
+	}
+	var g launchLog
+	for range 10 {
+		g.graphStep()
+	}
+	if inf := inferSteps([]procLaunches{g.pl}, InferOptions{Repeating: PhaseNone}); len(inf.steps) != 0 {
+		t.Errorf("repeating: none: %d steps, want none", len(inf.steps))
+	}
+	inf := inferSteps([]procLaunches{g.pl}, InferOptions{Repeating: PhasePrefill, Large: PhaseNone})
+	if n := count(inf, PhasePrefill); n != 10 {
+		t.Errorf("repeating: prefill: %d prefill steps, want 10", n)
+	}
+}
+
+func TestInferOptionsValidate(t *testing.T) {
+	for _, c := range []struct {
+		o   InferOptions
+		bad bool
+	}{
+		{InferOptions{}, false},
+		{InferOptions{Repeating: "decode", Large: "none", MinRepeats: 5}, false},
+		{InferOptions{Repeating: "decoding"}, true},
+		{InferOptions{Repeating: "prefill"}, false},
+		{InferOptions{Repeating: "decode", Large: "decode"}, true},
+		{InferOptions{MinRepeats: 1}, true},
+		{InferOptions{MinRepeats: -2}, true},
+	} {
+		if err := c.o.Validate(); (err != nil) != c.bad {
+			t.Errorf("%+v: %v, want error %v", c.o, err, c.bad)
+		}
+	}
+}
+
+// A sanity check of the test's own helpers.
+func TestTimelineHelpers(t *testing.T) {
+	var tl launchLog
+	tl.eagerStep()
+	if got := len(tl.pl.launches); got != 3+32+3 {
+		t.Fatal(fmt.Sprintf("eager step: %d launches", got))
+	}
+}
