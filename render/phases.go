@@ -52,7 +52,7 @@ func phaseSection(r *compare.Result, p plan) *section {
 			seen[phase] = true
 			phases = append(phases, phase)
 		}
-		if m.Note != "" {
+		if m.Note != "" && m.Better != compare.Descriptive {
 			n := phase + ": " + m.Note
 			if !noted[n] {
 				noted[n] = true
