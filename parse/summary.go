@@ -127,6 +127,12 @@ type NVML struct {
 	ThrottleReasons []string `json:"throttle_reasons,omitempty"`
 	TemperatureC    int      `json:"temperature_c,omitempty"`
 	OtherProcesses  int      `json:"other_processes,omitempty"`
+	// PCIeGen and PCIeWidth are the host link's generation and lanes;
+	// PCIeBandwidth its peak in bytes/s per direction: what copies to and
+	// from the host are measured against.
+	PCIeGen       int     `json:"pcie_gen,omitempty"`
+	PCIeWidth     int     `json:"pcie_width,omitempty"`
+	PCIeBandwidth float64 `json:"pcie_bandwidth_bps,omitempty"`
 }
 
 // Stat summarises a sample.

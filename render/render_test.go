@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata/render")
@@ -245,6 +246,27 @@ func TestNeutralVerdicts(t *testing.T) {
 		if strings.Contains(b.String(), "pass") {
 			t.Errorf("%s report says pass:\n%s", c.r.Verdict, b.String())
 		}
+	}
+}
+
+// Host copies are measured against the PCIe link where NVML read it, and
+// DRAM's peak is never divided into them.
+func TestHostCopiesAgainstPCIe(t *testing.T) {
+	r := regressDoubleAttn()
+	for _, g := range []*parse.GPU{&r.Base.GPU, &r.Head.GPU} {
+		g.NVML = &parse.NVML{Available: true, PCIeGen: 5, PCIeWidth: 16, PCIeBandwidth: 63.0e9}
+	}
+	var b bytes.Buffer
+	if err := HTML(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h := b.String()
+	if !strings.Contains(h, "shown against the PCIe link's peak (63 GB/s per direction, from NVML)") {
+		t.Error("the bandwidth section does not say what host copies are measured against")
+	}
+	i := strings.Index(h, "memcpy HtoD")
+	if row := h[i : i+strings.Index(h[i:], "</tr>")]; !strings.Contains(row, "38.3% → 38.6%") {
+		t.Errorf("HtoD 24.1 → 24.3 GB/s on a 63 GB/s link is not 38.3%% → 38.6%%: %s", row)
 	}
 }
 

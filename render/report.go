@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
 )
 
 // plan says how much of each section a report shows. The full plan is what
@@ -417,13 +418,14 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 		return nil
 	}
 	s := &section{key: "bandwidth", title: "Bandwidth"}
+	linkB, linkH := pcieOf(r.Base.GPU), pcieOf(r.Head.GPU)
 	switch {
 	case peakB > 0 && peakH > 0 && peakB != peakH:
-		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head)." + hostCopies)}})
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(peakB, "bps") + " (base), " + fmtValue(peakH, "bps") + " (head)." + hostCopies(linkB, linkH))}})
 	case peakH > 0 || peakB > 0:
-		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + "." + hostCopies)}})
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth: " + fmtValue(max(peakB, peakH), "bps") + "." + hostCopies(linkB, linkH))}})
 	default:
-		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth unknown: % of peak not shown.")}})
+		s.blocks = append(s.blocks, para{l: line{plain("Peak DRAM bandwidth unknown: % of peak not shown." + hostCopies(linkB, linkH))}})
 	}
 	s.blocks = append(s.blocks, sampled...)
 	var rest []*compare.Metric
@@ -440,7 +442,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 			}
 			return dirRank(a.parts[1]) < dirRank(b.parts[1])
 		})
-		t := table{head: []string{"Operation", "Count (base → head)", "Bytes (base → head)", "Rate (base → head)", "Δ rate", "% of DRAM peak", "Verdict"},
+		t := table{head: []string{"Operation", "Count (base → head)", "Bytes (base → head)", "Rate (base → head)", "Δ rate", "% of peak (DRAM; PCIe for host copies)", "Verdict"},
 			right: []bool{false, true, true, true, true, true, false}}
 		for i, row := range rows {
 			if i == p.tableRows {
@@ -452,7 +454,7 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 				op += " " + d
 			}
 			t.rows = append(t.rows, []line{cell(op), cell(row.change("count")), cell(row.change("bytes")), cell(row.change("gbps")),
-				row.delta("gbps"), cell(copyOfPeak(row.parts, row.fields["gbps"], peakB, peakH)), row.verdict("gbps", "count", "bytes")})
+				row.delta("gbps"), cell(copyOfPeak(row.parts, row.fields["gbps"], peakB, peakH, linkB, linkH)), row.verdict("gbps", "count", "bytes")})
 		}
 		s.blocks = append(s.blocks, t)
 	}
@@ -488,15 +490,33 @@ func bandwidthSection(r *compare.Result, p plan) *section {
 	return s
 }
 
-// hostCopies says why host copies have no share of peak.
-const hostCopies = " Copies to and from the host cross PCIe or NVLink-C2C, not DRAM alone, and gate does not know that link's peak: they get no percentage."
+// hostCopies says what host copies are measured against: the PCIe link's
+// peak where NVML read it at profile time, else nothing (the link may be
+// PCIe or NVLink-C2C, and DRAM's peak does not bound it).
+func hostCopies(linkB, linkH float64) string {
+	if linkB > 0 || linkH > 0 {
+		return " Copies to and from the host are shown against the PCIe link's peak (" + fmtValue(max(linkB, linkH), "bps") + " per direction, from NVML)."
+	}
+	return " Copies to and from the host cross PCIe or NVLink-C2C, not DRAM alone, and this profile does not say that link's peak: they get no percentage."
+}
 
-// copyOfPeak is a copy's rate as a share of peak DRAM bandwidth where DRAM
-// is what bounds it (device-to-device copies, memsets); "" for copies that
-// cross the host link.
-func copyOfPeak(parts []string, m *compare.Metric, peakB, peakH float64) string {
-	if op, dir := parts[0], parts[1]; op == "memset" || dir == "DtoD" {
+// pcieOf is the host link's peak a profile's NVML reading recorded, or 0.
+func pcieOf(g parse.GPU) float64 {
+	if g.NVML == nil {
+		return 0
+	}
+	return g.NVML.PCIeBandwidth
+}
+
+// copyOfPeak is a copy's rate as a share of what bounds it: peak DRAM
+// bandwidth for device-to-device copies and memsets, the PCIe link's peak
+// for host copies where it is known; "" otherwise.
+func copyOfPeak(parts []string, m *compare.Metric, peakB, peakH, linkB, linkH float64) string {
+	switch op, dir := parts[0], parts[1]; {
+	case op == "memset" || dir == "DtoD":
 		return ofPeak(m, peakB, peakH)
+	case dir == "HtoD" || dir == "DtoH":
+		return ofPeak(m, linkB, linkH)
 	}
 	return ""
 }

@@ -21,6 +21,7 @@ type FakeDevice struct {
 	Reasons                 uint64
 	TempC                   int
 	PIDs                    []uint32
+	PCIeGen, PCIeWidth      int
 }
 
 var (
@@ -80,13 +81,20 @@ func (d *FakeDevice) MemClockMHz() (int, error)           { return orErr(d.MemMH
 func (d *FakeDevice) ClockReasons() (uint64, error)       { return d.Reasons, nil }
 func (d *FakeDevice) TemperatureC() (int, error)          { return orErr(d.TempC) }
 func (d *FakeDevice) ComputeProcesses() ([]uint32, error) { return d.PIDs, nil }
+func (d *FakeDevice) PCIeLink() (int, int, error) {
+	if d.PCIeGen == 0 || d.PCIeWidth == 0 {
+		return 0, 0, errNotSupported
+	}
+	return d.PCIeGen, d.PCIeWidth, nil
+}
 
 // H200 is a FakeDevice shaped like the H200 the fixtures were recorded on,
-// idle: HBM3e at 3201 MHz on the 6016-bit bus CUDA reports.
+// idle: HBM3e at 3201 MHz on the 6016-bit bus CUDA reports, on a PCIe gen 5
+// x16 link (the H200 SXM's).
 func H200() FakeDevice {
 	return FakeDevice{
 		Model: "NVIDIA H200", ID: "GPU-5f3c2a1e-0000-4000-8000-000000000200",
 		BusWidthBits: 6016, MaxMemMHz: 3201, SMMHz: 345, MemMHz: 3201,
-		Reasons: ReasonGPUIdle, TempC: 31,
+		Reasons: ReasonGPUIdle, TempC: 31, PCIeGen: 5, PCIeWidth: 16,
 	}
 }

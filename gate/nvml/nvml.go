@@ -55,6 +55,10 @@ type Device interface {
 	// ComputeProcesses lists the PIDs of processes with a CUDA context on
 	// the device.
 	ComputeProcesses() ([]uint32, error)
+	// PCIeLink is the generation and lane count the device's PCIe link
+	// can run at (nvmlDeviceGetMaxPcieLinkGeneration, ...Width): the link
+	// that copies to and from the host cross.
+	PCIeLink() (gen, width int, err error)
 }
 
 // Clock event reasons (nvml.h, nvmlClocksEventReason*), named as gate
@@ -123,6 +127,21 @@ func PeakBandwidth(maxMemClockMHz, busWidthBits int) float64 {
 	return 2 * float64(maxMemClockMHz) * 1e6 * float64(busWidthBits) / 8
 }
 
+// pcieLane is one PCIe lane's data rate in bytes/s per direction, by
+// generation, after line encoding (8b/10b to gen 2, 128b/130b from gen 3,
+// FLIT from gen 6).
+var pcieLane = map[int]float64{1: 0.25e9, 2: 0.5e9, 3: 0.985e9, 4: 1.969e9, 5: 3.938e9, 6: 7.563e9}
+
+// PCIeBandwidth is the peak data rate in bytes/s per direction of a PCIe
+// link of generation gen with width lanes (gen 5 x16: 63 GB/s); 0 when
+// either is unknown.
+func PCIeBandwidth(gen, width int) float64 {
+	if width <= 0 {
+		return 0
+	}
+	return pcieLane[gen] * float64(width)
+}
+
 // Read takes the fingerprint of one GPU: gpu is an index ("0") or a UUID
 // ("GPU-..."); empty means device 0. It never fails: without NVML the result
 // has Available=false; a query the device does not support leaves its field
@@ -154,6 +173,10 @@ func Read(lib Library, gpu string) (*parse.NVML, error) {
 	n.TemperatureC, _ = dev.TemperatureC()
 	if pids, err := dev.ComputeProcesses(); err == nil {
 		n.OtherProcesses = len(pids)
+	}
+	if gen, width, err := dev.PCIeLink(); err == nil {
+		n.PCIeGen, n.PCIeWidth = gen, width
+		n.PCIeBandwidth = PCIeBandwidth(gen, width)
 	}
 	return n, nil
 }

@@ -56,6 +56,7 @@ func TestReadFake(t *testing.T) {
 		Driver: "580.159.04", CUDADriver: "13.0", BusWidthBits: 6016, MaxMemClockMHz: 3201,
 		PeakBandwidth: 2 * 3201e6 * 6016 / 8, SMClockMHz: 345, MemClockMHz: 3201,
 		ThrottleReasons: []string{"gpu_idle"}, TemperatureC: 31,
+		PCIeGen: 5, PCIeWidth: 16, PCIeBandwidth: 16 * 3.938e9,
 	}
 	if !reflect.DeepEqual(n, want) {
 		t.Errorf("Read:\n got %+v\nwant %+v", n, want)
@@ -154,6 +155,19 @@ func TestGPUFromEnv(t *testing.T) {
 		})
 		if got != want {
 			t.Errorf("CUDA_VISIBLE_DEVICES=%q: %q, want %q", env, got, want)
+		}
+	}
+}
+
+// PCIe's peak per direction, after line encoding: the figures PCI-SIG
+// quotes (gen 3 x16 15.8 GB/s, gen 4 x16 31.5 GB/s, gen 5 x16 63 GB/s).
+func TestPCIeBandwidth(t *testing.T) {
+	for _, c := range []struct {
+		gen, width int
+		want       float64
+	}{{3, 16, 15.76e9}, {4, 16, 31.5e9}, {5, 16, 63.0e9}, {5, 8, 31.5e9}, {0, 16, 0}, {5, 0, 0}, {9, 16, 0}} {
+		if got := PCIeBandwidth(c.gen, c.width); math.Abs(got-c.want) > 0.01e9 {
+			t.Errorf("PCIeBandwidth(%d, %d) = %.4g, want %.4g", c.gen, c.width, got, c.want)
 		}
 	}
 }

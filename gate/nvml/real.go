@@ -129,6 +129,15 @@ func (d *device) TemperatureC() (int, error) {
 	return int(v), check("temperature", r)
 }
 
+func (d *device) PCIeLink() (gen, width int, err error) {
+	g, r := d.d.GetMaxPcieLinkGeneration()
+	if err := check("PCIe link generation", r); err != nil {
+		return 0, 0, err
+	}
+	w, r := d.d.GetMaxPcieLinkWidth()
+	return g, w, check("PCIe link width", r)
+}
+
 func (d *device) ComputeProcesses() ([]uint32, error) {
 	ps, r := d.d.GetComputeRunningProcesses()
 	if err := check("compute processes", r); err != nil {
