@@ -225,8 +225,8 @@ func htmlEscape(s string) string {
 
 var htmlReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 
-// chartLabel reduces untrusted s to characters that are safe inside a quoted
-// mermaid label and an SVG text node: letters, digits, space and _.:/+-().
+// chartLabel reduces untrusted s to characters that are safe inside an SVG
+// text node of a chart: letters, digits, space and _.:/+-().
 func chartLabel(s string) string {
 	var b strings.Builder
 	for _, r := range oneLine(s) {

@@ -12,10 +12,11 @@ import (
 	"github.com/nsys-gate/gate/compare"
 )
 
-// HTML writes the full report (no budget) as a standalone HTML page: the
-// same markdown converted by goldmark with GFM tables, the charts as inline
-// SVG, a small inline stylesheet, no script and nothing fetched from the
-// network (a Content-Security-Policy says so to the browser too).
+// HTML writes the full report (every metric, no budget) as a standalone
+// HTML page: gate's markdown converted by goldmark with GFM tables, whole
+// kernel names that wrap between their words, the charts as inline SVG, a
+// small inline stylesheet, no script and nothing fetched from the network
+// (a Content-Security-Policy says so to the browser too).
 //
 // goldmark is allowed to pass raw HTML through because the markdown is
 // gate's own: every untrusted string in it was escaped or put in a code

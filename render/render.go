@@ -2,26 +2,30 @@
 // standalone HTML page, plain text for terminals or JSON. It does no I/O of
 // its own: every function writes to the io.Writer it is given.
 //
-// All four formats show the same things in the same order: the verdict with
-// the cause, what improved and the counts, the regressions, where the time
-// went, the improvements, the prefill/decode table, GPU time and
-// CUDA-graph metrics, bandwidth, serving metrics, devices and
-// communication, the kernel diff, the components (with a chart) and the
-// details (fingerprints, method, rules, warnings). Every string that comes
-// from a profile is treated as hostile and escaped for the format at hand.
-// Output is deterministic: no map order, no clocks.
+// There are two layouts. The PR comment (Markdown) and the terminal (Text)
+// are for a reviewer with ten seconds: the verdict and its cause in one
+// sentence (with the kernel that moved a phase's time most, from compare's
+// attribution), where the baseline came from, one row per cause
+// (regressions, then warnings), where the time went, the improvements, what
+// the GPU's counters tell, the kernel set's news, the key numbers of each
+// phase and folded details (kernel names in full, what differs between the
+// fingerprints, the method, the rules that fired, the warnings). Kernel
+// names are shortened to what identifies them (short.go); passing metrics
+// are counted, not listed. The HTML page and JSON hold everything: every
+// metric, passing ones too, whole names, and the charts (components, each
+// phase's step-time distribution). Every string that comes from a profile
+// is treated as hostile and escaped for the format at hand. Output is
+// deterministic: no map order, no clocks.
 //
-// Markdown is for a PR comment, so it has a size budget (Options.Budget,
-// GitHub's 65,536 characters by default). Tables show their top rows and say
-// how many more there are; when the whole is still too long, parts go in
-// this order until it fits: the components chart, kernel detail rows, the
-// rules and warnings in the details, rows of long tables, the details, the
-// components, the kernel diff, other metrics, devices and communication,
-// serving metrics, bandwidth, GPU time, the prefill/decode table, the
-// improvements, where the time went, the fingerprints and finally
-// regression rows beyond five. The report then says
-// what was left out and links Options.FullReportURL. The verdict line, which
-// names the cause, always stays. HTML and Text are not budgeted.
+// Markdown has a size budget (Options.Budget, GitHub's 65,536 characters
+// by default). Tables show their top rows and say how many more there are;
+// when the whole is still too long, parts go in this order until it fits
+// (budget.go): the rules and warnings in the details, rows of long tables,
+// the details, the kernel set, the GPU counters, the key numbers, the
+// improvements, where the time went, the warnings, the fingerprints and
+// finally regression rows beyond five. The report then says what was left
+// out and links Options.FullReportURL. The verdict line, which names the
+// cause, always stays. HTML and Text are not budgeted.
 //
 // Untrusted strings go into markdown either as code spans (names: a fence
 // longer than any backtick run inside, pipes escaped in tables) or as

@@ -10,9 +10,11 @@ import (
 	"github.com/nsys-gate/gate/compare"
 )
 
-// Text writes the full report for a terminal: aligned columns, no markdown,
-// untrusted strings stripped of control characters so that a kernel name
-// cannot move the cursor or change colours.
+// Text writes the report for a terminal in the PR comment's layout (one row
+// per cause, the key numbers, the details; see the package doc): aligned
+// columns, prose wrapped at 100 columns, no markdown, untrusted strings
+// stripped of control characters so that a kernel name cannot move the
+// cursor or change colours.
 func Text(w io.Writer, r *compare.Result, opts Options) error {
 	if r == nil {
 		return errNil
