@@ -103,6 +103,17 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
+// The fuzz seed is a real export in small: it parses, with its steps.
+func TestMinimalExport(t *testing.T) {
+	s, err := Export(context.Background(), exporttest.Minimal(t, "../testdata/nsys/probe.sqlite.gz", t.TempDir()), Options{Scope: "benchmark"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Kernels) == 0 || s.Phases[PhaseDecode] == nil || s.Phases[PhaseDecode].Steps != 4 {
+		t.Errorf("minimal export read as %d kernels, phases %v", len(s.Kernels), s.Phases)
+	}
+}
+
 // FuzzExport feeds mutated exports to the parser: it may fail, never panic.
 // The seed is a minimal copy of the probe export made with SQL (a few
 // dozen rows of the tables gate reads, 512-byte pages): small enough that

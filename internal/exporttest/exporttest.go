@@ -67,15 +67,22 @@ func Decompress(tb testing.TB, gz, dir string) string {
 	return path
 }
 
-// Broken decompresses gz into a temp dir, runs query on the copy (which
-// must change some rows) and returns the copy's path.
-func Broken(tb testing.TB, gz, query string) string {
+// openCopy decompresses gz into a temp dir and opens the copy.
+func openCopy(tb testing.TB, gz string) (string, *sql.DB) {
 	tb.Helper()
 	path := Decompress(tb, gz, tb.TempDir())
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return path, db
+}
+
+// Broken decompresses gz into a temp dir, runs query on the copy (which
+// must change some rows) and returns the copy's path.
+func Broken(tb testing.TB, gz, query string) string {
+	tb.Helper()
+	path, db := openCopy(tb, gz)
 	defer db.Close()
 	res, err := db.Exec(query)
 	if err != nil {
@@ -88,17 +95,14 @@ func Broken(tb testing.TB, gz, query string) string {
 }
 
 // Minimal writes into dir a small copy of the export gz for fuzzing: only
-// the tables gate reads, every 150th kernel and every 10th memcpy with the
-// runtime calls that launched them, the strings they name, in 512-byte
-// pages. Each fuzz run then parses a few dozen rows, not thousands, and the
+// the tables gate reads, every 400th kernel and every 20th memcpy with the
+// runtime calls that launched them, the strings they name cut to 40 bytes
+// (long demangled names make the component regexes the cost of a run), in
+// 512-byte pages. Each fuzz run then parses a few dozen rows, not thousands, and the
 // mutator works on tens of kilobytes, not megabytes.
 func Minimal(tb testing.TB, gz, dir string) string {
 	tb.Helper()
-	path := Decompress(tb, gz, tb.TempDir())
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	path, db := openCopy(tb, gz)
 	defer db.Close()
 	keep := map[string]bool{"CUPTI_ACTIVITY_KIND_KERNEL": true, "CUPTI_ACTIVITY_KIND_MEMCPY": true, "CUPTI_ACTIVITY_KIND_MEMSET": true,
 		"CUPTI_ACTIVITY_KIND_GRAPH_TRACE": true, "CUPTI_ACTIVITY_KIND_RUNTIME": true, "NVTX_EVENTS": true, "StringIds": true,
@@ -121,8 +125,9 @@ func Minimal(tb testing.TB, gz, dir string) string {
 		stmts = append(stmts, `DROP TABLE "`+t+`"`)
 	}
 	stmts = append(stmts,
-		`DELETE FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE rowid % 150 != 0`,
-		`DELETE FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE rowid % 10 != 0`,
+		`DELETE FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE rowid % 400 != 0`,
+		`DELETE FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE rowid % 20 != 0`,
+		`UPDATE StringIds SET value = substr(value, 1, 40)`,
 		`DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId NOT IN (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT correlationId FROM CUPTI_ACTIVITY_KIND_MEMCPY UNION SELECT correlationId FROM CUPTI_ACTIVITY_KIND_MEMSET)`,
 		`UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET mangledName = NULL`,
 		`DELETE FROM StringIds WHERE id NOT IN (SELECT shortName FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL UNION SELECT nameId FROM CUPTI_ACTIVITY_KIND_RUNTIME UNION SELECT textId FROM NVTX_EVENTS WHERE textId IS NOT NULL)`,
