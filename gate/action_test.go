@@ -237,10 +237,9 @@ func TestActionStickyComment(t *testing.T) {
 		t.Errorf("no error annotation for the regression")
 	}
 	// Annotations give the values, and the change, exactly as the comment's
-	// table does.
-	// A cause's lead metric is its row (label, base → head, Δ); the others
-	// are said under it ("also <quantity> <Δ>").
-	ann := regexp.MustCompile("::error title=gate%3A regression::(.+?): (.+ → .+) \\(([^()]+)\\)[^\\n]* \\[")
+	// table does: a cause's lead metric is its row (label, base → head, Δ),
+	// the others are said under it ("also <quantity> <Δ>").
+	ann := regexp.MustCompile(`::error title=gate%3A regression::(.+?): (.+ → .+) \(([^()]+)\)[^\n]* \[`)
 	agree := 0
 	for _, m := range ann.FindAllStringSubmatch(e.stdout.String(), -1) {
 		unesc := strings.NewReplacer("%25", "%").Replace

@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -272,6 +271,6 @@ func TestTimelineHelpers(t *testing.T) {
 	var tl launchLog
 	tl.eagerStep()
 	if got := len(tl.pl.launches); got != 3+32+3 {
-		t.Fatal(fmt.Sprintf("eager step: %d launches", got))
+		t.Fatalf("eager step: %d launches", got)
 	}
 }

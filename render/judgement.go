@@ -10,9 +10,6 @@ import (
 // measurements: the cause and the improvements in the verdict line, the
 // improvements table, and what can fail.
 
-// maxImprovements bounds the improvements named in the verdict line.
-const maxImprovements = 1
-
 // finding pairs a ranked finding with its metric.
 type finding struct {
 	label string
