@@ -22,6 +22,14 @@ const (
 	// Compare never gives it: the caller that fetched sets it. It is not
 	// NoBaseline, which a bootstrapping gate.yml may let pass.
 	BaselineUnavailable Verdict = "baseline_unavailable"
+	// Accepted is a comparison whose every failure the pull request
+	// accepted (a label and a reason line, see the action's acceptance).
+	// Compare never gives it either: the Result keeps its measured verdict
+	// and the caller that read the acceptance says Accepted beside it.
+	Accepted Verdict = "accepted"
+	// Missing is an entry of a merged report that has no result: its leg
+	// crashed or uploaded nothing. It is never a pass.
+	Missing Verdict = "missing"
 )
 
 // Kind says how a metric is judged.
@@ -74,6 +82,10 @@ type Result struct {
 	// pull request's merge base or the newest on a branch, with commit, run
 	// and age). Compare leaves it empty.
 	Baseline string `json:"baseline,omitempty"`
+	// ReportURL links where the full report of this result is: the
+	// workflow run whose artifacts hold report.html. Compare leaves it
+	// empty.
+	ReportURL string `json:"report_url,omitempty"`
 }
 
 // RuleChange is one way a proposed gate.yml differs from the applied one:
@@ -220,4 +232,31 @@ type Rule struct {
 	Floor  string `json:"floor,omitempty" yaml:"floor,omitempty"` // changes below this absolute size are noise
 	Kind   Kind   `json:"kind,omitempty" yaml:"kind,omitempty"`
 	Ignore bool   `json:"ignore,omitempty" yaml:"ignore,omitempty"`
+}
+
+// worstFirst orders the verdicts of whole comparisons from the one that
+// needs attention most: what a merged report leads with.
+var worstFirst = []Verdict{Fail, Missing, BaselineUnavailable, NotComparable, NoBaseline, Warn, Accepted, Pass, Info}
+
+// Rank is v's place in that order, 0 for Fail; a verdict this gate does not
+// know ranks first, as a failure would: it must never read as a pass.
+func Rank(v Verdict) int {
+	for i, w := range worstFirst {
+		if w == v {
+			return i
+		}
+	}
+	return 0
+}
+
+// Worst is the verdict of several comparisons taken together (the entries
+// of a merged report): the one of lowest Rank; Pass for none.
+func Worst(vs ...Verdict) Verdict {
+	w := Pass
+	for _, v := range vs {
+		if Rank(v) < Rank(w) {
+			w = v
+		}
+	}
+	return w
 }

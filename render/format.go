@@ -242,6 +242,8 @@ func VerdictWords(v compare.Verdict) string {
 		return "no baseline"
 	case compare.BaselineUnavailable:
 		return "baseline unavailable"
+	case compare.Accepted, compare.Missing:
+		return string(v)
 	}
 	return "unknown"
 }
@@ -260,6 +262,10 @@ func verdictMark(v compare.Verdict) string {
 		emoji = "ℹ️"
 	case compare.NotComparable, compare.NoBaseline, compare.BaselineUnavailable:
 		emoji = "⚪"
+	case compare.Accepted:
+		emoji = "☑️"
+	case compare.Missing:
+		emoji = "⛔"
 	}
 	return emoji + " " + VerdictWords(v)
 }
