@@ -39,12 +39,15 @@ import (
 //	    ignore: true
 //	exit:
 //	  no-baseline: 0
+//	accept-label: perf-accepted
 //
 // Rules are tried before the built-in defaults (gate rules prints them all);
 // the first rule whose metric glob matches a metric decides how it is judged.
 type Config struct {
-	// ID names this configuration; it keys the sticky PR comment, so that two
-	// gates on one PR keep two comments.
+	// ID names this configuration: it keys the sticky PR comment, so that two
+	// gates on one PR keep two comments, and the artifacts of its baselines
+	// and reports (gate-baseline-ID), so that each compares with its own.
+	// Letters, digits, '.', '_' and '-' (see CheckID).
 	ID    string `yaml:"id"`
 	Scope string `yaml:"scope"` // NVTX range that bounds the measured window
 	// Phases maps a phase (prefill, decode, mixed) to regexes over step range
@@ -67,6 +70,15 @@ type Config struct {
 	KernelShare string `yaml:"kernel-share"`
 	// Exit codes for the neutral verdicts (default 3).
 	Exit ExitConfig `yaml:"exit"`
+	// AcceptLabel is the pull request label that, with a reason line in the
+	// description ("gate: accept phases.decode.* — why"), turns the failures
+	// the line names into accepted ones. Empty: nothing can be accepted.
+	// Only the baseline's recorded value counts (it judges, see Judging).
+	AcceptLabel string `yaml:"accept-label"`
+	// Entries are the ids of the configurations that a merge job expects a
+	// result from (a matrix's legs): one that uploaded nothing is shown as
+	// missing, never as passed.
+	Entries []string `yaml:"entries"`
 }
 
 // InferConfig is infer-steps: where no NVTX step range matches, steps are
@@ -126,6 +138,24 @@ func yamlError(err error) error {
 func (c *Config) validate() error {
 	if err := compare.ValidateRules(c.Rules); err != nil {
 		return err
+	}
+	if c.ID != "" {
+		if err := CheckID(c.ID); err != nil {
+			return fmt.Errorf("id: %w", err)
+		}
+	}
+	seen := map[string]bool{}
+	for i, e := range c.Entries {
+		if err := CheckID(e); err != nil {
+			return fmt.Errorf("entries[%d]: %w", i, err)
+		}
+		if seen[e] {
+			return fmt.Errorf("entries[%d]: %q is listed twice", i, e)
+		}
+		seen[e] = true
+	}
+	if strings.TrimSpace(c.AcceptLabel) != c.AcceptLabel || strings.ContainsAny(c.AcceptLabel, "\r\n") {
+		return fmt.Errorf("accept-label: %q: a label name without surrounding spaces or line breaks", c.AcceptLabel)
 	}
 	if _, err := c.KernelShareFraction(); err != nil {
 		return err
@@ -215,6 +245,31 @@ func (c *Config) ParseOptions() parse.Options {
 	}
 	opts.Components = append(opts.Components, c.Components...)
 	return opts
+}
+
+// maxIDLen bounds a configuration id: it is part of artifact names.
+const maxIDLen = 64
+
+// CheckID says whether id can name a configuration: 1 to 64 letters,
+// digits, '.', '_' and '-', starting with a letter or digit. An id names
+// artifacts (gate-baseline-ID) and is written in comments and reason lines,
+// so it stays plain.
+func CheckID(id string) error {
+	if id == "" {
+		return errors.New("empty")
+	}
+	if len(id) > maxIDLen {
+		return fmt.Errorf("%q: longer than %d characters", id, maxIDLen)
+	}
+	for i, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '_' || r == '-'):
+		default:
+			return fmt.Errorf("%q: use letters, digits, '.', '_' and '-', starting with a letter or digit (it names artifacts)", id)
+		}
+	}
+	return nil
 }
 
 // Load reads gate.yml from path; an empty path gives the defaults.

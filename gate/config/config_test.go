@@ -87,6 +87,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"exit:\n  no-baseline: 300\n", "exit.no-baseline"},
 		{"id: a\n---\nid: b\n", "more than one YAML document"},
 		{"rules: 5\n", "gate.yml"},
+		{"id: llama decode\n", "id: \"llama decode\": use letters, digits"},
+		{"id: -x\n", "id: \"-x\""},
+		{"entries: [a, b, a]\n", "entries[2]: \"a\" is listed twice"},
+		{"entries: [a, 'b/c']\n", "entries[1]"},
+		{"accept-label: ' perf'\n", "accept-label"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("gate.yml", []byte(tt.yaml))

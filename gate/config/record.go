@@ -20,19 +20,22 @@ import (
 // metric, how they would judge differently (Changes).
 
 // Judging is the part of a gate.yml that decides verdicts: the rules, the
-// kernel share, the neutral exit codes and how decode steps are grouped
-// (grouping can turn a failure into a pass). It is what a summary records.
+// kernel share, the neutral exit codes, how decode steps are grouped
+// (grouping can turn a failure into a pass) and the label that accepts a
+// failure (a PR that names its own label could accept itself). It is what a
+// summary records.
 type Judging struct {
 	Rules        []compare.Rule `json:"rules"`
 	KernelShare  string         `json:"kernel-share,omitempty"`
 	Exit         ExitConfig     `json:"exit"`
 	GroupBy      string         `json:"group-by,omitempty"`
 	BatchBuckets []int          `json:"batch-buckets,omitempty"`
+	AcceptLabel  string         `json:"accept-label,omitempty"`
 }
 
 // Record is c's judging part as the JSON a summary carries.
 func (c *Config) Record() (json.RawMessage, error) {
-	j := Judging{Rules: c.Rules, KernelShare: c.KernelShare, Exit: c.Exit, GroupBy: c.GroupBy, BatchBuckets: c.BatchBuckets}
+	j := Judging{Rules: c.Rules, KernelShare: c.KernelShare, Exit: c.Exit, GroupBy: c.GroupBy, BatchBuckets: c.BatchBuckets, AcceptLabel: c.AcceptLabel}
 	if j.Rules == nil {
 		j.Rules = []compare.Rule{}
 	}
@@ -52,6 +55,7 @@ func (c *Config) WithRecord(name string, raw json.RawMessage) (*Config, error) {
 	out := *c
 	out.Rules, out.KernelShare, out.Exit = j.Rules, j.KernelShare, j.Exit
 	out.GroupBy, out.BatchBuckets = j.GroupBy, j.BatchBuckets
+	out.AcceptLabel = j.AcceptLabel
 	if err := out.validate(); err != nil {
 		return nil, fmt.Errorf("%s: recorded rules: %w", name, err)
 	}
@@ -72,6 +76,9 @@ func Changes(applied, proposed *Config, metrics []string, max int) []compare.Rul
 	}
 	if a, p := groupText(applied), groupText(proposed); a != p {
 		out = append(out, compare.RuleChange{What: "group-by", Base: a, Head: p})
+	}
+	if a, p := applied.AcceptLabel, proposed.AcceptLabel; a != p {
+		out = append(out, compare.RuleChange{What: "accept-label", Base: or(a, "none"), Head: or(p, "none")})
 	}
 	for _, e := range []struct {
 		what string

@@ -24,6 +24,21 @@ func TestRecordRoundTrip(t *testing.T) {
 	if got.ID != "other" || got.Scope != "warmup" || len(got.Rules) != 1 || got.Rules[0].Fail != "20%" || got.KernelShare != "5%" || *got.Exit.NoBaseline != 0 {
 		t.Errorf("WithRecord = %+v", got)
 	}
+	// The accept label travels with the rules: a pull request's own
+	// gate.yml cannot name it.
+	labelled, _ := Parse("main.yml", []byte("accept-label: perf-accepted\n"))
+	raw, _ = labelled.Record()
+	prOwn, _ := Parse("pr.yml", []byte("accept-label: bug\n"))
+	if got, err := prOwn.WithRecord("baseline", raw); err != nil || got.AcceptLabel != "perf-accepted" {
+		t.Errorf("WithRecord of a recorded accept-label = %+v, %v", got, err)
+	}
+	unlabelled, _ := (&Config{}).Record()
+	if got, _ := prOwn.WithRecord("baseline", unlabelled); got.AcceptLabel != "" {
+		t.Errorf("a record without accept-label kept the pull request's %q", got.AcceptLabel)
+	}
+	if cs := Changes(labelled, prOwn, nil, 10); len(cs) != 1 || cs[0].What != "accept-label" || cs[0].Base != "perf-accepted" || cs[0].Head != "bug" {
+		t.Errorf("Changes lists %+v, want the accept-label change", cs)
+	}
 	if len(other.Rules) != 1 || !other.Rules[0].Ignore {
 		t.Error("WithRecord changed its receiver")
 	}
