@@ -25,29 +25,43 @@ func HTML(w io.Writer, r *compare.Result, opts Options) error {
 	if r == nil {
 		return errNil
 	}
+	page, err := htmlPage("gate: "+string(r.Verdict), htmlMarkdown(r, opts))
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(page); err != nil {
+		return fmt.Errorf("render: html: %w", err)
+	}
+	return nil
+}
+
+// htmlMarkdown is r's full report as markdown for goldmark's HTML page.
+func htmlMarkdown(r *compare.Result, opts Options) string {
 	mw := &mdWriter{to: forHTML}
 	mw.report(build(r, opts, fullPlan()))
+	return mw.b.String()
+}
+
+// htmlPage converts gate's markdown to a standalone page titled title.
+func htmlPage(title, markdown string) ([]byte, error) {
 	md := goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		// GitHub comments break lines where the markdown does.
 		goldmark.WithRendererOptions(html.WithUnsafe(), html.WithHardWraps()),
 	)
 	var body bytes.Buffer
-	if err := md.Convert([]byte(mw.b.String()), &body); err != nil {
-		return fmt.Errorf("render: html: %w", err)
+	if err := md.Convert([]byte(markdown), &body); err != nil {
+		return nil, fmt.Errorf("render: html: %w", err)
 	}
 	var b bytes.Buffer
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-	b.WriteString("<title>gate: " + htmlEscape(string(r.Verdict)) + "</title>\n")
+	b.WriteString("<title>" + htmlEscape(title) + "</title>\n")
 	b.WriteString("<style>\n" + stylesheet + "</style>\n</head>\n<body>\n<main>\n")
 	b.Write(body.Bytes())
 	b.WriteString("</main>\n</body>\n</html>\n")
-	if _, err := w.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("render: html: %w", err)
-	}
-	return nil
+	return b.Bytes(), nil
 }
 
 // stylesheet is GitHub-like and small; it honours a dark colour scheme.
