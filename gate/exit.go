@@ -30,7 +30,7 @@ func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 		}
 	}
 	switch v {
-	case compare.Pass, compare.Warn, compare.Info:
+	case compare.Pass, compare.Warn, compare.Info, compare.Accepted:
 		return ExitOK
 	case compare.Fail:
 		return ExitFail
@@ -39,9 +39,10 @@ func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 			return code
 		}
 		return ExitNotComparable
-	case compare.BaselineUnavailable:
+	case compare.BaselineUnavailable, compare.Missing:
 		// Not no-baseline's code: an outage must not pass a gate that lets a
-		// missing baseline through while it bootstraps.
+		// missing baseline through while it bootstraps, nor a leg that
+		// crashed one that lets an incomparable profile through.
 		return ExitNotComparable
 	}
 	return ExitError
@@ -52,10 +53,32 @@ func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 // nothing to gate yet, and the first pull request of a new gate must not be
 // red. gate.yml's exit: no-baseline still decides when it is set.
 func actionExit(o action.Outcome) int {
+	if len(o.Entries) > 0 {
+		codes := make([]int, len(o.Entries))
+		for i, e := range o.Entries {
+			codes[i] = actionExit(e)
+		}
+		return worstExit(codes)
+	}
 	if o.Verdict == compare.NoBaseline && o.FirstRun {
 		if _, set := o.Config.NeutralExit(compare.NoBaseline); !set {
 			return ExitOK
 		}
 	}
 	return exitCode(o.Verdict, o.FailOn, o.Config)
+}
+
+// worstExit is the exit code of several entries gated together: a
+// regression (1) first, then any other failing code, else 0.
+func worstExit(codes []int) int {
+	worst := ExitOK
+	for _, c := range codes {
+		switch {
+		case c == ExitFail:
+			return ExitFail
+		case worst == ExitOK:
+			worst = c
+		}
+	}
+	return worst
 }

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -36,6 +37,7 @@ const (
 	modeProfile = "profile" // run nsys on `command`, then gate
 	modeCompare = "compare" // gate an existing export or summary (`profile`)
 	modeComment = "comment" // post the report of an earlier run (workflow_run)
+	modeMerge   = "merge"   // post one report for every entry (matrix leg) of a run
 )
 
 // Values of the fail-on input: which verdicts fail the step.
@@ -57,7 +59,14 @@ const (
 // inputs are the action's inputs (action.yml), read from the INPUT_*
 // environment the runner sets, kebab-case names kept.
 type inputs struct {
-	Mode             string
+	Mode string
+	// ID names the configuration (an entry of a matrix); Matrix is the
+	// job's matrix values (toJSON(matrix)), which name it when no id does.
+	ID      string
+	Matrix  string
+	Leg     bool     // one entry of several: a merge job posts
+	Entries []string // mode merge: the ids expected
+
 	Command          string
 	Profile          string
 	Baseline         string
@@ -80,6 +89,9 @@ type inputs struct {
 func readInputs(a *githubactions.Action) (inputs, error) {
 	in := inputs{
 		Mode:             strings.ToLower(a.GetInput("mode")),
+		ID:               a.GetInput("id"),
+		Matrix:           a.GetInput("matrix"),
+		Entries:          strings.FieldsFunc(a.GetInput("entries"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }),
 		Command:          a.GetInput("command"),
 		Profile:          a.GetInput("profile"),
 		Baseline:         a.GetInput("baseline"),
@@ -115,6 +127,19 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 		return in, err
 	}
 	in.CheckRun = check
+	if in.Leg, err = parseBoolInput("leg", a.GetInput("leg"), false); err != nil {
+		return in, err
+	}
+	if in.ID != "" {
+		if err := config.CheckID(in.ID); err != nil {
+			return in, fmt.Errorf("input id: %w", err)
+		}
+	}
+	for _, e := range in.Entries {
+		if err := config.CheckID(e); err != nil {
+			return in, fmt.Errorf("input entries: %w", err)
+		}
+	}
 
 	switch in.Mode {
 	case modeProfile:
@@ -125,9 +150,12 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 		if in.Profile == "" {
 			return in, fmt.Errorf("input profile: required in mode compare (an nsys export or a gate summary)")
 		}
-	case modeComment:
+	case modeComment, modeMerge:
+		if in.Leg {
+			return in, fmt.Errorf("input leg: mode %s posts the report itself; leg is for the profile and compare modes", in.Mode)
+		}
 	default:
-		return in, fmt.Errorf("input mode: %q: want profile, compare or comment", in.Mode)
+		return in, fmt.Errorf("input mode: %q: want profile, compare, comment or merge", in.Mode)
 	}
 	switch in.Comment {
 	case commentAlways, commentOnChange, commentNever:
@@ -200,6 +228,11 @@ type Outcome struct {
 	// had a baseline artifact: the first pull request of a new gate, which
 	// passes unless gate.yml sets no-baseline's exit code.
 	FirstRun bool
+	// Entries are the outcomes of a merged report's entries (mode merge):
+	// the step's exit code is then theirs taken together, a regression
+	// first. A missing entry's Verdict is compare.Missing, an accepted
+	// one's compare.Accepted.
+	Entries []Outcome
 }
 
 // Run runs the action once. An error is one the step must fail on (bad
@@ -214,9 +247,12 @@ func Run(ctx context.Context, env Env) (Outcome, error) {
 		return Outcome{}, err
 	}
 	var out Outcome
-	if r.in.Mode == modeComment {
+	switch r.in.Mode {
+	case modeComment:
 		err = r.comment(ctx)
-	} else {
+	case modeMerge:
+		out, err = r.merge(ctx)
+	default:
 		out, err = r.profileOrCompare(ctx)
 	}
 	if err != nil {

@@ -44,6 +44,15 @@ func resultDigest(r *compare.Result) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// digestOf combines digests (an entry's, a verdict) into one.
+func digestOf(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%q\n", p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
 func digestLine(digest string) string { return digestPrefix + digest + " -->" }
 
 // commentDigest returns the digest recorded in a comment body, or "".

@@ -23,6 +23,8 @@ type FakeGitHub struct {
 	// base is base (a pull request up to date with its base branch).
 	MergeBases map[string]string
 	Checks     []CheckRun
+	Issues     map[int]Issue        // issue number -> description and labels
+	Events     map[int][]LabelEvent // issue number -> label events, oldest first
 	Forbid     bool
 	Login      string   // the token's identity; default github-actions[bot]
 	Calls      []string // "create #7", "edit 12", in order
@@ -165,4 +167,23 @@ func (m *FakeGitHub) Identity(context.Context) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.login(), nil
+}
+
+// Issue implements GitHub.
+func (m *FakeGitHub) Issue(_ context.Context, number int) (Issue, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	is, ok := m.Issues[number]
+	if !ok {
+		return Issue{}, &APIError{Op: fmt.Sprintf("reading #%d", number), Status: http.StatusNotFound, Err: fmt.Errorf("404 Not Found")}
+	}
+	is.Number = number
+	return is, nil
+}
+
+// LabelEvents implements GitHub.
+func (m *FakeGitHub) LabelEvents(_ context.Context, number int) ([]LabelEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]LabelEvent(nil), m.Events[number]...), nil
 }

@@ -37,6 +37,12 @@ type GitHub interface {
 	// Identity is the login that comments made with the token are written
 	// by (github-actions[bot] for a GITHUB_TOKEN).
 	Identity(ctx context.Context) (string, error)
+	// Issue returns an issue or pull request as it is now: its description
+	// and labels (what a re-run reads afresh, unlike the event payload).
+	Issue(ctx context.Context, number int) (Issue, error)
+	// LabelEvents lists the labels added to and removed from an issue or
+	// pull request, oldest first, with who did it.
+	LabelEvents(ctx context.Context, number int) ([]LabelEvent, error)
 }
 
 // Endpoint is where and as whom the GitHub client talks: the runner's
@@ -78,6 +84,22 @@ type PullRequest struct {
 	State    string
 	HeadSHA  string
 	HeadRepo string // owner/name of the head repository
+}
+
+// Issue is an issue or pull request's description and labels.
+type Issue struct {
+	Number int
+	Body   string
+	Labels []string
+}
+
+// LabelEvent is a label added to (Added) or removed from an issue or pull
+// request by Actor.
+type LabelEvent struct {
+	Label string
+	Actor string
+	Added bool
+	At    time.Time
 }
 
 // CheckRun is a completed check run.

@@ -35,14 +35,20 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if err := safefile.Dir(r.in.OutputDir); err != nil {
 		return Outcome{}, fmt.Errorf("input output-dir: %w", err)
 	}
+	id, err := entryID(r.in, cfg)
+	if err != nil {
+		return Outcome{}, err
+	}
+	cfg.ID = id
 	head, summaryPath, err := r.head(ctx, cfg)
 	if err != nil {
 		return Outcome{}, err
 	}
-	res, judging, bf, err := r.judge(ctx, cfg, cfg, head)
+	res, judging, bf, err := r.judge(ctx, cfg, cfg, head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return Outcome{}, err
 	}
+	res.ReportURL = r.runURL()
 	ropts := render.Options{FullReportURL: r.runURL(), BaselineCommit: bf.Commit}
 	md, reportPath, err := r.writeReports(res, ropts)
 	if err != nil {
@@ -51,15 +57,42 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 
 	r.annotate(res, bf.Yet)
 	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging, FirstRun: bf.Yet}
-	notes := r.publish(ctx, res, fitComment(md, res, ropts), cfg.ID, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
-	r.jobSummary(res, ropts, notes)
+	var notes []string
+	note := "" // what the pull request accepted
+	if r.in.Leg {
+		// The merge job judges, posts and fails; a leg fails only when it
+		// could not make its result.
+		out.FailOn = FailOnNever
+		fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s; the merge job posts and gates it\n", displayID(id), render.VerdictWords(res.Verdict))
+	} else {
+		whole, lines := r.acceptSingle(ctx, id, res, judging)
+		if whole {
+			out.Verdict = compare.Accepted
+		}
+		note = render.AcceptanceMarkdown(lines)
+		md = afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md, res, ropts), note)
+		p := singlePost(md, id, res, out.Verdict)
+		notes = r.publish(ctx, r.ev.prNumber(), p, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
+	}
+	r.jobSummary(res, ropts, note, notes)
 	r.setOutputs(
-		"verdict", string(res.Verdict),
+		"verdict", string(out.Verdict),
 		"regressions", fmt.Sprint(res.Counts.Fail),
 		"summary-path", r.outputPath(summaryPath),
 		"report-path", r.outputPath(reportPath),
+		"id", id,
+		"baseline-artifact", withID(r.in.BaselineArtifact, id),
+		"report-artifact", withID(r.in.ReportArtifact, id),
 	)
 	return out, nil
+}
+
+// displayID is an entry id as the log says it.
+func displayID(id string) string {
+	if id == "" {
+		return "(unnamed)"
+	}
+	return id
 }
 
 // judge compares head with the baseline under the rules that apply: the
@@ -67,8 +100,8 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 // the head's own gate.yml, would judge differently, the result lists how. It
 // returns the result, the configuration that judged (its exit codes decide
 // the step) and what the search for the baseline found.
-func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *parse.Summary) (*compare.Result, *config.Config, baseFind, error) {
-	bf := r.baseline(ctx, cfg)
+func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *parse.Summary, baselineName string) (*compare.Result, *config.Config, baseFind, error) {
+	bf := r.baseline(ctx, cfg, baselineName)
 	judging := r.judgingConfig(cfg, bf.Summary)
 	opts, err := judging.CompareOptions()
 	if err != nil {
@@ -94,20 +127,25 @@ func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *par
 const maxRuleChanges = 20
 
 // judgingConfig is cfg with the judging part (rules, kernel share, exit
-// codes) that base recorded, or cfg itself when there is no baseline or it
-// records none (an older gate made it).
+// codes, accept label) that base recorded, or cfg itself when there is no
+// baseline or it records none (an older gate made it). The accept label is
+// only ever the recorded one: cfg may be the pull request's own gate.yml,
+// and a pull request that named a label already on it would accept its own
+// regressions.
 func (r *run) judgingConfig(cfg *config.Config, base *parse.Summary) *config.Config {
+	unrecorded := *cfg
+	unrecorded.AcceptLabel = ""
 	if base == nil {
-		return cfg
+		return &unrecorded
 	}
 	if len(base.Gate) == 0 {
-		fmt.Fprintln(r.env.Stdout, "gate: the baseline records no rules (an older gate made it): this run's gate.yml judges")
-		return cfg
+		fmt.Fprintln(r.env.Stdout, "gate: the baseline records no rules (an older gate made it): this run's gate.yml judges, and nothing can be accepted")
+		return &unrecorded
 	}
 	judging, err := cfg.WithRecord("baseline", base.Gate)
 	if err != nil {
-		r.actions.Warningf("gate: %v; this run's gate.yml judges", err)
-		return cfg
+		r.actions.Warningf("gate: %v; this run's gate.yml judges, and nothing can be accepted", err)
+		return &unrecorded
 	}
 	return judging
 }
@@ -263,7 +301,7 @@ type baseFind struct {
 // input is set). A baseline that exists but cannot be used is also reported
 // as an error annotation: the result is then no_baseline or
 // baseline_unavailable, never a pass.
-func (r *run) baseline(ctx context.Context, cfg *config.Config) baseFind {
+func (r *run) baseline(ctx context.Context, cfg *config.Config, name string) baseFind {
 	if r.in.Baseline != "" {
 		s, err := r.load(ctx, r.in.Baseline, cfg.ParseOptions())
 		if err != nil {
@@ -275,7 +313,7 @@ func (r *run) baseline(ctx context.Context, cfg *config.Config) baseFind {
 	if r.github == nil {
 		return baseFind{Reason: "no baseline input, and no github-token and repository to fetch the baseline artifact with"}
 	}
-	q := baselineQuery{Name: r.in.BaselineArtifact, Branches: r.baselineBranches()}
+	q := baselineQuery{Name: name, Branches: r.baselineBranches()}
 	if len(q.Branches) == 0 {
 		return baseFind{Reason: "no baseline-branch input, and the event does not name the repository's default branch"}
 	}
@@ -289,7 +327,7 @@ func (r *run) baseline(ctx context.Context, cfg *config.Config) baseFind {
 	s, err := parse.DecodeSummary(bytes.NewReader(b.Data))
 	if err != nil {
 		r.actions.Errorf("gate: baseline artifact %q (%d) %s: %v", b.Artifact.Name, b.Artifact.ID, b.File, err)
-		return baseFind{Reason: fmt.Sprintf("the baseline artifact %q is not a gate summary", r.in.BaselineArtifact)}
+		return baseFind{Reason: fmt.Sprintf("the baseline artifact %q is not a gate summary", name)}
 	}
 	if s.Source.Commit == "" {
 		s.Source.Commit = b.Artifact.HeadSHA
@@ -352,7 +390,7 @@ func (r *run) noBaseline(err error, q baselineQuery) baseFind {
 		}
 		return baseFind{Reason: fmt.Sprintf("baseline unavailable: %s; re-run the job", why), Unavailable: true}
 	}
-	return baseFind{Reason: fmt.Sprintf("the baseline artifact %q could not be used: %v", r.in.BaselineArtifact, err)}
+	return baseFind{Reason: fmt.Sprintf("the baseline artifact %q could not be used: %v", q.Name, err)}
 }
 
 // shortSHA is the prefix of a commit id that people read.
@@ -367,19 +405,37 @@ func shortSHA(sha string) string {
 // gate: a read-only token (fork PRs) or a missing permission is a warning,
 // and the job summary carries the report instead. It returns notes for the
 // job summary.
-func (r *run) publish(ctx context.Context, res *compare.Result, md, id, headSHA string, exit int) []string {
-	notes, commentURL := r.postComment(ctx, res, md, id)
+func (r *run) publish(ctx context.Context, number int, p post, headSHA string, exit int) []string {
+	notes, commentURL := r.postComment(ctx, number, p)
 	r.setOutputs("comment-url", commentURL)
 	if r.in.CheckRun && r.github != nil && headSHA != "" {
-		r.postCheckRun(ctx, res, md, headSHA, exit)
+		r.postCheckRun(ctx, p, headSHA, exit)
 	}
 	return notes
 }
 
-// postComment posts or edits the sticky comment on the event's pull request
-// and returns the notes for the job summary and the comment's URL.
-func (r *run) postComment(ctx context.Context, res *compare.Result, md, id string) ([]string, string) {
-	number := r.ev.prNumber()
+// post is a report as publish posts it.
+type post struct {
+	md      string          // the markdown, fitted to leave room for the digest line
+	id      string          // the configuration whose marker keys the comment
+	digest  string          // what on-change compares (resultDigest)
+	verdict compare.Verdict // what the check run says
+}
+
+// singlePost is the post of one configuration's result, whose verdict (an
+// acceptance can change it) is v.
+func singlePost(md, id string, res *compare.Result, v compare.Verdict) post {
+	d := resultDigest(res)
+	if v != res.Verdict {
+		d = digestOf(d, string(v))
+	}
+	return post{md: md, id: id, digest: d, verdict: v}
+}
+
+// postComment posts or edits the sticky comment on pull request number (0:
+// the event is not about one) and returns the notes for the job summary
+// and the comment's URL.
+func (r *run) postComment(ctx context.Context, number int, p post) ([]string, string) {
 	switch {
 	case r.in.Comment == commentNever:
 		return nil, ""
@@ -390,7 +446,7 @@ func (r *run) postComment(ctx context.Context, res *compare.Result, md, id strin
 		r.actions.Warningf("gate: no github-token: the report is in the job summary only")
 		return []string{"No comment was posted: the action had no github-token."}, ""
 	}
-	out, err := r.sticky(ctx, number, res, md, id)
+	out, err := r.sticky(ctx, number, p)
 	switch {
 	case err == nil:
 		fmt.Fprintf(r.env.Stdout, "gate: comment %s %s\n", out.Action, out.URL)
@@ -426,13 +482,13 @@ const githubActionsBot = "github-actions[bot]"
 
 // postCheckRun records the verdict as a check run on the head commit; exit
 // is the step's exit code.
-func (r *run) postCheckRun(ctx context.Context, res *compare.Result, md, headSHA string, exit int) {
+func (r *run) postCheckRun(ctx context.Context, p post, headSHA string, exit int) {
 	err := r.github.CreateCheckRun(ctx, CheckRun{
 		Name:       r.in.CheckName,
 		HeadSHA:    headSHA,
-		Conclusion: checkConclusion(res.Verdict, exit),
-		Title:      fmt.Sprintf("gate: %s", render.VerdictWords(res.Verdict)),
-		Summary:    truncateUTF16(md, render.CommentBudget-1),
+		Conclusion: checkConclusion(p.verdict, exit),
+		Title:      fmt.Sprintf("gate: %s", render.VerdictWords(p.verdict)),
+		Summary:    truncateUTF16(p.md, render.CommentBudget-1),
 		DetailsURL: r.runURL(),
 	})
 	switch {
@@ -453,7 +509,7 @@ func checkConclusion(v compare.Verdict, exit int) string {
 	switch {
 	case exit != 0 || v == compare.Fail:
 		return "failure"
-	case v == compare.Pass || v == compare.Warn || v == compare.Info:
+	case v == compare.Pass || v == compare.Warn || v == compare.Info || v == compare.Accepted:
 		return "success"
 	}
 	return "neutral"
@@ -461,13 +517,20 @@ func checkConclusion(v compare.Verdict, exit int) string {
 
 // jobSummary appends the report, rendered within the runner's 1 MiB limit,
 // and the notes to the job summary.
-func (r *run) jobSummary(res *compare.Result, ropts render.Options, notes []string) {
-	ropts.Budget = render.StepSummaryBudget
-	var b bytes.Buffer
-	if err := render.Markdown(&b, res, ropts); err != nil {
+func (r *run) jobSummary(res *compare.Result, ropts render.Options, accepted string, notes []string) {
+	ropts.Budget = render.StepSummaryBudget - render.UTF16Len(accepted)
+	var md bytes.Buffer
+	if err := render.Markdown(&md, res, ropts); err != nil {
 		r.actions.Warningf("gate: job summary: %v", err)
 		return
 	}
+	r.summaryWith(afterMarker(md.String(), accepted), notes)
+}
+
+// summaryWith appends md and the notes to the job summary.
+func (r *run) summaryWith(md string, notes []string) {
+	var b bytes.Buffer
+	b.WriteString(md)
 	for _, n := range notes {
 		fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n", n)
 	}
@@ -513,7 +576,12 @@ func (r *run) comment(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("input config: %w", err)
 	}
-	head, err := r.fetchHead(ctx, wr.ID)
+	id, err := entryID(r.in, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.ID = id
+	head, _, err := r.fetchHead(ctx, wr.ID, withID(r.in.ReportArtifact, id))
 	if err != nil {
 		r.actions.Warningf("gate: run %d: %v", wr.ID, err)
 		return nil
@@ -532,10 +600,11 @@ func (r *run) comment(ctx context.Context) error {
 			proposed = p
 		}
 	}
-	res, _, bf, err := r.judge(ctx, cfg, proposed, head)
+	res, _, bf, err := r.judge(ctx, cfg, proposed, head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return err
 	}
+	res.ReportURL = r.runLink(wr.ID)
 	ropts := render.Options{FullReportURL: r.runLink(wr.ID), BaselineCommit: bf.Commit}
 	var md bytes.Buffer
 	if err := render.Markdown(&md, res, ropts); err != nil {
@@ -547,7 +616,7 @@ func (r *run) comment(ctx context.Context) error {
 			r.setOutputs("report-path", r.outputPath(p))
 		}
 	}
-	url := r.commentOn(ctx, number, res, fitComment(md.String(), res, ropts), cfg.ID)
+	url := r.commentOn(ctx, number, singlePost(fitComment(md.String(), res, ropts), id, res, res.Verdict))
 	ropts.Budget = render.StepSummaryBudget
 	var sum bytes.Buffer
 	if render.Markdown(&sum, res, ropts) == nil {
@@ -562,9 +631,9 @@ func (r *run) comment(ctx context.Context) error {
 // sticky posts gate's comment for configuration id on pull request number,
 // or edits the one it posted before, and passes on what upsertComment
 // warns about.
-func (r *run) sticky(ctx context.Context, number int, res *compare.Result, md, id string) (commentOutcome, error) {
-	body := commentBody(md, render.Marker(id), resultDigest(res))
-	out, err := upsertComment(ctx, r.github, number, render.Marker(id), r.identity(ctx), body, r.in.Comment)
+func (r *run) sticky(ctx context.Context, number int, p post) (commentOutcome, error) {
+	body := commentBody(p.md, render.Marker(p.id), p.digest)
+	out, err := upsertComment(ctx, r.github, number, render.Marker(p.id), r.identity(ctx), body, r.in.Comment)
 	if err == nil && out.Warning != "" {
 		r.actions.Warningf("gate: %s", out.Warning)
 	}
@@ -573,8 +642,8 @@ func (r *run) sticky(ctx context.Context, number int, res *compare.Result, md, i
 
 // commentOn posts the comment mode's sticky comment on pull request number
 // and returns its URL ("" when it could not).
-func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md, id string) string {
-	out, err := r.sticky(ctx, number, res, md, id)
+func (r *run) commentOn(ctx context.Context, number int, p post) string {
+	out, err := r.sticky(ctx, number, p)
 	switch {
 	case err == nil:
 		fmt.Fprintf(r.env.Stdout, "gate: comment on #%d %s %s\n", number, out.Action, out.URL)
@@ -587,37 +656,55 @@ func (r *run) commentOn(ctx context.Context, number int, res *compare.Result, md
 	return ""
 }
 
-// fetchHead downloads the report artifact of run runID and decodes the head
-// summary in it.
-func (r *run) fetchHead(ctx context.Context, runID int64) (*parse.Summary, error) {
+// fetchHead downloads the report artifact called name of run runID and
+// decodes the head summary in it.
+func (r *run) fetchHead(ctx context.Context, runID int64, name string) (*parse.Summary, Artifact, error) {
 	arts, err := r.github.RunArtifacts(ctx, runID)
 	if err != nil {
-		return nil, err
+		return nil, Artifact{}, err
 	}
-	var found *Artifact
-	for i := range arts {
-		if arts[i].Name == r.in.ReportArtifact && !arts[i].Expired {
-			found = &arts[i]
+	found, ok := newestNamed(arts, name)
+	if !ok {
+		return nil, Artifact{}, fmt.Errorf("no artifact %q: did the pull request workflow upload the output directory?", name)
+	}
+	head, err := r.headOf(ctx, found)
+	return head, found, err
+}
+
+// newestNamed is the newest unexpired artifact called name: a re-run's
+// attempt uploads its own.
+func newestNamed(arts []Artifact, name string) (Artifact, bool) {
+	var found Artifact
+	ok := false
+	for _, a := range arts {
+		if a.Name != name || a.Expired {
+			continue
+		}
+		if !ok || a.CreatedAt.After(found.CreatedAt) || a.CreatedAt.Equal(found.CreatedAt) && a.ID > found.ID {
+			found, ok = a, true
 		}
 	}
-	if found == nil {
-		return nil, fmt.Errorf("no artifact %q: did the pull request workflow upload the output directory?", r.in.ReportArtifact)
-	}
-	data, err := r.github.DownloadArtifact(ctx, found.ID, maxArtifactZip)
+	return found, ok
+}
+
+// headOf downloads a report artifact and decodes the head summary in it,
+// the only file of it gate reads.
+func (r *run) headOf(ctx context.Context, a Artifact) (*parse.Summary, error) {
+	data, err := r.github.DownloadArtifact(ctx, a.ID, maxArtifactZip)
 	if err != nil {
 		return nil, err
 	}
 	files, err := unzip(data, defaultUnzipLimits())
 	if err != nil {
-		return nil, fmt.Errorf("artifact %q: %w", r.in.ReportArtifact, err)
+		return nil, fmt.Errorf("artifact %q: %w", a.Name, err)
 	}
 	f, ok := findZipFile(files, load.SummaryFile)
 	if !ok {
-		return nil, fmt.Errorf("artifact %q has no %s: upload the whole output directory (gate re-judges the summary; it never trusts %s)", r.in.ReportArtifact, load.SummaryFile, reportResultFile)
+		return nil, fmt.Errorf("artifact %q has no %s: upload the whole output directory (gate re-judges the summary; it never trusts %s)", a.Name, load.SummaryFile, reportResultFile)
 	}
 	head, err := parse.DecodeSummary(bytes.NewReader(f.Data))
 	if err != nil {
-		return nil, fmt.Errorf("artifact %q: %s: %w", r.in.ReportArtifact, f.Name, err)
+		return nil, fmt.Errorf("artifact %q: %s: %w", a.Name, f.Name, err)
 	}
 	return head, nil
 }

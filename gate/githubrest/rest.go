@@ -364,3 +364,33 @@ func (a *Client) Identity(ctx context.Context) (string, error) {
 	}
 	return v.Login, nil
 }
+
+// Issue reads an issue or pull request (GET /repos/{o}/{r}/issues/{n}),
+// which pull requests answer too, with their description and labels.
+func (a *Client) Issue(ctx context.Context, number int) (action.Issue, error) {
+	is, resp, err := a.client.Issues.Get(ctx, a.owner, a.repo, number)
+	if err != nil {
+		return action.Issue{}, wrapAPI(fmt.Sprintf("reading #%d", number), resp, err)
+	}
+	out := action.Issue{Number: is.GetNumber(), Body: is.GetBody()}
+	for _, l := range is.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	return out, nil
+}
+
+// LabelEvents lists an issue's labeled and unlabeled events (GET
+// /repos/{o}/{r}/issues/{n}/events), every page, oldest first.
+func (a *Client) LabelEvents(ctx context.Context, number int) ([]action.LabelEvent, error) {
+	var out []action.LabelEvent
+	err := pages(fmt.Sprintf("listing the events of #%d", number), func(page int) (*github.Response, error) {
+		evs, resp, err := a.client.Issues.ListIssueEvents(ctx, a.owner, a.repo, number, &github.ListOptions{PerPage: 100, Page: page})
+		for _, ev := range evs {
+			if e := ev.GetEvent(); (e == "labeled" || e == "unlabeled") && ev.Label != nil {
+				out = append(out, action.LabelEvent{Label: ev.Label.GetName(), Actor: ev.GetActor().GetLogin(), Added: e == "labeled", At: ev.GetCreatedAt().Time})
+			}
+		}
+		return resp, err
+	})
+	return out, err
+}

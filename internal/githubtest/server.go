@@ -1,6 +1,7 @@
 // Package githubtest is a fake GitHub for tests: an httptest server that
 // answers the REST endpoints gate uses (artifacts, their zips and signed
-// blob URLs, issue comments, pull requests by commit, check runs) and the
+// blob URLs, issue comments, issues and their label events, pull requests
+// by commit, check runs) and the
 // GraphQL viewer query, with GitHub's JSON shapes, Link-header pagination
 // and failure injection: a route can answer a given status a given number
 // of times, with given headers (rate limits, Retry-After), or drop the
@@ -41,6 +42,8 @@ const (
 	RoutePulls         = "pulls"          // GET  /repos/{repo}/commits/{sha}/pulls
 	RouteCompare       = "compare"        // GET  /repos/{repo}/compare/{base}...{head}
 	RouteCheckRuns     = "check-runs"     // POST /repos/{repo}/check-runs
+	RouteIssue         = "issue"          // GET  /repos/{repo}/issues/{n}
+	RouteIssueEvents   = "issue-events"   // GET  /repos/{repo}/issues/{n}/events
 	RouteGraphQL       = "graphql"        // POST /graphql
 )
 
@@ -79,6 +82,23 @@ type Comment struct {
 	Type string
 }
 
+// Issue is an issue or pull request's description and labels, as the
+// issues API answers for it.
+type Issue struct {
+	Body   string
+	Labels []string
+	User   string // who opened it
+}
+
+// IssueEvent is one event of an issue's timeline: Event "labeled" or
+// "unlabeled" (with Label), or any other GitHub event name.
+type IssueEvent struct {
+	Event   string
+	Label   string
+	Actor   string
+	Created time.Time
+}
+
 // PR is a pull request, listed for its head commit.
 type PR struct {
 	Number   int
@@ -103,7 +123,9 @@ type Server struct {
 	// merge_base_commit; absent, the merge base is base (a pull request up
 	// to date with its base branch).
 	MergeBases map[string]string
-	CheckRuns  []map[string]any // the bodies of created check runs
+	CheckRuns  []map[string]any     // the bodies of created check runs
+	Issues     map[int]Issue        // by number: what GET issues/{n} answers
+	Events     map[int][]IssueEvent // by number, oldest first
 	// Viewer is the token's identity as GraphQL's viewer answers it
 	// (default github-actions, a Bot, as for GITHUB_TOKEN).
 	Viewer     string
@@ -179,6 +201,8 @@ var (
 	rePulls        = regexp.MustCompile(`^/repos/` + Repo + `/commits/([0-9a-f]+)/pulls$`)
 	reCompare      = regexp.MustCompile(`^/repos/` + Repo + `/compare/([^/.]+)\.\.\.([^/.]+)$`)
 	reCheckRuns    = regexp.MustCompile(`^/repos/` + Repo + `/check-runs$`)
+	reIssue        = regexp.MustCompile(`^/repos/` + Repo + `/issues/(\d+)$`)
+	reIssueEvents  = regexp.MustCompile(`^/repos/` + Repo + `/issues/(\d+)/events$`)
 )
 
 // route names the endpoint of r, "" for an unknown one.
@@ -205,6 +229,10 @@ func route(r *http.Request) string {
 		return RouteCompare
 	case post && reCheckRuns.MatchString(p):
 		return RouteCheckRuns
+	case get && reIssue.MatchString(p):
+		return RouteIssue
+	case get && reIssueEvents.MatchString(p):
+		return RouteIssueEvents
 	case post && p == "/graphql":
 		return RouteGraphQL
 	}
@@ -302,6 +330,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, map[string]any{"id": 1, "name": run["name"], "head_sha": run["head_sha"], "status": "completed", "conclusion": run["conclusion"]})
 	case RouteGraphQL:
 		s.graphql(w, r)
+	case RouteIssue:
+		s.issue(w, r)
+	case RouteIssueEvents:
+		s.issueEvents(w, r)
 	default:
 		s.t.Errorf("unexpected request %s %s", r.Method, r.URL)
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
@@ -399,6 +431,49 @@ func (s *Server) pulls(w http.ResponseWriter, r *http.Request) {
 				"base":     map[string]any{"ref": "main", "repo": map[string]any{"full_name": Repo}},
 			})
 		}
+	}
+	s.page(w, r, list, "")
+}
+
+// issue answers GET issues/{n} with GitHub's shape: a pull request is an
+// issue with a pull_request object.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(reIssue.FindStringSubmatch(r.URL.Path)[1])
+	is, ok := s.Issues[n]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+		return
+	}
+	labels := []map[string]any{}
+	for i, l := range is.Labels {
+		labels = append(labels, map[string]any{"id": 7000 + i, "name": l, "color": "ededed", "default": false,
+			"url": fmt.Sprintf("%s/repos/%s/labels/%s", s.URL, Repo, l)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": 3000000 + n, "number": n, "state": "open", "title": "a pull request", "body": is.Body,
+		"user":     map[string]any{"login": is.User, "type": "User"},
+		"labels":   labels,
+		"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", Repo, n),
+		"pull_request": map[string]any{"url": fmt.Sprintf("%s/repos/%s/pulls/%d", s.URL, Repo, n),
+			"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", Repo, n)},
+	})
+}
+
+// issueEvents answers GET issues/{n}/events, paged, with GitHub's shape.
+func (s *Server) issueEvents(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(reIssueEvents.FindStringSubmatch(r.URL.Path)[1])
+	var list []map[string]any
+	for i, ev := range s.Events[n] {
+		e := map[string]any{
+			"id": 9000000 + i, "node_id": fmt.Sprintf("LE_%d", i), "event": ev.Event,
+			"actor":      map[string]any{"login": ev.Actor, "type": "User"},
+			"created_at": ev.Created.Format(time.RFC3339),
+			"url":        fmt.Sprintf("%s/repos/%s/issues/events/%d", s.URL, Repo, 9000000+i),
+		}
+		if ev.Label != "" {
+			e["label"] = map[string]any{"name": ev.Label, "color": "ededed"}
+		}
+		list = append(list, e)
 	}
 	s.page(w, r, list, "")
 }
