@@ -1,12 +1,12 @@
 // Package gate is gate's command line: the subcommands parse, compare,
-// rules, profile and action, their flags, and the one table from a verdict
+// merge, rules, profile and action, their flags, and the one table from a verdict
 // to an exit code (exit.go). It wires the packages below it to a process:
 //
 //	gate/config   gate.yml
 //	gate/load     any profile form -> parse.Summary; nsys export
 //	gate/profile  run a workload under nsys (and ncu); server mode
 //	gate/server   an inference server under a fixed request load
-//	gate/action   the GitHub Action
+//	gate/action   the GitHub Action (merge.go: several entries, one report)
 //	gate/githubrest  go-github behind action.GitHub
 //	gate/nvml     the GPU fingerprint (cgo)
 //
@@ -75,6 +75,7 @@ type subcommand struct {
 var subcommands = map[string]subcommand{
 	"parse":   {"turn an nsys export into a summary", (*Command).runParse},
 	"compare": {"compare a head profile with a base profile", (*Command).runCompare},
+	"merge":   {"merge the results of several configurations into one report", (*Command).runMerge},
 	"rules":   {"print the effective rules", (*Command).runRules},
 	"profile": {"run a workload under nsys and summarise it", (*Command).runProfile},
 	"action":  {"run as a GitHub Action", (*Command).runAction},

@@ -19,12 +19,20 @@ import (
 	"github.com/nsys-gate/gate/render"
 )
 
-const compareUsage = `usage: gate compare BASE HEAD [--config gate.yml] [--format text|markdown|json|html] [-o FILE]
+const compareUsage = `usage: gate compare BASE HEAD [--id ID] [--config gate.yml] [--format text|markdown|json|html] [-o FILE]
 
 Compare a head profile with a base profile and print the report. BASE and
 HEAD are each an Nsight Systems export (.sqlite, .sqlite.gz, .nsys-rep) or a
 summary JSON from gate parse (or the older summary.json layout), so a stored
-baseline and a fresh profile mix freely.
+baseline and a fresh profile mix freely. --id names the configuration (it
+keys the comment's marker).
+
+BASE and HEAD may also be two directories holding one profile per entry
+(ID.json, ID.sqlite, ID.sqlite.gz, ID.nsys-rep, or ID/summary.json, as a
+matrix's legs write them): each entry of HEAD is compared with the same
+entry of BASE and the report is the merged one that the action's merge mode
+posts. --id then picks one entry. An entry only BASE has is missing; one
+only HEAD has has no baseline.
 
 Without --format the report is text on a terminal and markdown (the PR
 comment) otherwise: in CI, into a pipe, or into a file; -o picks the format
@@ -47,9 +55,9 @@ var renderers = map[string]func(w io.Writer, r *compare.Result, opts render.Opti
 
 // compareFlags are the flags of `gate compare`.
 type compareFlags struct {
-	config, format, out, scope string
-	baseExtra, headExtra       extraFlag
-	baseOptional               bool
+	config, format, out, scope, id string
+	baseExtra, headExtra           extraFlag
+	baseOptional                   bool
 }
 
 // runCompare implements `gate compare`.
@@ -63,12 +71,24 @@ func (c *Command) runCompare(ctx context.Context, args []string) int {
 	fs.Var(&f.baseExtra, "base-extra", "like --extra, for BASE")
 	fs.Var(&f.headExtra, "extra", "for HEAD: "+extraUsage)
 	fs.BoolVar(&f.baseOptional, "base-optional", false, "a missing BASE file gives the no-baseline verdict instead of an input error")
+	fs.StringVar(&f.id, "id", "", "the configuration's id (default: the config's); with two directories, the one entry to compare")
 	paths, code, ok := fs.parse(args, true)
 	if !ok {
 		return code
 	}
 	if len(paths) != 2 {
 		return fs.usageError("want BASE and HEAD, got %d argument(s)", len(paths))
+	}
+	if f.id != "" {
+		if err := config.CheckID(f.id); err != nil {
+			return fs.usageError("--id: %v", err)
+		}
+	}
+	switch bd, hd := isDir(paths[0]), isDir(paths[1]); {
+	case bd && hd:
+		return c.compareDirs(ctx, paths[0], paths[1], f)
+	case bd != hd:
+		return fs.usageError("BASE and HEAD must both be files or both be directories")
 	}
 	return c.compare(ctx, paths[0], paths[1], f)
 }
@@ -95,6 +115,9 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 	copts, err := cfg.CompareOptions()
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", f.config, err))
+	}
+	if f.id != "" {
+		copts.ConfigID = f.id
 	}
 	popts := cfg.ParseOptions()
 	if f.scope != "" {
@@ -140,6 +163,12 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", verdictLine(res))
 	}
 	return code
+}
+
+// isDir reports whether p is a directory.
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // defaultFormat is the report format when --format is not given: the one
