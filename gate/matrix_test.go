@@ -226,11 +226,11 @@ func TestMatrixEndToEnd(t *testing.T) {
 		t.Fatalf("%d gate comments, want one for all entries", len(cs))
 	}
 	first := cs[0]
-	if !strings.HasPrefix(first.Body, "<!-- gate:report id=default -->\n❌ **gate: fail** — 1 of 3 entries failed: `h200-llama-8b` decode step p50") {
+	if !strings.HasPrefix(first.Body, "<!-- gate:report id=default -->\n❌ **gate: fail** — 1 of 3 entries failed: `h200-llama-8b` decode · ") {
 		t.Errorf("the comment does not lead with the failing entry:\n%.400s", first.Body)
 	}
 	for id, want := range map[string]string{
-		"h200-llama-8b": "| H200 | ❌ fail | decode step p50 +",
+		"h200-llama-8b": "| H200 | ❌ fail | decode · ",
 		"h200-qwen-7b":  "| H200 | ✅ pass |",
 		"l40s-llama-8b": "| L40S (base H200) | ⚪ not comparable | GPU model differs",
 	} {
@@ -393,7 +393,7 @@ func TestMatrixAcceptance(t *testing.T) {
 			t.Errorf("llama row %q, want accepted", r)
 		}
 		// The cause it shows is the first regression no line accepted.
-		if r := row(b, "qwen"); !strings.Contains(r, "❌ fail | ") || strings.Contains(r, "| decode step") {
+		if r := row(b, "qwen"); !strings.Contains(r, "❌ fail | ") || strings.Contains(r, "| decode · ") {
 			t.Errorf("qwen row %q, want fail with a cause other than the accepted decode regression", r)
 		}
 		for _, w := range []string{
@@ -470,8 +470,14 @@ func TestMatrixAcceptance(t *testing.T) {
 			t.Fatalf("exit %d, want 1: gate.yml of the pull request's tree accepts nothing", code)
 		}
 		b := gateComments(gh)[0].Body
-		if !strings.Contains(b, "- `llama`: nothing accepted, gate.yml (the baseline's) names no accept-label") || strings.Contains(b, "from the tree") {
+		if strings.Contains(b, "Accepted") || strings.Contains(b, "from the tree") || !strings.Contains(row(b, "llama"), "❌ fail") {
 			t.Errorf("comment:\n%.1200s", b)
+		}
+		if !strings.Contains(e.stdout.String(), `gate.yml names accept-label "perf-accepted", but only the baseline's recorded one ("") counts`) {
+			t.Errorf("the log does not say why the label accepts nothing:\n%s", e.stdout.String())
+		}
+		if n := gh.Count(githubtest.RouteIssue); n != 0 {
+			t.Errorf("read the pull request %d times with nothing acceptable", n)
 		}
 	})
 }

@@ -49,11 +49,7 @@ func TestCommentInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parses the real exports and starts a browser")
 	}
-	bin := chromium(t)
-	css, err := os.ReadFile(filepath.Join("..", "testdata", "render", "browser", "github-markdown-light.css"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, css := chromium(t), githubCSS(t)
 	for _, c := range browserCases {
 		t.Run(c.base+"_vs_"+c.head, func(t *testing.T) {
 			r := compare.Compare(realSummary(t, c.base), realSummary(t, c.head), compare.Options{ConfigID: "default"})
@@ -61,7 +57,7 @@ func TestCommentInBrowser(t *testing.T) {
 			if err := Markdown(&md, r, Options{}); err != nil {
 				t.Fatal(err)
 			}
-			page := commentPage(t, md.String(), string(css))
+			page := commentPage(t, md.String(), css)
 			m := measure(t, bin, page)
 			t.Logf("%d characters, %d px tall", UTF16Len(md.String()), m.Height)
 			for i, tb := range m.Tables {
@@ -101,6 +97,16 @@ func TestCommentInBrowser(t *testing.T) {
 			t.Errorf("the HTML report has %d tables: the measurement missed them", len(m.Tables))
 		}
 	})
+}
+
+// githubCSS is github-markdown-css, the stylesheet of GitHub's comments.
+func githubCSS(t *testing.T) string {
+	t.Helper()
+	css, err := os.ReadFile(filepath.Join("..", "testdata", "render", "browser", "github-markdown-light.css"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(css)
 }
 
 // chromium finds a Chromium to run, or skips: .ci/run installs Debian's.

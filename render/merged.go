@@ -137,7 +137,7 @@ func mergedMarkdown(m *Merged, opts Options, budget int) string {
 		if e.Result != nil {
 			full[i] = entryFold(e, opts, StepSummaryBudget)
 			short[i] = full[i]
-			if UTF16Len(full[i]) > shortReport+foldCost(e, opts) {
+			if UTF16Len(full[i]) > shortReport+foldCost(e) {
 				short[i] = entryFold(e, opts, shortReport)
 			}
 		}
@@ -165,7 +165,7 @@ func mergedMarkdown(m *Merged, opts Options, budget int) string {
 		case grow <= extra:
 			out[i], extra = full[i], extra-grow
 		default:
-			inner := UTF16Len(short[i]) - foldCost(es[i], opts) + extra
+			inner := UTF16Len(short[i]) - foldCost(es[i]) + extra
 			if f := entryFold(es[i], opts, inner); UTF16Len(f) <= UTF16Len(short[i])+extra {
 				extra -= UTF16Len(f) - UTF16Len(short[i])
 				out[i] = f
@@ -210,13 +210,21 @@ func mergedVerdictLine(m *Merged, es []Entry) line {
 		l = append(l, plain(fmt.Sprintf("%d of %d entries %s: ", n, len(es), countWord(first.Verdict))), entryName(first.ID), plain(" "))
 		switch f, ok := firstCause(first); {
 		case ok:
-			l = append(l, change(f)...)
+			l = append(l, change(f, entryPlan(first.Result))...)
 		default:
 			l = append(l, text(clip(first.Why, maxText)))
 		}
 		l = append(l, plain("; "))
 	}
 	return append(l, plain(entryCounts(es)))
+}
+
+// entryPlan is the comment's plan for an entry's result, with its short
+// kernel names.
+func entryPlan(r *compare.Result) plan {
+	p := commentPlan()
+	p.names = newNames(kernelNames(r))
+	return p
 }
 
 // firstCause is the regression a failed entry's headline names.
@@ -302,7 +310,8 @@ func entryCause(e Entry) (line, bool) {
 	if !ok {
 		return nil, false
 	}
-	l := line{text(clipMiddle(f.label, 60)), plain(" " + fmtDelta(*f.m))}
+	_, title, field := entity(f.m, entryPlan(r).names)
+	l := append(append(line{}, title...), text(clip(field, 60)), plain(" "+fmtDelta(*f.m)))
 	if n := r.Counts.Fail + r.Counts.Warn - 1 - len(e.Accepted); n > 0 && e.Verdict != compare.Accepted {
 		l = append(l, plain(", "+itoa(n)+" more"))
 	}
@@ -369,25 +378,22 @@ func stepChange(r *compare.Result, phase string) line {
 func entryFold(e Entry, opts Options, budget int) string {
 	url := entryURL(e, opts)
 	eo := Options{Budget: budget, FullReportURL: url, BaselineCommit: opts.BaselineCommit}
-	return foldAround(e, url, withoutMarker(markdown(e.Result, eo)))
+	return foldAround(e, withoutMarker(markdown(e.Result, eo)))
 }
 
-// foldAround puts an entry's report in a fold titled by its verdict, with
-// a link to its full report.
-func foldAround(e Entry, url, report string) string {
+// foldAround puts an entry's report in a fold titled by its verdict (the
+// report links its full report itself).
+func foldAround(e Entry, report string) string {
 	var b strings.Builder
 	b.WriteString("<details><summary>" + htmlEscape(foldTitle(e)) + "</summary>\n\n")
-	if u := safeURL(url); u != "" {
-		b.WriteString("<sub>[Full report](<" + u + ">)</sub>\n\n")
-	}
 	b.WriteString(report)
 	b.WriteString("\n</details>\n\n")
 	return b.String()
 }
 
 // foldCost is what an entry's fold adds to its report.
-func foldCost(e Entry, opts Options) int {
-	return UTF16Len(foldAround(e, entryURL(e, opts), ""))
+func foldCost(e Entry) int {
+	return UTF16Len(foldAround(e, ""))
 }
 
 // entryURL is where an entry's full report is.

@@ -62,7 +62,7 @@ func TestMergedMarkdown(t *testing.T) {
 	}
 	md := b.String()
 	checkInert(t, md)
-	if !strings.HasPrefix(md, Marker("")+"\n❌ **gate: fail** — 1 of 6 entries failed: `qwen-7b-h200` decode step p50 +22.7%") {
+	if !strings.HasPrefix(md, Marker("")+"\n❌ **gate: fail** — 1 of 6 entries failed: `qwen-7b-h200` decode · step p50 1.17 → 1.44 ms (+22.7%)") {
 		t.Errorf("the verdict line does not lead with the failing entry and its cause:\n%.400s", md)
 	}
 	if !strings.Contains(md, "; 1 failed, 1 missing, 1 not comparable, 1 no baseline, 1 accepted, 1 passed") {
@@ -77,11 +77,11 @@ func TestMergedMarkdown(t *testing.T) {
 		}
 	}
 	wantRows := []string{
-		"| `qwen-7b-h200` | H200 | ❌ fail | decode step p50 +22.7%, ",
+		"| `qwen-7b-h200` | H200 | ❌ fail | decode · step p50 +22.7%, ",
 		"| `llama-70b-h200-tp8` | — | ⛔ missing | no artifact gate-report-llama-70b-h200-tp8 in run 12000000099",
 		"| `llama-8b-l40s` | L40S (base H200) | ⚪ not comparable | ",
 		"| `mistral-7b-h200` | H200 | ⚪ no baseline | no baseline yet: this run will become the baseline once merged | — | — |",
-		"| `llama-8b-h200-tp2` | H200 | ☑️ accepted | decode ",
+		"| `llama-8b-h200-tp2` | H200 | ☑️ accepted | decode · ",
 		"| `llama-8b-h200` | H200 | ✅ pass | ",
 	}
 	if len(rows) < len(wantRows) {
@@ -100,7 +100,7 @@ func TestMergedMarkdown(t *testing.T) {
 		"- `llama-8b-h200-tp2`: 2 failures accepted by alice (label `perf-accepted`) — a host sync per step for exact sampling, @\u200dperf-team agreed",
 		"- `kernels.*.per_step`: nothing accepted, no failure matches it — fused kernels launch twice",
 		"<details><summary>❌ qwen-7b-h200: fail</summary>",
-		"<sub>[Full report](<https://example.com/artifacts/qwen-7b-h200>)</sub>",
+		"[full report and run](<https://example.com/artifacts/qwen-7b-h200>)",
 		"⛔ `llama-70b-h200-tp8`: no artifact",
 	} {
 		if !strings.Contains(md, w) {
@@ -187,7 +187,7 @@ func TestMergedFormats(t *testing.T) {
 	if err := MergedText(&txt, m, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"❌ gate: fail — 1 of 6 entries failed: qwen-7b-h200 decode step p50 +22.7%", "❌ qwen-7b-h200: fail\n=", "⛔ llama-70b-h200-tp8: missing\n"} {
+	for _, w := range []string{"❌ gate: fail — 1 of 6 entries failed: qwen-7b-h200 decode · step p50 1.17 → 1.44 ms (+22.7%)", "❌ qwen-7b-h200: fail\n=", "⛔ llama-70b-h200-tp8: missing\n"} {
 		if !strings.Contains(txt.String(), w) {
 			t.Errorf("text lacks %q", w)
 		}

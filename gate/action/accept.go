@@ -251,7 +251,11 @@ func decideAcceptance(entries []acceptEntry, reqs []acceptRequest, pr prLabels) 
 func (r *run) readPR(ctx context.Context, number int, want []string) prLabels {
 	is, err := r.github.Issue(ctx, number)
 	if err != nil {
-		r.actions.Warningf("gate: reading #%d's description and labels: %v; nothing is accepted", number, err)
+		why := ""
+		if isForbidden(err) {
+			why = " (the workflow needs permissions: issues: read)"
+		}
+		r.actions.Warningf("gate: reading #%d's description and labels: %v%s; nothing is accepted", number, err, why)
 		return prLabels{err: err}
 	}
 	pr := prLabels{body: is.Body, set: map[string]bool{}, by: map[string]string{}}
@@ -281,21 +285,17 @@ func (r *run) readPR(ctx context.Context, number int, want []string) prLabels {
 
 // accept reads what pull request number accepts and applies it to
 // entries: it returns which entries are accepted whole and the lines for
-// the report. Without failures there is nothing to accept and nothing is
-// asked of the API.
+// the report. Unless a failing entry's baseline names an accept label,
+// nothing can be accepted and nothing is asked of the API.
 func (r *run) accept(ctx context.Context, number int, entries []acceptEntry) ([]bool, []render.Acceptance) {
 	var labels, ids []string
-	anyFailing := false
 	for _, e := range entries {
 		ids = append(ids, e.id)
-		if len(e.failing()) > 0 {
-			anyFailing = true
-			if e.label != "" && !slices.Contains(labels, e.label) {
-				labels = append(labels, e.label)
-			}
+		if len(e.failing()) > 0 && e.label != "" && !slices.Contains(labels, e.label) {
+			labels = append(labels, e.label)
 		}
 	}
-	if !anyFailing || number == 0 || r.github == nil {
+	if len(labels) == 0 || number == 0 || r.github == nil {
 		return make([]bool, len(entries)), nil
 	}
 	pr := r.readPR(ctx, number, labels)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/gate/config"
 )
 
 func TestParseAcceptLines(t *testing.T) {
@@ -142,4 +143,50 @@ func TestDecideAcceptance(t *testing.T) {
 	if w, _ := decideAcceptance([]acceptEntry{{id: "a", res: warned, label: "perf-accepted", failOn: FailOnFail}}, reqs, labelled); w[0] {
 		t.Error("a warning that does not fail the step counts as accepted")
 	}
+}
+
+// FuzzParseAcceptLines: a pull request's description is anyone's text.
+// Reading it never panics, keeps its bound, and a line it takes as a
+// request names one target and gives a reason.
+func FuzzParseAcceptLines(f *testing.F) {
+	f.Add("gate: accept phases.decode.* — exact sampling", "llama")
+	f.Add("- gate: accept llama -- why\n> GATE: ACCEPT llama:kernels.*.per_step – x", "llama")
+	f.Add("gate: accept [— x\ngate: accept a:b:c — y\ngate:accept\tz - w", "a")
+	f.Add("gate: accept \xff\xfe — \x00", "")
+	f.Fuzz(func(t *testing.T, body, id string) {
+		reqs := parseAcceptLines(body, []string{id})
+		if len(reqs) > maxAcceptLines {
+			t.Fatalf("%d requests", len(reqs))
+		}
+		for _, q := range reqs {
+			if q.problem != "" {
+				continue
+			}
+			if q.target == "" || strings.ContainsAny(q.target, " \t\n") || strings.TrimSpace(q.reason) == "" {
+				t.Errorf("a request without one target or a reason: %+v", q)
+			}
+			if q.glob != "" && !validGlob(q.glob) {
+				t.Errorf("a bad glob taken: %+v", q)
+			}
+			q.covers(id, "phases.decode.span.p50")
+		}
+	})
+}
+
+// FuzzMatrixID: the matrix input is the workflow's toJSON(matrix); any
+// text either names an entry with an id gate accepts, names none, or is an
+// error.
+func FuzzMatrixID(f *testing.F) {
+	f.Add(`{"model": "Llama-3.1 8B", "gpu": "h200", "tp": 2}`)
+	f.Add(`null`)
+	f.Add(`{"a": {"b": 1}}`)
+	f.Add(`{"a": "` + strings.Repeat("é", 40) + `"}`)
+	f.Fuzz(func(t *testing.T, matrix string) {
+		id, err := matrixID(matrix)
+		if err == nil && id != "" {
+			if cerr := config.CheckID(id); cerr != nil {
+				t.Errorf("matrixID(%q) = %q, which is no id: %v", matrix, id, cerr)
+			}
+		}
+	})
 }

@@ -131,8 +131,18 @@ const maxRuleChanges = 20
 // baseline or it records none (an older gate made it). The accept label is
 // only ever the recorded one: cfg may be the pull request's own gate.yml,
 // and a pull request that named a label already on it would accept its own
-// regressions.
+// regressions. The log says so when cfg names another.
 func (r *run) judgingConfig(cfg *config.Config, base *parse.Summary) *config.Config {
+	j := r.recordedConfig(cfg, base)
+	if cfg.AcceptLabel != "" && j.AcceptLabel != cfg.AcceptLabel {
+		fmt.Fprintf(r.env.Stdout, "gate: gate.yml names accept-label %q, but only the baseline's recorded one (%q) counts: it takes effect once merged\n", cfg.AcceptLabel, j.AcceptLabel)
+	}
+	return j
+}
+
+// recordedConfig is judgingConfig without the note: cfg under base's
+// record, or cfg less its accept label.
+func (r *run) recordedConfig(cfg *config.Config, base *parse.Summary) *config.Config {
 	unrecorded := *cfg
 	unrecorded.AcceptLabel = ""
 	if base == nil {

@@ -159,3 +159,28 @@ func TestExampleConfigParses(t *testing.T) {
 		t.Errorf("example config decoded to %+v", cfg)
 	}
 }
+
+// TestReadmeConfigParses: the gate.yml the README shows is one gate reads,
+// every key of it.
+func TestReadmeConfigParses(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "### gate.yml")
+	if !ok {
+		t.Fatal("README.md has no gate.yml section")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("README.md's gate.yml section has no yaml block")
+	}
+	cfg, err := Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ID == "" || cfg.AcceptLabel == "" || len(cfg.Entries) == 0 || len(cfg.Rules) == 0 {
+		t.Errorf("README's gate.yml read as %+v", cfg)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nsys-gate/gate/gate/action"
 	"github.com/nsys-gate/gate/internal/githubtest"
@@ -83,4 +84,53 @@ func TestMergeBase(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || !strings.Contains(err.Error(), "comparing "+base+"..."+head) {
 		t.Errorf("a 404 from the compare API: %v", err)
 	}
+}
+
+// TestIssueAndLabelEvents reads a pull request's description and labels,
+// and who labelled it, from the issues API's shapes, every page of events.
+func TestIssueAndLabelEvents(t *testing.T) {
+	gh := githubtest.New(t)
+	day := t0.Add(-24 * time.Hour)
+	gh.Issues = map[int]githubtest.Issue{7: {Body: "gate: accept phases.decode.* — exact sampling", Labels: []string{"perf-accepted", "enhancement"}, User: "octodev"}}
+	gh.Events = map[int][]githubtest.IssueEvent{7: {
+		{Event: "labeled", Label: "perf-accepted", Actor: "mallory", Created: day},
+		{Event: "head_ref_force_pushed", Actor: "octodev", Created: day.Add(time.Minute)},
+		{Event: "unlabeled", Label: "perf-accepted", Actor: "bob", Created: day.Add(2 * time.Minute)},
+		{Event: "labeled", Label: "perf-accepted", Actor: "alice", Created: day.Add(3 * time.Minute)},
+		{Event: "labeled", Label: "enhancement", Actor: "octodev", Created: day.Add(4 * time.Minute)},
+	}}
+	c := newTestClient(t, gh, &fakeClock{now: t0})
+	is, err := c.Issue(context.Background(), 7)
+	if err != nil || is.Number != 7 || is.Body != "gate: accept phases.decode.* — exact sampling" || strings.Join(is.Labels, ",") != "perf-accepted,enhancement" {
+		t.Errorf("Issue = %+v, %v", is, err)
+	}
+	evs, err := c.LabelEvents(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []action.LabelEvent{
+		{Label: "perf-accepted", Actor: "mallory", Added: true, At: day},
+		{Label: "perf-accepted", Actor: "bob", Added: false, At: day.Add(2 * time.Minute)},
+		{Label: "perf-accepted", Actor: "alice", Added: true, At: day.Add(3 * time.Minute)},
+		{Label: "enhancement", Actor: "octodev", Added: true, At: day.Add(4 * time.Minute)},
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("LabelEvents = %+v, want %+v", evs, want)
+	}
+	for i := range want {
+		if evs[i].Label != want[i].Label || evs[i].Actor != want[i].Actor || evs[i].Added != want[i].Added || !evs[i].At.Equal(want[i].At) {
+			t.Errorf("event %d = %+v, want %+v", i, evs[i], want[i])
+		}
+	}
+	if n := gh.Count(githubtest.RouteIssueEvents); n != 3 {
+		t.Errorf("%d pages of events read, want 3 (two a page)", n)
+	}
+	if _, err := c.Issue(context.Background(), 8); !isStatus(err, http.StatusNotFound) {
+		t.Errorf("an issue that does not exist: %v", err)
+	}
+}
+
+func isStatus(err error, status int) bool {
+	var ae *action.APIError
+	return errors.As(err, &ae) && ae.Status == status
 }
