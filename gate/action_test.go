@@ -789,6 +789,13 @@ func TestActionBadInputs(t *testing.T) {
 		{map[string]string{"profile": "x", "comment": "yes"}, "input comment"},
 		{map[string]string{"profile": "x", "check-run": "yes please"}, "input check-run"},
 		{map[string]string{"profile": filepath.Join("..", "testdata", "github", "missing.sqlite")}, "input profile"},
+		{map[string]string{"profile": "x", "id": "llama 8b"}, "input id: \"llama 8b\""},
+		{map[string]string{"profile": "x", "leg": "maybe"}, "input leg"},
+		{map[string]string{"mode": "merge", "leg": "true"}, "input leg: mode merge posts the report itself"},
+		{map[string]string{"mode": "merge", "baseline": "base.json"}, "input baseline: mode merge fetches each entry's own"},
+		{map[string]string{"mode": "merge", "entries": "a,b/c"}, "input entries"},
+		{map[string]string{"mode": "merge", "github-token": ""}, "mode merge needs github-token"},
+		{map[string]string{"profile": fixture("base_b"), "matrix": `{"model": {"name": "x"}}`}, "input matrix: the value of \"model\""},
 	} {
 		e := newActionEnv(t, nil, "pull_request", tt.inputs)
 		if code := e.run(); code != ExitError {

@@ -510,6 +510,9 @@ func TestActionAcceptsSingle(t *testing.T) {
 	if s := e.summary(t); !strings.Contains(s, "☑️ **Accepted**") {
 		t.Errorf("the job summary does not say what was accepted")
 	}
+	if log := e.stdout.String(); strings.Contains(log, "::error") || strings.Count(log, "::notice title=gate%3A accepted::") != 4 {
+		t.Errorf("want the 4 accepted regressions as notices, no error annotation:\n%s", log)
+	}
 
 	// A second run finds the same comment (its marker is still the first
 	// line) and edits it; without the label it fails again.

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -153,6 +154,9 @@ func readInputs(a *githubactions.Action) (inputs, error) {
 	case modeComment, modeMerge:
 		if in.Leg {
 			return in, fmt.Errorf("input leg: mode %s posts the report itself; leg is for the profile and compare modes", in.Mode)
+		}
+		if in.Mode == modeMerge && in.Baseline != "" {
+			return in, fmt.Errorf("input baseline: mode merge fetches each entry's own baseline artifact; leave it empty")
 		}
 	default:
 		return in, fmt.Errorf("input mode: %q: want profile, compare, comment or merge", in.Mode)
@@ -374,11 +378,21 @@ func (r *run) setOutputs(kv ...string) {
 
 // annotate adds an error annotation per failed metric and a warning per
 // warned one, at most perKind of each (the runner keeps 10 per step); the
-// rest are counted in one more.
-func (r *run) annotate(res *compare.Result, firstRun bool) {
+// rest are counted in one more. A metric the pull request accepted is a
+// notice.
+func (r *run) annotate(res *compare.Result, firstRun bool, accepted []string) {
 	const perKind = 9
-	var nFail, nWarn int
+	var nFail, nWarn, nAccepted int
 	for _, m := range res.Metrics {
+		switch {
+		case slices.Contains(accepted, m.Name):
+			// The pull request accepted it: a note, not an error, on a
+			// step that passes.
+			if nAccepted++; nAccepted <= perKind {
+				r.actions.WithFieldsMap(map[string]string{"title": "gate: accepted"}).Noticef("%s", render.Annotation(m))
+			}
+			continue
+		}
 		switch m.Verdict {
 		case compare.Fail:
 			nFail++

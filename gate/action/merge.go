@@ -279,6 +279,8 @@ func (r *run) annotateMerged(m *render.Merged) {
 			if nWarn++; nWarn <= perKind {
 				r.actions.WithFieldsMap(title).Warningf("%s", render.OneLine(what))
 			}
+		case compare.Accepted:
+			r.actions.WithFieldsMap(title).Noticef("%s", render.OneLine(what))
 		}
 	}
 }

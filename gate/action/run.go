@@ -55,13 +55,13 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		return Outcome{}, err
 	}
 
-	r.annotate(res, bf.Yet)
 	out := Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging, FirstRun: bf.Yet}
 	var notes []string
 	note := "" // what the pull request accepted
 	if r.in.Leg {
 		// The merge job judges, posts and fails; a leg fails only when it
 		// could not make its result.
+		r.annotate(res, bf.Yet, nil)
 		out.FailOn = FailOnNever
 		fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s; the merge job posts and gates it\n", displayID(id), render.VerdictWords(res.Verdict))
 	} else {
@@ -69,6 +69,13 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		if whole {
 			out.Verdict = compare.Accepted
 		}
+		var accepted []string
+		for _, l := range lines {
+			for _, a := range l.Accepted {
+				accepted = append(accepted, a.Metric)
+			}
+		}
+		r.annotate(res, bf.Yet, accepted)
 		note = render.AcceptanceMarkdown(lines)
 		md = afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md, res, ropts), note)
 		p := singlePost(md, id, res, out.Verdict)
