@@ -525,3 +525,35 @@ func TestActionAcceptsSingle(t *testing.T) {
 		t.Errorf("writes %q, want the comment edited", w)
 	}
 }
+
+// TestActionConfigIDNamesItsBaseline: a gate.yml id now names its
+// baselines. Where the repository still uploads the plain gate-baseline
+// (a workflow from before), that is no baseline, loudly, saying what to
+// rename, never a first run that passes every pull request. An id from the
+// matrix is a new entry: its first run passes.
+func TestActionConfigIDNamesItsBaseline(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.New(t)
+	withBaselines(t, gh)
+	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
+	cfg := filepath.Join(e.dir, "gate.yml")
+	os.WriteFile(cfg, []byte("id: llama-decode\n"), 0o644)
+	e.vars["INPUT_CONFIG"] = cfg
+	if code := e.run(); code != ExitNotComparable {
+		e.logf(t)
+		t.Fatalf("exit %d, want %d", code, ExitNotComparable)
+	}
+	out := e.outputs(t)
+	if out["verdict"] != "no_baseline" || out["baseline-artifact"] != "gate-baseline-llama-decode" {
+		t.Errorf("outputs %v", out)
+	}
+	if b := gateComments(gh)[0].Body; !strings.Contains(b, `there is no artifact "gate-baseline-llama-decode", but there are "gate-baseline" ones`) || !strings.HasPrefix(b, "<!-- gate:report id=llama_decode -->") {
+		t.Errorf("comment:\n%.600s", b)
+	}
+
+	m := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b"), "matrix": `{"model": "llama", "gpu": "h200"}`})
+	if code := m.run(); code != ExitOK {
+		m.logf(t)
+		t.Fatalf("a new matrix entry's first run: exit %d, want 0", code)
+	}
+}

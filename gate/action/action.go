@@ -284,6 +284,9 @@ type run struct {
 	files   fileCommands
 	github  GitHub // nil without a token or repository
 	repo    string // owner/name
+	// idFromConfig says the entry's id is gate.yml's, which before ids
+	// named artifacts named only the comment (see renamedBaseline).
+	idFromConfig bool
 }
 
 // newRun reads the runner's environment. Problems with optional parts of it

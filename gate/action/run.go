@@ -39,6 +39,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
 	cfg.ID = id
 	head, summaryPath, err := r.head(ctx, cfg)
 	if err != nil {
@@ -338,6 +339,11 @@ func (r *run) baseline(ctx context.Context, cfg *config.Config, name string) bas
 	for _, s := range skipped {
 		fmt.Fprintf(r.env.Stdout, "gate: baseline: skipped %s\n", s)
 	}
+	if errors.Is(err, errNoBaselineYet) && r.idFromConfig && name != r.in.BaselineArtifact {
+		if f, ok := r.renamedBaseline(ctx, q); ok {
+			return f
+		}
+	}
 	if err != nil {
 		return r.noBaseline(err, q)
 	}
@@ -352,6 +358,19 @@ func (r *run) baseline(ctx context.Context, cfg *config.Config, name string) bas
 	origin := b.origin(r.now())
 	fmt.Fprintf(r.env.Stdout, "gate: baseline: artifact %q (%d): %s\n", b.Artifact.Name, b.Artifact.ID, origin)
 	return baseFind{Summary: s, Commit: b.Artifact.HeadSHA, Origin: origin}
+}
+
+// renamedBaseline is the case of a configuration whose gate.yml id now
+// names its baseline (gate-baseline-ID) in a repository that uploads the
+// plain gate-baseline, as it did before ids named artifacts: not a first
+// run, which would pass every pull request while the upload step keeps
+// its old name, but no baseline, loudly, saying what to rename.
+func (r *run) renamedBaseline(ctx context.Context, q baselineQuery) (baseFind, bool) {
+	old, err := r.github.Artifacts(ctx, r.in.BaselineArtifact)
+	if err != nil || len(old) == 0 {
+		return baseFind{}, false
+	}
+	return baseFind{Reason: fmt.Sprintf("no baseline: there is no artifact %q, but there are %q ones: gate.yml's id names this configuration's baselines; upload summary-path as the step's baseline-artifact output (%s) from a push to %s (docs/action.md, \"Naming entries\")", q.Name, r.in.BaselineArtifact, q.Name, q.Branches[0])}, true
 }
 
 // baselineBranches are the branches a baseline may come from, preferred
@@ -597,6 +616,7 @@ func (r *run) comment(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
 	cfg.ID = id
 	head, _, err := r.fetchHead(ctx, wr.ID, withID(r.in.ReportArtifact, id))
 	if err != nil {
