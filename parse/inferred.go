@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/nsys-gate/gate/parse/internal/sqlread"
 )
 
 // Inferred steps in the pipeline: when no NVTX step range matched (and
@@ -21,8 +23,8 @@ func (p *profile) inferring() bool {
 
 // inferFromOps reads the in-scope ops as launches, infers the steps and
 // installs them.
-func (p *profile) inferFromOps(ctx context.Context, s *schema, ks *kernelScan, small []gpuOp) error {
-	procs, err := p.readLaunches(ctx, s, ks, small)
+func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) error {
+	procs, err := p.readLaunches(ctx, s, small)
 	if err != nil {
 		return err
 	}
@@ -52,50 +54,67 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, ks *kernelScan, s
 	return nil
 }
 
-// readLaunches reads the in-scope GPU ops, in start order as the main pass
-// will (a kernel table out of order is sorted), into launches per process:
-// ops sharing a correlation id are one launch, a CUDA-graph replay's
-// kernels (or its graph-trace row) one graph launch whose token is its
-// kernel count.
-func (p *profile) readLaunches(ctx context.Context, s *schema, ks *kernelScan, small []gpuOp) ([]procLaunches, error) {
-	byPid := map[uint64][]launch{}
-	// Ops come one per launch in eager captures: the first process's
-	// slice is sized for all of them at once rather than grown.
-	hint := len(small)
+// readLaunches reads the GPU ops into in-scope launches per process: ops
+// sharing a correlation id are one launch, a CUDA-graph replay's kernels
+// (or its graph-trace row) one graph launch whose token is its kernel
+// count. Order does not matter here (launches are sorted by correlation
+// id), so the kernel table is read in two halves on two connections at
+// once, only the columns a launch needs; rows with impossible times are
+// left out, as the main pass leaves them out.
+func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([]procLaunches, error) {
+	var halves [2]map[uint64][]launch
 	if s.has(tKernel) {
-		hint += s.rowsHint(ctx, tKernel)
-	}
-	add := func(op *gpuOp) {
-		if _, inScope, _ := p.project(op, false); !inScope {
-			return
+		short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
+		q := fmt.Sprintf(`SELECT start, end, %s, %s, %s, %s IS NOT NULL FROM %s WHERE rowid > ?1 AND rowid <= ?2`,
+			s.colOr(ctx, tKernel, "globalPid", "0"), s.colOr(ctx, tKernel, "correlationId", "0"), short,
+			s.colOr(ctx, tKernel, "graphNodeId", "NULL"), tKernel)
+		top := int64(s.rowsHint(ctx, tKernel))
+		errs := make(chan error, 1)
+		go func() {
+			c, err := s.conn()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			halves[1], err = readKernelLaunches(ctx, c, q, top/2, 1<<62, int(top-top/2))
+			errs <- err
+		}()
+		var err error
+		halves[0], err = readKernelLaunches(ctx, s.db, q, -1<<62, top/2, int(top)+len(small))
+		if err2 := <-errs; err == nil {
+			err = err2
 		}
-		l := launch{corr: uint32(op.key), ops: 1}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
+		}
+	}
+	// The first half's slice of the first process was sized for both.
+	byPid := halves[0]
+	if byPid == nil {
+		byPid = map[uint64][]launch{}
+	}
+	for pid, ls := range halves[1] {
+		byPid[pid] = append(byPid[pid], ls...)
+	}
+	copies := map[uint64][]launch{}
+	for i := range small {
+		op := &small[i]
+		l := launch{corr: uint32(op.key), ops: 1, copies: op.kind != opGraph, graph: op.kind == opGraph}
 		l.addNs(op.end - op.start)
 		switch op.kind {
-		case opKernel:
-			l.tok, l.graph = launchToken(tokKernel, uint32(op.name)), op.inGraph
 		case opMemcpy:
-			l.tok, l.copies = launchToken(tokMemcpy, uint32(op.name)), true
+			l.tok = launchToken(tokMemcpy, uint32(op.name))
 		case opMemset:
-			l.tok, l.copies = launchToken(tokMemset, 0), true
+			l.tok = launchToken(tokMemset, 0)
 		case opGraph:
-			l.tok, l.graph = launchToken(tokGraph, 0), true
+			l.tok = launchToken(tokGraph, 0)
 		}
 		pid := op.key >> 40
-		ls, ok := byPid[pid]
-		if !ok && len(byPid) == 0 {
-			ls = make([]launch, 0, hint)
+		copies[pid] = append(copies[pid], l)
+		if _, ok := byPid[pid]; !ok {
+			byPid[pid] = nil
 		}
-		byPid[pid] = append(ls, l)
-	}
-	err := p.eachOp(ctx, s.db, ks, small, add)
-	if err == errUnordered {
-		clear(byPid)
-		err = p.sortedOps(ctx, s.db, ks, small, add)
-	}
-	delete(p.bad, tKernel) // counted again by the main pass
-	if err != nil {
-		return nil, err
 	}
 	syncs := map[uint64][]uint32{}
 	for _, k := range p.syncCalls {
@@ -108,18 +127,83 @@ func (p *profile) readLaunches(ctx context.Context, s *schema, ks *kernelScan, s
 	slices.Sort(pids)
 	procs := make([]procLaunches, 0, len(pids))
 	for _, pid := range pids {
+		ls := p.inScope(pid, mergeLaunches(byPid[pid], copies[pid]))
+		if len(ls) == 0 {
+			continue
+		}
 		ss := syncs[pid]
 		slices.Sort(ss)
-		procs = append(procs, procLaunches{pid: pid, launches: mergeLaunches(byPid[pid]), syncs: ss})
+		procs = append(procs, procLaunches{pid: pid, launches: ls, syncs: ss})
 	}
 	return procs, nil
 }
 
-// mergeLaunches sorts one process's ops by correlation id (they come in
-// start order, which is launch order on one stream: nearly sorted) and
-// merges the ops of one launch.
-func mergeLaunches(ls []launch) []launch {
-	slices.SortStableFunc(ls, func(a, b launch) int {
+// readKernelLaunches reads the kernel rows with rowid in (from, to] as
+// launches per process, merging consecutive rows of one launch (the
+// kernels of a graph replay come together); n sizes the first process's
+// slice.
+func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from, to int64, n int) (map[uint64][]launch, error) {
+	rows, err := conn.Query(ctx, q, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uint64][]launch{}
+	var pid uint64 = 1 << 63
+	var ls []launch
+	for rows.Next() {
+		start, end := times(rows)
+		if impossible(start, end) {
+			continue
+		}
+		key := opKey(rows.Int64(2), rows.Int64(3))
+		if key>>40 != pid {
+			if pid != 1<<63 {
+				out[pid] = ls
+			}
+			pid = key >> 40
+			ls = out[pid]
+			if ls == nil && len(out) == 0 {
+				ls = make([]launch, 0, n)
+			}
+		}
+		corr, graph := uint32(key), rows.Int64(5) != 0
+		if k := len(ls) - 1; k >= 0 && ls[k].corr == corr {
+			ls[k].ops++
+			ls[k].addNs(end - start)
+			ls[k].graph = ls[k].graph || graph
+			continue
+		}
+		l := launch{corr: corr, ops: 1, graph: graph, tok: launchToken(tokKernel, uint32(rows.Int64(4)))}
+		l.addNs(end - start)
+		ls = append(ls, l)
+	}
+	if pid != 1<<63 {
+		out[pid] = ls
+	}
+	return out, rows.Err()
+}
+
+// inScope keeps the launches of process pid that count toward the window
+// (launched inside the scope range; all without a scope).
+func (p *profile) inScope(pid uint64, ls []launch) []launch {
+	out := ls[:0]
+	for _, l := range ls {
+		op := gpuOp{key: pid<<40 | uint64(l.corr)}
+		if _, in, _ := p.project(&op, false); in {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// mergeLaunches merges one process's kernel launches (in start order,
+// which is launch order on one stream: sorted by correlation id unless
+// several streams interleave) with its copies and graph-trace rows (few),
+// sorted by correlation id, and merges the ops of one launch; the merge
+// does not depend on the order of a launch's ops.
+func mergeLaunches(ls, more []launch) []launch {
+	byCorr := func(a, b launch) int {
 		switch {
 		case a.corr < b.corr:
 			return -1
@@ -127,7 +211,23 @@ func mergeLaunches(ls []launch) []launch {
 			return 1
 		}
 		return 0
-	})
+	}
+	if !slices.IsSortedFunc(ls, byCorr) {
+		slices.SortStableFunc(ls, byCorr)
+	}
+	slices.SortFunc(more, byCorr)
+	// Merge from the back, into the room after ls (sized for it).
+	i, j := len(ls)-1, len(more)-1
+	ls = slices.Grow(ls, len(more))[:len(ls)+len(more)]
+	for w := len(ls) - 1; j >= 0; w-- {
+		if i >= 0 && ls[i].corr > more[j].corr {
+			ls[w] = ls[i]
+			i--
+		} else {
+			ls[w] = more[j]
+			j--
+		}
+	}
 	out := ls[:0]
 	for _, l := range ls {
 		n := len(out)
@@ -140,6 +240,7 @@ func mergeLaunches(ls []launch) []launch {
 		m.addNs(int64(l.ns))
 		m.graph = m.graph || l.graph
 		m.copies = m.copies || l.copies
+		m.tok = min(m.tok, l.tok)
 	}
 	for i := range out {
 		if out[i].graph && out[i].tok>>30 != tokGraph {

@@ -349,7 +349,7 @@ func (p *profile) readOps(ctx context.Context, s *schema) error {
 		ks = p.newKernelScan(ctx, s)
 	}
 	if p.inferring() {
-		if err := p.inferFromOps(ctx, s, ks, small); err != nil {
+		if err := p.inferFromOps(ctx, s, small); err != nil {
 			return err
 		}
 	}

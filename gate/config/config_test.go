@@ -67,6 +67,27 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestStepKeys: group-by, batch-buckets, nvtx-domain and infer-steps reach
+// compare and the parser.
+func TestStepKeys(t *testing.T) {
+	cfg, err := Parse("gate.yml", []byte("group-by: batch\nbatch-buckets: [8, 16, 64]\nnvtx-domain: vllm\ninfer-steps:\n  repeating: decode\n  large: none\n  min-repeats: 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := cfg.CompareOptions()
+	if err != nil || opts.GroupBy != compare.GroupByBatch || len(opts.BatchBuckets) != 3 || opts.BatchBuckets[2] != 64 {
+		t.Errorf("CompareOptions = %+v, %v", opts, err)
+	}
+	po := cfg.ParseOptions()
+	if po.Domain != "vllm" || po.Infer.Repeating != "decode" || po.Infer.Large != "none" || po.Infer.MinRepeats != 5 {
+		t.Errorf("ParseOptions = %+v", po)
+	}
+	rec, err := cfg.Record()
+	if err != nil || !strings.Contains(string(rec), `"group-by":"batch","batch-buckets":[8,16,64]`) {
+		t.Errorf("recorded judging part %s (%v): grouping must travel with the baseline", rec, err)
+	}
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		yaml, want string
@@ -92,6 +113,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"entries: [a, b, a]\n", "entries[2]: \"a\" is listed twice"},
 		{"entries: [a, 'b/c']\n", "entries[1]"},
 		{"accept-label: ' perf'\n", "accept-label"},
+		{"group-by: shape\n", "group-by: \"shape\""},
+		{"batch-buckets: [8]\n", "batch-buckets"},
+		{"group-by: batch\nbatch-buckets: [16, 8]\n", "batch-buckets[1]"},
+		{"infer-steps:\n  repeating: warmup\n", "infer-steps.repeating"},
+		{"infer-steps:\n  min-repeats: 1\n", "infer-steps.min-repeats"},
+		{"infer-steps:\n  repeat: decode\n", "field repeat not found"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("gate.yml", []byte(tt.yaml))
