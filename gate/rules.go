@@ -75,7 +75,11 @@ func kernelShareText(cfg *config.Config) string {
 
 // writeRulesText prints a table of the effective rules.
 func writeRulesText(w io.Writer, cfg *config.Config, configPath string) error {
-	fmt.Fprintf(w, "kernel-share: %s (single kernels below this share of kernel time are informational)\n\n", kernelShareText(cfg))
+	fmt.Fprintf(w, "kernel-share: %s (single kernels below this share of kernel time are informational)\n", kernelShareText(cfg))
+	if cfg.GroupBy != "" {
+		fmt.Fprintf(w, "group-by: %s %v (decode steps compared per batch size)\n", cfg.GroupBy, cfg.BatchBuckets)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tMETRIC\tKIND\tBETTER\tWARN\tFAIL\tFLOOR\tFROM")
 	from := configName(configPath)
@@ -109,9 +113,11 @@ func writeRulesText(w io.Writer, cfg *config.Config, configPath string) error {
 // config.Parse reads back.
 func writeRulesYAML(w io.Writer, cfg *config.Config) error {
 	doc := struct {
-		KernelShare string         `yaml:"kernel-share"`
-		Rules       []compare.Rule `yaml:"rules"`
-	}{kernelShareText(cfg), compare.EffectiveRules(cfg.Rules)}
+		KernelShare  string         `yaml:"kernel-share"`
+		GroupBy      string         `yaml:"group-by,omitempty"`
+		BatchBuckets []int          `yaml:"batch-buckets,omitempty,flow"`
+		Rules        []compare.Rule `yaml:"rules"`
+	}{kernelShareText(cfg), cfg.GroupBy, cfg.BatchBuckets, compare.EffectiveRules(cfg.Rules)}
 	fmt.Fprintln(w, "# Effective gate rules: tried in order, the first matching rule wins.")
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
