@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -132,14 +131,14 @@ func TestSummaryBeforeStepFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var old parse.Summary
-	if err := json.NewDecoder(zr).Decode(&old); err != nil {
+	old, err := parse.DecodeSummary(zr)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if old.Source.StepSource != "" || old.Phases[parse.PhaseDecode].Graphs != nil {
 		t.Fatalf("the old summary has the new fields: %+v", old.Source)
 	}
-	r := Compare(&old, fixtureSummaryScoped(t, "base_a", "benchmark"), Options{})
+	r := Compare(old, fixtureSummaryScoped(t, "base_a", "benchmark"), Options{})
 	for _, why := range r.Reasons {
 		if strings.Contains(why, "steps found") {
 			t.Errorf("reason %q: a summary from before step_source found its steps by NVTX", why)

@@ -259,11 +259,19 @@ func graphUnits(l []launch, r piece, minRepeats int) (string, []piece) {
 		}
 	}
 	n := len(g)
+	copies := 0
+	for _, x := range l[r.a:r.b] {
+		if x.copies {
+			copies++
+		}
+	}
 	for p := 1; p <= min(n/minRepeats, maxPieces); p++ {
 		phase, bestGap := 0, -1
 		for ph := 0; ph < p; ph++ {
+			// Each step after the first copies: too few copies for
+			// this many steps rule the period out before its cost.
 			groups := (n - ph) / p
-			if groups < minRepeats {
+			if groups < minRepeats || copies < groups-1 {
 				continue
 			}
 			ok := true

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"testing"
+	"time"
 )
 
 // launchLog builds one process's launch stream for the step inference tests:
@@ -272,5 +273,65 @@ func TestTimelineHelpers(t *testing.T) {
 	tl.eagerStep()
 	if got := len(tl.pl.launches); got != 3+32+3 {
 		t.Fatalf("eager step: %d launches", got)
+	}
+}
+
+// FuzzInferSteps: any launch stream, with any synchronisations, gives
+// steps that are in order, disjoint and made of its launches, never a
+// panic.
+func FuzzInferSteps(f *testing.F) {
+	var seed launchLog
+	seed.prefill()
+	for range 5 {
+		seed.graphStep()
+	}
+	f.Add([]byte{1, 2, 3, 0x80, 1, 2, 3, 0x80, 1, 2, 3, 0x40, 1, 2, 3, 0xc0})
+	f.Add([]byte{7, 7, 7, 7, 7, 7, 0x41, 7, 7})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var l launchLog
+		for _, b := range data {
+			switch {
+			case b == 0xff:
+				l.sync()
+			case b>>6 == 3:
+				l.graph(int32(b&7)+1, 1000)
+			case b>>6 == 1:
+				l.copy(uint32(b & 3))
+			default:
+				l.kernel(uint32(b&15), uint32(b)*100)
+			}
+		}
+		inf := inferSteps([]procLaunches{l.pl}, InferOptions{})
+		var prev uint32
+		for i, s := range inf.steps {
+			if s.lo > s.hi || i > 0 && s.lo <= prev || s.hi > l.corr || s.syncs < 0 {
+				t.Fatalf("step %d [%d, %d] after %d of %d launches", i, s.lo, s.hi, prev, l.corr)
+			}
+			if s.phase != PhaseDecode && s.phase != PhasePrefill {
+				t.Fatalf("step %d phase %q", i, s.phase)
+			}
+			prev = s.hi
+		}
+		if len(inf.steps) > 0 && inf.method == "" {
+			t.Fatal("steps without a method")
+		}
+	})
+}
+
+// TestInferStepsCost: a long run of graph replays that copy nothing (no
+// step can be cut) and a long eager run are both dismissed in linear time.
+func TestInferStepsCost(t *testing.T) {
+	var l launchLog
+	for range 20000 {
+		l.graph(277, 1000)
+		l.kernel(kFill, 800)
+	}
+	for i := range 200000 {
+		l.kernel(uint32(i%13), 800)
+	}
+	start := time.Now()
+	inf := inferSteps([]procLaunches{l.pl}, InferOptions{})
+	if d := time.Since(start); d > 2*time.Second || len(inf.steps) != 0 {
+		t.Errorf("%d steps in %v: want none, quickly", len(inf.steps), d)
 	}
 }
