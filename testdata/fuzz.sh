@@ -20,6 +20,8 @@ for file in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
 	pkg=./$(dirname "${file#./}")
 	for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file"); do
 		out="$log/$target.log"
+		corpus="$pkg/testdata/fuzz/$target"
+		before=$(ls "$corpus" 2>/dev/null | wc -l)
 		# No minimisation: go test minimises every new interesting input (a
 		# minute each by default), and through SQLite nearly every mutation
 		# is one, so FuzzExport spent its time minimising (175 executions in
@@ -29,8 +31,14 @@ for file in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
 		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${secs}s" -fuzzminimizetime=0 "$pkg" >"$out" 2>&1
 		rc=$?
 		execs=$(sed -n 's/.*execs: \([0-9]*\).*/\1/p' "$out" | tail -1)
+		after=$(ls "$corpus" 2>/dev/null | wc -l)
 		result=ok
-		if [ $rc -ne 0 ]; then
+		if [ $rc -ne 0 ] && [ "$after" -eq "$before" ] && grep -q 'context deadline exceeded' "$out"; then
+			# Go 1.26's coordinator can report its own -fuzztime deadline as
+			# a failure (go.dev/issue/75804, fixed in Go 1.27); a crash
+			# always writes its input, and none was written.
+			result="ok (deadline race go#75804, no input written)"
+		elif [ $rc -ne 0 ]; then
 			result=FAIL
 			status=1
 			sed 's/^/    /' "$out" | tail -20 >&2
