@@ -3,6 +3,7 @@ package parse
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 
@@ -29,6 +30,10 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) er
 		return err
 	}
 	inf := inferSteps(procs, p.opts.Infer)
+	// The launches (20 bytes each, one per kernel in an eager capture)
+	// are garbage now: collect them before the main pass allocates its
+	// own, so that the two never add up.
+	runtime.GC()
 	if len(inf.steps) == 0 {
 		return nil
 	}
