@@ -53,7 +53,10 @@ const (
 //     to the nanosecond; graph replays, which nsys leaves out, are counted as
 //     the GPU work they are.
 //   - Steps are the ranges inside the scope (opts.Scope, default the whole
-//     capture) whose names say prefill, decode or mixed (see Options).
+//     capture) whose names say prefill, decode or mixed (see Options):
+//     push/pop or start/end ranges, of opts.Domain when set, the outermost
+//     where they nest. Where none matches, steps are inferred from the
+//     launch stream (infer.go, inferred.go; opts.Infer).
 //     Ops count toward the window when they were launched inside the scope
 //     range (every op without a scope).
 //   - With several devices or any communication kernel, per-device busy,
