@@ -76,6 +76,7 @@ type callPart struct {
 	pairs         []callPair // when scanned unordered
 	syncs         []int      // per step
 	syncCalls     []uint64   // every synchronisation (opKey), when inferring
+	graphCalls    []uint64   // every CUDA-graph launch (opKey), when inferring
 	graphLaunches int
 	err           error
 }
@@ -148,6 +149,7 @@ func (p *profile) addCalls(parts ...callPart) {
 		}
 		p.graphLaunches += part.graphLaunches
 		p.syncCalls = append(p.syncCalls, part.syncCalls...)
+		p.graphCalls = append(p.graphCalls, part.graphCalls...)
 	}
 }
 
@@ -158,8 +160,8 @@ type callScan struct {
 	query  string
 	kinds  []apiKind
 	lo, hi int64 // the calls any range can contain start in [lo, hi]
-	// syncs collects every synchronisation, in a range or not (step
-	// inference cuts the launch stream at them).
+	// syncs collects every synchronisation and CUDA-graph launch, in a
+	// range or not (step inference cuts the launch stream at them).
 	syncs bool
 }
 
@@ -206,8 +208,13 @@ func (sc *callScan) scan(ctx context.Context, conn *sqlread.Conn, from, to int64
 			continue
 		}
 		start := rows.Int64(0)
-		if kind == apiSync && sc.syncs {
-			part.syncCalls = append(part.syncCalls, opKey(rows.Int64(2), rows.Int64(3)))
+		if sc.syncs {
+			switch kind {
+			case apiSync:
+				part.syncCalls = append(part.syncCalls, opKey(rows.Int64(2), rows.Int64(3)))
+			case apiGraphLaunch:
+				part.graphCalls = append(part.graphCalls, opKey(rows.Int64(2), rows.Int64(3)))
+			}
 		}
 		if start < sc.lo || start > sc.hi || (start == 0 && rows.IsNull(0)) {
 			continue // outside every range

@@ -142,9 +142,9 @@ type profile struct {
 	// inferred are the inferred steps by correlation id (inferred.go).
 	stepSource string
 	inferred   *stepIndex
-	// syncCalls are the host synchronisations (opKey), collected when
-	// steps are inferred.
-	syncCalls []uint64
+	// syncCalls and graphCalls are the host synchronisations and CUDA-graph
+	// launches (opKey), collected when steps are inferred.
+	syncCalls, graphCalls []uint64
 	// single and chain are project's scratch space.
 	single [1]int32
 	chain  []int32

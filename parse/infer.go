@@ -36,8 +36,8 @@ import (
 
 // Launch tokens say what a launch put on the GPU: a kernel (by short-name
 // id), a memcpy (by copy kind), a memset, or a CUDA-graph replay (by its
-// kernel count, which does not change with the batch size a graph was
-// captured for).
+// op count, which does not change with the batch size a graph was captured
+// for); a bit says whether it copied memory.
 const (
 	tokKernel uint32 = iota
 	tokMemcpy
@@ -45,24 +45,59 @@ const (
 	tokGraph
 )
 
-// launchToken packs a token: the kind in the top two bits, the id (a
-// string id, a copy kind, a kernel count) in the rest.
-func launchToken(kind, id uint32) uint32 { return kind<<30 | id&(1<<30-1) }
+// tokCopies marks a launch that copied memory (a memcpy or memset, or a
+// graph replay with copy nodes); tokID masks the id.
+const (
+	tokCopies = 1 << 29
+	tokID     = tokCopies - 1
+)
 
-// launch is one launching call of a process and the GPU work it made
-// (20 bytes: an eager capture has one per kernel).
+// launchToken packs a token: the kind in the top two bits, the copy bit,
+// the id in the rest.
+func launchToken(kind, id uint32) uint32 {
+	t := kind<<30 | id&tokID
+	if kind == tokMemcpy || kind == tokMemset {
+		t |= tokCopies
+	}
+	return t
+}
+
+// launch is one launching call of a process and the GPU work it made, in
+// 12 bytes: an eager capture has one per kernel.
 type launch struct {
-	corr   uint32 // its correlation id
-	tok    uint32
-	ops    int32  // GPU ops: the kernels of a graph replay, else 1
-	ns     uint32 // the summed duration of its ops, at most 4.29 s
-	graph  bool
-	copies bool // a memcpy or memset among its ops
+	corr uint32 // its correlation id
+	tok  uint32
+	ns   uint32 // the summed duration of its ops, at most 4.29 s
+}
+
+func (l launch) graph() bool  { return l.tok>>30 == tokGraph }
+func (l launch) copies() bool { return l.tok&tokCopies != 0 }
+
+// ops is how many GPU ops the launch made: a graph replay's op count where
+// known (node-level traces), else 1.
+func (l launch) ops() int64 {
+	if l.graph() {
+		return max(int64(l.tok&tokID), 1)
+	}
+	return 1
 }
 
 // addNs adds an op's duration to a launch's, saturating.
 func (l *launch) addNs(ns int64) {
 	l.ns = uint32(min(int64(l.ns)+max(ns, 0), 1<<32-1))
+}
+
+// merge adds o, another op of the same launch: a graph replay counts its
+// ops, others keep the lower token; the copy bit is either's.
+func (l *launch) merge(o launch) {
+	l.addNs(int64(o.ns))
+	copies := (l.tok | o.tok) & tokCopies
+	if l.graph() || o.graph() {
+		l.tok = launchToken(tokGraph, uint32(l.ops()+o.ops()))
+	} else {
+		l.tok = min(l.tok, o.tok)
+	}
+	l.tok |= copies
 }
 
 // procLaunches is one process's in-scope launches, in correlation order,
@@ -254,14 +289,14 @@ func syncRuns(procs []procLaunches, pi int) []run {
 func graphUnits(l []launch, r piece, minRepeats int) (string, []piece) {
 	var g []int
 	for i := r.a; i < r.b; i++ {
-		if l[i].graph {
+		if l[i].graph() {
 			g = append(g, i)
 		}
 	}
 	n := len(g)
 	copies := 0
 	for _, x := range l[r.a:r.b] {
-		if x.copies {
+		if x.copies() {
 			copies++
 		}
 	}
@@ -315,7 +350,7 @@ func graphUnits(l []launch, r piece, minRepeats int) (string, []piece) {
 // inputs copied before the run began.
 func copying(l []launch, units []piece) bool {
 	for _, u := range units[1:] {
-		if !slices.ContainsFunc(l[u.a:u.b], func(x launch) bool { return x.copies }) {
+		if !slices.ContainsFunc(l[u.a:u.b], func(x launch) bool { return x.copies() }) {
 			return false
 		}
 	}
@@ -493,7 +528,7 @@ func methodOf(procs []procLaunches, c *cluster) string {
 	for _, m := range c.members {
 		graphs := false
 		for _, x := range procs[m.proc].launches[m.a:m.b] {
-			graphs = graphs || x.graph
+			graphs = graphs || x.graph()
 		}
 		if !graphs {
 			return StepsSync
@@ -505,7 +540,7 @@ func methodOf(procs []procLaunches, c *cluster) string {
 func opsOf(procs []procLaunches, p piece) int64 {
 	var n int64
 	for _, x := range procs[p.proc].launches[p.a:p.b] {
-		n += int64(x.ops)
+		n += x.ops()
 	}
 	return n
 }

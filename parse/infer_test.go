@@ -15,17 +15,17 @@ type launchLog struct {
 
 func (t *launchLog) kernel(name uint32, ns uint32) {
 	t.corr++
-	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, ops: 1, ns: ns, tok: launchToken(tokKernel, name)})
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, ns: ns, tok: launchToken(tokKernel, name)})
 }
 
 func (t *launchLog) graph(kernels int32, ns uint32) {
 	t.corr++
-	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, graph: true, ops: kernels, ns: ns, tok: launchToken(tokGraph, uint32(kernels))})
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, ns: ns, tok: launchToken(tokGraph, uint32(kernels))})
 }
 
 func (t *launchLog) copy(kind uint32) {
 	t.corr++
-	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, copies: true, ops: 1, ns: 900, tok: launchToken(tokMemcpy, kind)})
+	t.pl.launches = append(t.pl.launches, launch{corr: t.corr, ns: 900, tok: launchToken(tokMemcpy, kind)})
 }
 
 func (t *launchLog) sync() {

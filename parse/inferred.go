@@ -61,18 +61,20 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) er
 
 // readLaunches reads the GPU ops into in-scope launches per process: ops
 // sharing a correlation id are one launch, a CUDA-graph replay's kernels
-// (or its graph-trace row) one graph launch whose token is its kernel
-// count. Order does not matter here (launches are sorted by correlation
-// id), so the kernel table is read in two halves on two connections at
-// once, only the columns a launch needs; rows with impossible times are
-// left out, as the main pass leaves them out.
+// (or its graph-trace row) one graph launch whose token is its op count.
+// Order does not matter here (launches are sorted by correlation id), so
+// the kernel table is read in two halves on two connections at once, and
+// only the columns a launch needs: a kernel is a graph node when a
+// cudaGraphLaunch has its correlation id (the runtime scan collected them),
+// which spares SQLite the graphNodeId column. Rows with impossible times
+// count as launches of no time.
 func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([]procLaunches, error) {
+	graphs := sortedKeys64(p.graphCalls)
 	var halves [2]map[uint64][]launch
 	if s.has(tKernel) {
 		short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
-		q := fmt.Sprintf(`SELECT start, end, %s, %s, %s, %s IS NOT NULL FROM %s WHERE rowid > ?1 AND rowid <= ?2`,
-			s.colOr(ctx, tKernel, "globalPid", "0"), s.colOr(ctx, tKernel, "correlationId", "0"), short,
-			s.colOr(ctx, tKernel, "graphNodeId", "NULL"), tKernel)
+		q := fmt.Sprintf(`SELECT end - start, %s, %s, %s FROM %s WHERE rowid > ?1 AND rowid <= ?2`,
+			s.colOr(ctx, tKernel, "globalPid", "0"), s.colOr(ctx, tKernel, "correlationId", "0"), short, tKernel)
 		top := int64(s.rowsHint(ctx, tKernel))
 		errs := make(chan error, 1)
 		go func() {
@@ -82,11 +84,11 @@ func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([
 				return
 			}
 			defer c.Close()
-			halves[1], err = readKernelLaunches(ctx, c, q, top/2, 1<<62, int(top-top/2))
+			halves[1], err = readKernelLaunches(ctx, c, q, top/2, 1<<62, int(top-top/2), graphs)
 			errs <- err
 		}()
 		var err error
-		halves[0], err = readKernelLaunches(ctx, s.db, q, -1<<62, top/2, int(top)+len(small))
+		halves[0], err = readKernelLaunches(ctx, s.db, q, -1<<62, top/2, int(top)+len(small), graphs)
 		if err2 := <-errs; err == nil {
 			err = err2
 		}
@@ -105,7 +107,7 @@ func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([
 	copies := map[uint64][]launch{}
 	for i := range small {
 		op := &small[i]
-		l := launch{corr: uint32(op.key), ops: 1, copies: op.kind != opGraph, graph: op.kind == opGraph}
+		l := launch{corr: uint32(op.key)}
 		l.addNs(op.end - op.start)
 		switch op.kind {
 		case opMemcpy:
@@ -146,8 +148,8 @@ func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([
 // readKernelLaunches reads the kernel rows with rowid in (from, to] as
 // launches per process, merging consecutive rows of one launch (the
 // kernels of a graph replay come together); n sizes the first process's
-// slice.
-func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from, to int64, n int) (map[uint64][]launch, error) {
+// slice, graphs (sorted) are the keys of the CUDA-graph launches.
+func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from, to int64, n int, graphs []uint64) (map[uint64][]launch, error) {
 	rows, err := conn.Query(ctx, q, from, to)
 	if err != nil {
 		return nil, err
@@ -156,12 +158,9 @@ func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from,
 	out := map[uint64][]launch{}
 	var pid uint64 = 1 << 63
 	var ls []launch
+	g := 0 // graphs[g] is the first graph launch key not below the last row's
 	for rows.Next() {
-		start, end := times(rows)
-		if impossible(start, end) {
-			continue
-		}
-		key := opKey(rows.Int64(2), rows.Int64(3))
+		key := opKey(rows.Int64(1), rows.Int64(2))
 		if key>>40 != pid {
 			if pid != 1<<63 {
 				out[pid] = ls
@@ -172,21 +171,31 @@ func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from,
 				ls = make([]launch, 0, n)
 			}
 		}
-		corr, graph := uint32(key), rows.Int64(5) != 0
-		if k := len(ls) - 1; k >= 0 && ls[k].corr == corr {
-			ls[k].ops++
-			ls[k].addNs(end - start)
-			ls[k].graph = ls[k].graph || graph
+		l := launch{corr: uint32(key), tok: launchToken(tokKernel, uint32(rows.Int64(3)))}
+		if g < len(graphs) && graphs[g] < key || g > 0 && graphs[g-1] >= key {
+			g, _ = slices.BinarySearch(graphs, key)
+		}
+		if g < len(graphs) && graphs[g] == key {
+			l.tok = launchToken(tokGraph, 1)
+		}
+		l.addNs(rows.Int64(0))
+		if k := len(ls) - 1; k >= 0 && ls[k].corr == l.corr {
+			ls[k].merge(l)
 			continue
 		}
-		l := launch{corr: corr, ops: 1, graph: graph, tok: launchToken(tokKernel, uint32(rows.Int64(4)))}
-		l.addNs(end - start)
 		ls = append(ls, l)
 	}
 	if pid != 1<<63 {
 		out[pid] = ls
 	}
 	return out, rows.Err()
+}
+
+// sortedKeys64 returns a sorted copy of keys.
+func sortedKeys64(keys []uint64) []uint64 {
+	out := slices.Clone(keys)
+	slices.Sort(out)
+	return out
 }
 
 // inScope keeps the launches of process pid that count toward the window
@@ -240,17 +249,7 @@ func mergeLaunches(ls, more []launch) []launch {
 			out = append(out, l)
 			continue
 		}
-		m := &out[n-1]
-		m.ops += l.ops
-		m.addNs(int64(l.ns))
-		m.graph = m.graph || l.graph
-		m.copies = m.copies || l.copies
-		m.tok = min(m.tok, l.tok)
-	}
-	for i := range out {
-		if out[i].graph && out[i].tok>>30 != tokGraph {
-			out[i].tok = launchToken(tokGraph, uint32(out[i].ops))
-		}
+		out[n-1].merge(l)
 	}
 	return out
 }
