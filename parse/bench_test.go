@@ -3,6 +3,7 @@ package parse
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -13,6 +14,7 @@ import (
 //
 //	GATE_BENCH_EXPORT=long.sqlite go test ./parse -run '^$' -bench Export/long -benchmem
 //
+// (Export/long_inferred: the same with its step ranges deleted.)
 // testdata/parse/bench.sh compares a whole `gate parse` with the sqlite3
 // CLI scanning the same columns.
 func BenchmarkExport(b *testing.B) {
@@ -20,15 +22,34 @@ func BenchmarkExport(b *testing.B) {
 		benchExport(b, export(b, "regress_no_graphs"))
 	})
 	b.Run("long", func(b *testing.B) {
-		path := os.Getenv("GATE_BENCH_EXPORT")
-		if path == "" {
-			b.Skip("GATE_BENCH_EXPORT names no export")
-		}
-		if _, err := os.Stat(path); err != nil {
-			b.Skip(err)
-		}
+		benchExport(b, benchLong(b))
+	})
+	// The same capture with its step ranges deleted: the steps are
+	// inferred from the launch stream (the copy is made before the clock).
+	b.Run("long_inferred", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "long.sqlite")
+		copyFile(b, benchLong(b), path, -1)
+		execSQL(b, path, deleteSteps)
 		benchExport(b, path)
 	})
+	b.Run("regress_no_graphs_inferred", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "regress_no_graphs.sqlite")
+		copyFile(b, export(b, "regress_no_graphs"), path, -1)
+		execSQL(b, path, deleteSteps)
+		benchExport(b, path)
+	})
+}
+
+// benchLong is GATE_BENCH_EXPORT's path; the benchmark skips without it.
+func benchLong(b *testing.B) string {
+	path := os.Getenv("GATE_BENCH_EXPORT")
+	if path == "" {
+		b.Skip("GATE_BENCH_EXPORT names no export")
+	}
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(err)
+	}
+	return path
 }
 
 func benchExport(b *testing.B, path string) {
