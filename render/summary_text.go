@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -85,18 +86,28 @@ func textPhases(w io.Writer, s *parse.Summary) {
 	if len(s.Phases) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nPhases (per step: p50 / p90)")
+	fmt.Fprint(w, "\nPhases (per step: p50 / p90")
+	if src := s.Source.StepSource; src != "" {
+		fmt.Fprintf(w, "; steps found by %s", parse.StepSourceName(src))
+	}
+	fmt.Fprintln(w, ")")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tsteps\tspan\tbusy\tkernel time\tkernels\tmemcpys\tDtoH\tsyncs\t")
+	fmt.Fprintln(tw, "phase\tsteps\tspan\tbusy\tkernel time\tkernels\tmemcpys\tDtoH\tsyncs\tCUDA graphs\t")
 	for _, name := range []string{parse.PhasePrefill, parse.PhaseDecode, parse.PhaseMixed} {
 		p := s.Phases[name]
 		if p == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s / %s\t%s / %s\t%s\t%s\t%s\t%s\t\n", name, fmtCount(float64(p.Steps)),
+		mode := "?"
+		if p.Graphs != nil {
+			if rank, ok := compare.GraphModeRank(p.Graphs.Mode); ok {
+				mode = compare.GraphModeLabel(rank)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s / %s\t%s / %s\t%s / %s\t%s\t%s\t%s\t%s\t%s\t\n", name, fmtCount(float64(p.Steps)),
 			fmtDuration(p.Span.P50), fmtDuration(p.Span.P90), fmtDuration(p.Busy.P50), fmtDuration(p.Busy.P90),
 			fmtDuration(p.KernelTime.P50), fmtDuration(p.KernelTime.P90),
-			fmtCount(p.Kernels.Mean), fmtCount(p.Memcpys.Mean), fmtCount(p.DtoH.Mean), fmtCount(p.Syncs.Mean))
+			fmtCount(p.Kernels.Mean), fmtCount(p.Memcpys.Mean), fmtCount(p.DtoH.Mean), fmtCount(p.Syncs.Mean), mode)
 	}
 	tw.Flush()
 }
