@@ -136,3 +136,56 @@ func TestGPUFixtureServer(t *testing.T) {
 		}
 	}
 }
+
+// The summaries `gate profile` wrote on the H200 with GPU-metrics sampling
+// (testdata/gpu/gpumetrics.sh, log in gpumetrics-log.txt.gz): two runs of the
+// same code and one with the KV cache in fp32.
+const (
+	gpuGMBase1 = "gpu/gm-base1.summary.json.gz"
+	gpuGMBase2 = "gpu/gm-base2.summary.json.gz"
+	gpuGMKV    = "gpu/gm-kv.summary.json.gz"
+)
+
+// gate profile sampled the counters by default, the fp32 KV cache writes
+// several times the DRAM bytes per decode step, and gate compare passes the
+// same code and fails the KV cache on decode memory traffic.
+func TestGPUMetricsRunOnH200(t *testing.T) {
+	decode := func(name string) *parse.PhaseGPUMetrics {
+		s := loadGPUFixture(t, name)
+		if s.GPUMetrics == nil || s.GPUMetrics.FrequencyHz != 5000 {
+			t.Fatalf("%s: not sampled at gate's default 5 kHz: %+v", name, s.GPUMetrics)
+		}
+		d := s.GPUMetrics.Phase(parse.PhaseDecode)
+		if d == nil || d.Steps != 128 {
+			t.Fatalf("%s: decode GPU metrics %+v, want 128 sampled steps", name, d)
+		}
+		return d
+	}
+	b1, b2, kv := decode(gpuGMBase1), decode(gpuGMBase2), decode(gpuGMKV)
+	if r := kv.DRAMWriteBytes.P50 / b1.DRAMWriteBytes.P50; r < 3 {
+		t.Errorf("fp32 KV writes %.1fx the base's DRAM bytes per decode step, want >= 3x", r)
+	}
+	if kv.DRAMReadBytes.P50 <= b1.DRAMReadBytes.P50 {
+		t.Errorf("fp32 KV reads %.3g B per decode step, base %.3g: want more", kv.DRAMReadBytes.P50, b1.DRAMReadBytes.P50)
+	}
+	if d := b2.DRAMReadBytes.P50/b1.DRAMReadBytes.P50 - 1; d > 0.02 || d < -0.02 {
+		t.Errorf("two runs of the same code differ by %.1f%% in DRAM read bytes per decode step", 100*d)
+	}
+	for _, tc := range []struct {
+		head string
+		code int
+		want string
+	}{
+		{gpuGMBase2, ExitOK, "gate: pass"},
+		{gpuGMKV, ExitFail, "DRAM write/step"},
+	} {
+		var stdout, stderr bytes.Buffer
+		c := &Command{Stdout: &stdout, Stderr: &stderr}
+		if code := c.Main([]string{"gate", "compare", fixturePath(gpuGMBase1), fixturePath(tc.head)}); code != tc.code {
+			t.Errorf("compare base1 %s: exit %d, want %d: %s", tc.head, code, tc.code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("compare base1 %s: report does not say %q:\n%s", tc.head, tc.want, stdout.String())
+		}
+	}
+}
