@@ -102,11 +102,6 @@ const (
 	Descriptive Better = ""
 )
 
-// PhaseWindow is the pseudo-phase of component metrics that covers the
-// whole scope window (components.window.<name>.time), as parse names it in
-// Summary.Components.
-const PhaseWindow = "window"
-
 // PhaseRank orders phases as reports list them: prefill, decode, mixed,
 // then the window pseudo-phase; other phases follow. A group of a phase
 // (decode@16, see GroupName) ranks with its phase.
@@ -119,7 +114,7 @@ func PhaseRank(p string) int {
 		return 1
 	case parse.PhaseMixed:
 		return 2
-	case PhaseWindow:
+	case parse.PhaseWindow:
 		return 3
 	}
 	return 4

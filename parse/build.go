@@ -271,12 +271,12 @@ func (p *profile) kernelRow(id int32, k *kernelAgg, kernelTotal int64, steps fun
 	return row
 }
 
-// componentTimes is the component time per phase ("window" for all), as
+// componentTimes is the component time per phase (PhaseWindow for all), as
 // componentList takes it.
 func (a *opAcc) componentTimes() map[string]map[string]*ComponentTime {
 	out := map[string]map[string]*ComponentTime{}
 	for slot, cts := range a.compTime {
-		phase := "window"
+		phase := PhaseWindow
 		if slot > 0 {
 			phase = phaseNames[slot-1]
 		}
@@ -296,7 +296,7 @@ func (a *opAcc) componentTimes() map[string]map[string]*ComponentTime {
 // componentList orders phases (window first) and components (most time
 // first) and fills the shares.
 func componentList(m map[string]map[string]*ComponentTime) []PhaseComponents {
-	order := map[string]int{"window": 0, PhasePrefill: 1, PhaseDecode: 2, PhaseMixed: 3}
+	order := map[string]int{PhaseWindow: 0, PhasePrefill: 1, PhaseDecode: 2, PhaseMixed: 3}
 	phases := sortedKeys(m)
 	sort.SliceStable(phases, func(i, j int) bool { return order[phases[i]] < order[phases[j]] })
 	out := []PhaseComponents{}

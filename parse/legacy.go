@@ -132,7 +132,7 @@ func decodeLegacy(data []byte) (*Summary, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		pc := PhaseComponents{Phase: "window"}
+		pc := PhaseComponents{Phase: PhaseWindow}
 		for _, n := range names {
 			var c legacyComponent
 			raw := l.Components[n]

@@ -33,6 +33,10 @@ const (
 	PhaseMixed   = "mixed"
 )
 
+// PhaseWindow is the pseudo-phase of Summary.Components that covers the
+// whole scope window, every step and what lies between them.
+const PhaseWindow = "window"
+
 // Trace modes of CUDA-graph tracing (nsys --cuda-graph-trace).
 const (
 	TraceNode  = "node"
@@ -273,8 +277,8 @@ type Kernel struct {
 	InGraph        int64   `json:"in_graph"` // launches that were CUDA-graph nodes
 }
 
-// PhaseComponents is the component breakdown of one phase ("window" is the
-// whole scope window).
+// PhaseComponents is the component breakdown of one phase (PhaseWindow is
+// the whole scope window).
 type PhaseComponents struct {
 	Phase      string          `json:"phase"`
 	Components []ComponentTime `json:"components"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/parse"
 )
 
 // One row per cause. A kernel launched twice as often fails as its launches
@@ -80,9 +81,10 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 	return m.Name, nil, label
 }
 
-// phaseWords names a phase for people; "window" is the whole measured run.
+// phaseWords names a phase for people; parse.PhaseWindow is the whole
+// measured run.
 func phaseWords(p string) string {
-	if p == "window" {
+	if p == parse.PhaseWindow {
 		return "whole run"
 	}
 	return p
