@@ -217,6 +217,8 @@ func TestFlattenNamesHaveFamilies(t *testing.T) {
 		{"phases.decode.span.p50", "decode step p50"},
 		{"phases.prefill.kernels", "prefill kernels/step"},
 		{"components.decode.attention.time", "decode attention time"},
+		{"components.window.attention.share", "whole run attention share"},
+		{"kernels.window.total", "window total time"}, // a kernel, not the pseudo-phase
 		{"kernels." + Segment("a.b") + ".per_step", "a.b launches/decode step"},
 		{"extra.tokens_per_s", "tokens_per_s"},
 		{"no.such.metric", "no.such.metric"},

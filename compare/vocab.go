@@ -335,14 +335,37 @@ func (f *family) substitute(s, name string, decode bool) string {
 		v := w[i-1]
 		if decode {
 			v = DisplayName(v)
+			if i == 1 && f.phased() {
+				v = PhaseLabel(v)
+			}
 		}
 		s = strings.ReplaceAll(s, "$"+strconv.Itoa(i), v)
 	}
 	return s
 }
 
+// phased reports whether f's first "*" segment is a phase.
+func (f *family) phased() bool {
+	for _, p := range [...]string{"phases.*.", "gpu_metrics.*.", "components.*."} {
+		if strings.HasPrefix(f.pattern, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// PhaseLabel names a phase for people: parse.PhaseWindow, the whole scope
+// window, is "whole run"; other phases keep their names.
+func PhaseLabel(p string) string {
+	if p == parse.PhaseWindow {
+		return "whole run"
+	}
+	return p
+}
+
 // Label is a metric's name for people: "decode step p50" for
-// phases.decode.span.p50, "attention time" for a component. Names gate does
+// phases.decode.span.p50, "whole run attention time" for
+// components.window.attention.time. Names gate does
 // not make are shown decoded (DisplayName).
 func Label(name string) string {
 	f := familyOf(name)

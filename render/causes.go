@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
-	"github.com/nsys-gate/gate/parse"
 )
 
 // One row per cause. A kernel launched twice as often fails as its launches
@@ -33,7 +32,9 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 	label := compare.Label(m.Name)
 	field = label
 	// strip removes the words a field's label starts with, as Label
-	// spells them (DisplayName of the name's segments).
+	// spells them (DisplayName of the name's segments, PhaseLabel of the
+	// phase a phase, gpu_metrics or components name starts with).
+	phased := s[0] == "phases" || s[0] == "gpu_metrics" || s[0] == "components"
 	strip := func(words ...string) string {
 		for i, w := range words {
 			for j := range s {
@@ -41,6 +42,9 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 					words[i] = compare.DisplayName(raw[j])
 					break
 				}
+			}
+			if i == 0 && phased {
+				words[i] = compare.PhaseLabel(words[i])
 			}
 		}
 		p := strings.Join(words, " ") + " "
@@ -58,15 +62,15 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 		case "memcpys", "memcpy_bytes", "dtoh", "syncs":
 			kind = "copies"
 		}
-		return "phases." + s[1] + "." + kind, line{text(phaseWords(s[1])), plain(" · ")}, strip(s[1])
+		return "phases." + s[1] + "." + kind, line{text(compare.PhaseLabel(s[1])), plain(" · ")}, strip(s[1])
 	case s[0] == "gpu_metrics" && len(s) >= 3:
 		// What the GPU's counters saw in a phase: its DRAM traffic, SM
 		// and tensor activity, one row.
-		return "gpu_metrics." + s[1], line{text(phaseWords(s[1])), plain(" · ")}, strip(s[1])
+		return "gpu_metrics." + s[1], line{text(compare.PhaseLabel(s[1])), plain(" · ")}, strip(s[1])
 	case (s[0] == "kernels" || s[0] == "bandwidth") && len(s) == 3:
 		return s[0] + "." + s[1], line{nm.kernel(s[1]), plain(" · ")}, strip(s[1])
 	case s[0] == "components" && len(s) == 4:
-		return strings.Join(s[:3], "."), line{text(phaseWords(s[1]) + " · " + s[2]), plain(" ")}, strip(s[1], s[2])
+		return strings.Join(s[:3], "."), line{text(compare.PhaseLabel(s[1]) + " · " + s[2]), plain(" ")}, strip(s[1], s[2])
 	case s[0] == "components" && len(s) == 3:
 		return strings.Join(s[:2], "."), line{text(s[1]), plain(" ")}, strip(s[1])
 	case s[0] == "memory" && len(s) == 4:
@@ -79,15 +83,6 @@ func entity(m *compare.Metric, nm names) (key string, title line, field string) 
 		return s[0], nil, label
 	}
 	return m.Name, nil, label
-}
-
-// phaseWords names a phase for people; parse.PhaseWindow is the whole
-// measured run.
-func phaseWords(p string) string {
-	if p == parse.PhaseWindow {
-		return "whole run"
-	}
-	return p
 }
 
 // gather groups metrics into causes, keeping the order in which each
@@ -195,11 +190,14 @@ func notListed(r *compare.Result, p plan) string {
 
 // causeTable is one row per cause: what changed, base → head, Δ, and the
 // limit it crossed; the cause's other metrics under its name; the notes
-// below the table.
+// below the table. A compositional metric's note is the same for all of
+// them, so it is said once (sharesNote), where one of them warns; the full
+// report keeps each metric's note.
 func causeTable(key, title string, cs []*causeRow, rows int, p plan) *section {
 	t := table{head: []string{"What changed", "Base → Head", "Δ", "Limit"}, right: []bool{false, true, true, false}}
 	var notes []string
 	noted := map[string]bool{}
+	shares := false
 	for i, c := range cs {
 		if i == rows {
 			t.more = len(cs) - i
@@ -222,6 +220,10 @@ func causeTable(key, title string, cs []*causeRow, rows int, p plan) *section {
 			}
 		}
 		for _, m := range c.ms {
+			if compare.Compositional(m.Name) {
+				shares = shares || m.Verdict == compare.Warn
+				continue
+			}
 			if n := m.Note; n != "" && !noted[n] {
 				noted[n] = true
 				notes = append(notes, n)
@@ -237,6 +239,9 @@ func causeTable(key, title string, cs []*causeRow, rows int, p plan) *section {
 		}
 	}
 	blocks := []block{t}
+	if shares {
+		notes = append([]string{sharesNote}, notes...)
+	}
 	for i, n := range notes {
 		if i == maxNotes {
 			blocks = append(blocks, para{l: line{plain("and " + itoa(len(notes)-i) + " more notes in the full report")}, small: true})
@@ -246,6 +251,9 @@ func causeTable(key, title string, cs []*causeRow, rows int, p plan) *section {
 	}
 	return &section{key: key, title: title, blocks: blocks}
 }
+
+// sharesNote is what a ⚠️ beside a share, rate or coverage means.
+const sharesNote = "⚠️ shares, rates and coverage explain a change and never fail alone."
 
 // maxNotes bounds the notes under a causes table.
 const maxNotes = 5

@@ -140,7 +140,7 @@ func stepChartSection(r *compare.Result, p plan) *section {
 		if len(ps.Base)+len(ps.Head) == 0 {
 			continue
 		}
-		s.blocks = append(s.blocks, dist{title: phaseWords(ps.Phase) + " step time", base: ps.Base, head: ps.Head})
+		s.blocks = append(s.blocks, dist{title: compare.PhaseLabel(ps.Phase) + " step time", base: ps.Base, head: ps.Head})
 	}
 	s.blocks = append(s.blocks, para{l: line{plain("One dot per step; the box spans the middle half of the steps, the line in it is the median; rings at the right end are the slowest 2% of steps, beyond the axis.")}, small: true})
 	return s

@@ -44,7 +44,7 @@ func componentSection(r *compare.Result, p plan) *section {
 				t.more = len(rows) - i
 				break
 			}
-			t.rows = append(t.rows, []line{cell(row.parts[0]), cell(row.parts[1]), cell(row.change("time")), row.delta("time"),
+			t.rows = append(t.rows, []line{cell(compare.PhaseLabel(row.parts[0])), cell(row.parts[1]), cell(row.change("time")), row.delta("time"),
 				cell(row.change("share")), row.delta("share"), row.verdict("time", "share")})
 		}
 		s.blocks = append(s.blocks, t)
@@ -92,7 +92,7 @@ func componentCharts(ms []compare.Metric) []chart {
 		if c == nil {
 			title := "Kernel time per component"
 			if phase != "" {
-				title += " (" + phase + ")"
+				title += " (" + compare.PhaseLabel(phase) + ")"
 			}
 			c = &chart{title: title, unit: "ns"}
 			byPhase[phase] = c

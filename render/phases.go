@@ -82,11 +82,11 @@ func phaseSection(r *compare.Result, p plan) *section {
 	t := table{head: []string{"Per step"}, right: []bool{false}}
 	for _, ph := range phases {
 		if p.comment {
-			t.head = append(t.head, phaseWords(ph)+" (base → head)")
+			t.head = append(t.head, compare.PhaseLabel(ph)+" (base → head)")
 			t.right = append(t.right, true)
 			continue
 		}
-		t.head = append(t.head, phaseWords(ph)+" (base → head)", "Δ")
+		t.head = append(t.head, compare.PhaseLabel(ph)+" (base → head)", "Δ")
 		t.right = append(t.right, true, true)
 	}
 	for _, k := range rows {

@@ -162,7 +162,7 @@ func attributionWords(r *compare.Result, m *compare.Metric, p plan) line {
 			l = append(l, plain(" ("), text(clip(top.Component, 40)), plain(")"))
 		}
 		if top.BaseLaunches != top.HeadLaunches {
-			l = append(l, plain(" launches per "), text(clip(phaseWords(a.Phase), 40)), plain(" step "+fmtCount(top.BaseLaunches)+" → "+fmtCount(top.HeadLaunches)+","))
+			l = append(l, plain(" launches per "), text(clip(compare.PhaseLabel(a.Phase), 40)), plain(" step "+fmtCount(top.BaseLaunches)+" → "+fmtCount(top.HeadLaunches)+","))
 		}
 		return append(l, plain(" "+signed(d, fmtValue(d, compare.UnitNs))+" per step"))
 	}
