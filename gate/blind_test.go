@@ -24,7 +24,7 @@ func TestCompareBrokenHeadIsNotComparable(t *testing.T) {
 		if !strings.HasPrefix(first, "⚪ gate: not comparable — ") || !strings.Contains(first, "head") || !strings.Contains(first, "steps") {
 			t.Errorf("%s: verdict line %q, want the reason first", b.Name, first)
 		}
-		if !strings.Contains(stderr, "not_comparable") {
+		if !strings.Contains(stderr, "gate compare: not comparable: ") {
 			t.Errorf("%s: stderr %q", b.Name, stderr)
 		}
 	}

@@ -224,17 +224,17 @@ func loadPair(ctx context.Context, l load.Loader, basePath, headPath string, opt
 }
 
 // verdictLine is the one-line verdict printed to stderr when the exit code
-// is not 0, so that a CI log says why the step failed.
+// is not 0, so that a CI log says why the step failed, in the words the
+// report uses ("not comparable: trace mode differs ...").
 func verdictLine(r *compare.Result) string {
+	words := render.VerdictWords(r.Verdict)
 	switch r.Verdict {
 	case compare.Fail:
-		return fmt.Sprintf("fail: %d regression(s), %d warning(s)", r.Counts.Fail, r.Counts.Warn)
+		return fmt.Sprintf("%s: %d regression(s), %d warning(s)", words, r.Counts.Fail, r.Counts.Warn)
 	case compare.NotComparable, compare.NoBaseline:
-		msg := string(r.Verdict)
-		for _, why := range r.Reasons {
-			msg += "; " + why
+		if len(r.Reasons) > 0 {
+			return words + ": " + strings.Join(r.Reasons, "; ")
 		}
-		return msg
 	}
-	return string(r.Verdict)
+	return words
 }

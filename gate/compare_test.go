@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/gate/config"
+	"github.com/nsys-gate/gate/render"
 )
 
 // cmpRun runs gate in-process and returns its exit code and streams.
@@ -49,8 +50,16 @@ func TestCompareExitCodes(t *testing.T) {
 		if r.Verdict != tt.verdict || r.Schema != compare.ResultSchema {
 			t.Errorf("%s vs %s: verdict %s schema %s", tt.base, tt.head, r.Verdict, r.Schema)
 		}
-		if tt.code != ExitOK && !strings.Contains(stderr, string(tt.verdict)) {
-			t.Errorf("%s vs %s: stderr %q does not say %s", tt.base, tt.head, stderr, tt.verdict)
+		if tt.code == ExitOK {
+			continue
+		}
+		// One line naming the verdict in the report's words, and why.
+		want := "gate compare: " + render.VerdictWords(tt.verdict)
+		if len(r.Reasons) > 0 {
+			want += ": " + r.Reasons[0]
+		}
+		if !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s vs %s: stderr %q, want one line starting %q", tt.base, tt.head, stderr, want)
 		}
 	}
 }
