@@ -1,11 +1,11 @@
 package compare
 
 import (
-	"compress/gzip"
-	"os"
+	"bytes"
 	"path/filepath"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 	"github.com/nsys-gate/gate/parse/ncu"
 )
@@ -13,16 +13,7 @@ import (
 // ncuBandwidth reads one of the real Nsight Compute CSVs in testdata/ncu.
 func ncuBandwidth(t *testing.T, name string) *parse.Bandwidth {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "ncu", name+".csv.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := ncu.Parse(zr)
+	rep, err := ncu.Parse(bytes.NewReader(exporttest.Gunzip(t, filepath.Join("..", "testdata", "ncu", name+".csv.gz"))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,10 @@
 package compare
 
 import (
-	"compress/gzip"
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,16 +121,7 @@ func TestGraphModeOnFixtures(t *testing.T) {
 // its NVTX steps compare with a new summary's, and the new metrics are
 // shown on one side only.
 func TestSummaryBeforeStepFields(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "gpu", "base.summary.json.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := parse.DecodeSummary(zr)
+	old, err := parse.DecodeSummary(bytes.NewReader(exporttest.Gunzip(t, filepath.Join("..", "testdata", "gpu", "base.summary.json.gz"))))
 	if err != nil {
 		t.Fatal(err)
 	}

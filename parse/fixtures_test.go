@@ -1,15 +1,16 @@
 package parse
 
 import (
-	"compress/gzip"
+	"bytes"
 	"encoding/csv"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/nsys-gate/gate/internal/exporttest"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", for the tests' SQL edits
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 var (
@@ -56,16 +57,7 @@ func export(tb testing.TB, name string) string {
 // readCSV reads a gzipped nsys stats CSV: header row, then records.
 func readCSV(tb testing.TB, rel string) []map[string]string {
 	tb.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	recs, err := csv.NewReader(zr).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(exporttest.Gunzip(tb, filepath.Join("..", "testdata", rel)))).ReadAll()
 	if err != nil {
 		tb.Fatal(err)
 	}

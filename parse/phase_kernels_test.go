@@ -1,12 +1,13 @@
 package parse
 
 import (
+	"bytes"
 	"cmp"
-	"compress/gzip"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 // shippedExports are every export the tests ship, with the options each is
@@ -121,16 +122,7 @@ func TestPhaseByKernelDoubleAttention(t *testing.T) {
 // TestOldSummaryLoads: a summary written before by_kernel existed still
 // decodes, with no parts.
 func TestOldSummaryLoads(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "gpu", "base.summary.json.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := DecodeSummary(zr)
+	s, err := DecodeSummary(bytes.NewReader(exporttest.Gunzip(t, filepath.Join("..", "testdata", "gpu", "base.summary.json.gz"))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,14 @@ package render
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/nsys-gate/gate/compare"
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -33,26 +31,7 @@ func realSummary(t *testing.T, name string) *parse.Summary {
 	if s, ok := realSums[name]; ok {
 		return s
 	}
-	in, err := os.Open(filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), name+".sqlite")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := exporttest.Decompress(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), t.TempDir())
 	s, err := parse.Export(context.Background(), path, parse.Options{})
 	if err != nil {
 		t.Fatalf("parse.Export(context.Background(), %s): %v", name, err)

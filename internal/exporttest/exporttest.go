@@ -1,9 +1,9 @@
-// Package exporttest gives tests the shipped Nsight Systems exports
-// decompressed (Decompress), and broken copies of them (Broken): the ways a
-// capture loses its steps (NVTX ranges deleted, ranges left open, API
-// threads unknown so that nothing projects, 0-length ranges), made with SQL
-// on a decompressed copy in a temp dir. compare and the gate commands test
-// that such a head is never judged.
+// Package exporttest gives tests the shipped fixtures decompressed
+// (Decompress to a file, Gunzip to bytes), and broken copies of the Nsight
+// Systems exports (Broken): the ways a capture loses its steps (NVTX ranges
+// deleted, ranges left open, API threads unknown so that nothing projects,
+// 0-length ranges), made with SQL on a decompressed copy in a temp dir.
+// compare and the gate commands test that such a head is never judged.
 package exporttest
 
 import (
@@ -37,6 +37,26 @@ func Cases() []Case {
 	}
 }
 
+// Gunzip returns the decompressed bytes of the gzipped fixture gz (an
+// export, an nsys stats or ncu CSV, a summary JSON).
+func Gunzip(tb testing.TB, gz string) []byte {
+	tb.Helper()
+	in, err := os.Open(gz)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		tb.Fatalf("%s: %v", gz, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatalf("%s: %v", gz, err)
+	}
+	return data
+}
+
 // Decompress writes the gzipped export gz into dir (under its name less
 // ".gz") and returns the path; an existing file there is reused.
 func Decompress(tb testing.TB, gz, dir string) string {
@@ -45,23 +65,7 @@ func Decompress(tb testing.TB, gz, dir string) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	in, err := os.Open(gz)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		tb.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
+	if err := os.WriteFile(path, Gunzip(tb, gz), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return path

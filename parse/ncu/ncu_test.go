@@ -2,17 +2,16 @@ package ncu
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nsys-gate/gate/internal/exporttest"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -21,20 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/nc
 // fixture returns the decompressed bytes of testdata/ncu/<name>.csv.gz.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "ncu", name+".csv.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return exporttest.Gunzip(t, filepath.Join("..", "..", "testdata", "ncu", name+".csv.gz"))
 }
 
 func parseFixture(t testing.TB, name string) *Report {
