@@ -27,7 +27,7 @@ func componentSection(r *compare.Result, p plan) *section {
 		if x, y := severity(a.worst), severity(b.worst); x != y {
 			return x < y
 		}
-		if x, y := phaseRank(a.parts[0]), phaseRank(b.parts[0]); x != y {
+		if x, y := compare.PhaseRank(a.parts[0]), compare.PhaseRank(b.parts[0]); x != y {
 			return x < y
 		}
 		if a.parts[0] != b.parts[0] {
@@ -103,7 +103,7 @@ func componentCharts(ms []compare.Metric) []chart {
 		c.head = append(c.head, m.Head)
 	}
 	sort.SliceStable(phases, func(i, j int) bool {
-		if a, b := phaseRank(phases[i]), phaseRank(phases[j]); a != b {
+		if a, b := compare.PhaseRank(phases[i]), compare.PhaseRank(phases[j]); a != b {
 			return a < b
 		}
 		return phases[i] < phases[j]

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -97,35 +98,10 @@ func otherGroups(ms []compare.Metric) []*compare.Metric {
 	return out
 }
 
-// phaseRank orders phases: prefill, decode, mixed, window, then the rest.
-func phaseRank(p string) int { return compare.PhaseRank(p) }
-
-// fieldLabels names the per-step fields of a phase for people.
-var fieldLabels = []struct{ key, label string }{
-	{"steps", "steps"},
-	{"span", "step span"},
-	{"span_ns", "step span"},
-	{"busy", "GPU busy"},
-	{"busy_ns", "GPU busy"},
-	{"busy_pct", "GPU busy share"},
-	{"busy_share", "GPU busy share"},
-	{"kernel", "kernel time"},
-	{"kernel_ns", "kernel time"},
-	{"kernel_time", "kernel time"},
-	{"kernels", "kernels/step"},
-	{"memcpys", "copies/step"},
-	{"memcpy_bytes", "copy bytes/step"},
-	{"dtoh", "DtoH copies/step"},
-	{"syncs", "syncs/step"},
-	{"tokens", "tokens/step"},
-	{"requests", "requests/step"},
-	{"ns_per_token", "time/token"},
-	{"tokens_per_s", "tokens/s"},
-	{"graph_mode", "CUDA-graph mode"},
-	{"graph_launches", "graph launches/step"},
-	{"graph_kernels", "kernels in graphs/step"},
-	{"graph_coverage", "kernels inside graphs"},
-}
+// fieldOrder is the order of a phase's per-step fields in its table.
+var fieldOrder = []string{"steps", "span", "busy", "busy_pct", "kernel_time", "kernels", "memcpys", "memcpy_bytes",
+	"dtoh", "syncs", "tokens", "requests", "ns_per_token", "tokens_per_s", "graph_mode", "graph_launches",
+	"graph_kernels", "graph_coverage"}
 
 // statRank orders summary statistics.
 func statRank(s string) int {
@@ -137,29 +113,20 @@ func statRank(s string) int {
 	return 99
 }
 
-// fieldRank and fieldLabel describe a phase metric's field.
-func fieldRank(f string) int {
-	for i, fl := range fieldLabels {
-		if fl.key == f {
-			return i
-		}
+// phaseField is a phase metric's quantity in compare.Label's words less
+// the phase, as the causes tables name it: "step p50" for
+// phases.decode.span.p50. A field gate does not make reads as its segments.
+func phaseField(m *compare.Metric, nm names, rest []string) string {
+	if _, _, f := entity(m, nm); f != compare.Label(m.Name) {
+		return f
 	}
-	return len(fieldLabels)
+	return strings.Join(rest, " ")
 }
 
-func fieldLabel(rest []string) string {
-	if len(rest) == 0 {
-		return "value"
+// fieldRank orders a phase metric's fields (fieldOrder; others last).
+func fieldRank(f string) int {
+	if i := slices.Index(fieldOrder, f); i >= 0 {
+		return i
 	}
-	l := strings.ReplaceAll(rest[0], "_", " ")
-	for _, fl := range fieldLabels {
-		if fl.key == rest[0] {
-			l = fl.label
-			break
-		}
-	}
-	if len(rest) > 1 {
-		l += " " + strings.Join(rest[1:], " ")
-	}
-	return l
+	return len(fieldOrder)
 }

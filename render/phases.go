@@ -36,7 +36,7 @@ func phaseSection(r *compare.Result, p plan) *section {
 		if len(s) >= 3 {
 			phase, rest = s[1], s[2:]
 		}
-		k := rowKey{field: rest[0], label: fieldLabel(rest)}
+		k := rowKey{field: rest[0], label: phaseField(&m, p.names, rest)}
 		if len(rest) > 1 {
 			k.stat = rest[1]
 		}
@@ -64,7 +64,7 @@ func phaseSection(r *compare.Result, p plan) *section {
 		return nil
 	}
 	sort.SliceStable(phases, func(i, j int) bool {
-		if a, b := phaseRank(phases[i]), phaseRank(phases[j]); a != b {
+		if a, b := compare.PhaseRank(phases[i]), compare.PhaseRank(phases[j]); a != b {
 			return a < b
 		}
 		return phases[i] < phases[j]

@@ -60,7 +60,7 @@ var realCases = []struct {
 	{"base_a", "regress_no_graphs", []compare.Verdict{compare.Fail}, []string{"**gate: fail**", "kernels inside CUDA graphs"}, false, nil},
 	{"base_a", "regress_host_sync", []compare.Verdict{compare.Fail}, []string{"❌ **gate: fail** — decode · step p50 1.17 → 1.63 ms (+38.6%): syncs/step 0.021 → 1 (+0.979)\n", "DtoH copies/step +0.979"}, false, nil},
 	{"base_a", "base_graphmode", []compare.Verdict{compare.NotComparable}, []string{"**gate: not comparable**", "| ≠ CUDA graph trace | node (each kernel) | graph (whole graphs) |"}, false, nil},
-	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step span p50 |"}, false, nil},
+	{"vllm_real", "base_a", []compare.Verdict{compare.Pass, compare.Warn}, []string{"| step p50 |"}, false, nil},
 	// GPU-metrics sampling: the fp32 KV cache's decode traffic, named and
 	// explained in the bandwidth section, charted in the HTML page.
 	{"gm_base", "gm_kv_fp32", []compare.Verdict{compare.Fail}, []string{"**gate: fail** — decode · step p50 1.16 → 1.65 ms (+42.3%)",

@@ -184,7 +184,7 @@ func TestMarkdownLayout(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"| step span p50 | 18.2 → 17.5 ms **-4.1%** ⚠️ | 1.17 → 1.44 ms **+22.7%** ❌ |",
+		"| step p50 | 18.2 → 17.5 ms **-4.1%** ⚠️ | 1.17 → 1.44 ms **+22.7%** ❌ |",
 		"<sub>too few samples (2 vs 2) for a significance test</sub>",
 		"<sub>7 failing and 2 warning metrics in the rows above; 13 metrics within their limits and 3 shown for information are in the full report.</sub>",
 		"- `cudnn…sdpa_sm80_flash_fprop…`: `" + sdpa + "`",

@@ -111,7 +111,7 @@ func sampledPhases(ms []compare.Metric) ([]string, map[string]map[string]*compar
 // sortPhases orders phase names as reports list them.
 func sortPhases(ps []string) {
 	sort.SliceStable(ps, func(i, j int) bool {
-		if x, y := phaseRank(ps[i]), phaseRank(ps[j]); x != y {
+		if x, y := compare.PhaseRank(ps[i]), compare.PhaseRank(ps[j]); x != y {
 			return x < y
 		}
 		return ps[i] < ps[j]
