@@ -248,13 +248,7 @@ func (p *profile) warnBad() {
 	if len(p.bad) == 0 {
 		return
 	}
-	var parts []string
-	n := 0
-	for _, t := range sortedKeys(p.bad) {
-		parts = append(parts, fmt.Sprintf("%s %d", t, p.bad[t]))
-		n += p.bad[t]
-	}
-	p.warnf(WarnImpossibleTimes, "%d rows with impossible times (end before start, a missing start or end, or beyond ±2^62 ns) were dropped: %s", n, strings.Join(parts, ", "))
+	p.warnf(WarnImpossibleTimes, "%d rows with impossible times (end before start, a missing start or end, or beyond ±2^62 ns) were dropped: %s", sumCounts(p.bad), byTable(p.bad))
 }
 
 func sumCounts(m map[string]int) int {
@@ -265,18 +259,21 @@ func sumCounts(m map[string]int) int {
 	return n
 }
 
+// byTable lists counts by table for a warning: "KERNEL 3, MEMCPY 1".
+func byTable(m map[string]int) string {
+	var parts []string
+	for _, t := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", t, m[t]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // warnNullIds reports GPU op rows without a correlationId (the schema allows
 // NULL there: such rows count in the window and the kernel table, but no
 // range can claim them) and kernel rows without a shortName.
 func (p *profile) warnNullIds() {
 	if len(p.nullCorr) > 0 {
-		var parts []string
-		n := 0
-		for _, t := range sortedKeys(p.nullCorr) {
-			parts = append(parts, fmt.Sprintf("%s %d", t, p.nullCorr[t]))
-			n += p.nullCorr[t]
-		}
-		p.warnf(WarnNullIds, "%d GPU op rows have no correlationId and cannot be attributed to NVTX ranges: %s", n, strings.Join(parts, ", "))
+		p.warnf(WarnNullIds, "%d GPU op rows have no correlationId and cannot be attributed to NVTX ranges: %s", sumCounts(p.nullCorr), byTable(p.nullCorr))
 	}
 	if p.nullNames > 0 {
 		p.warnf(WarnNullIds, "%d %s rows have no shortName: named by their demangled name", p.nullNames, tKernel)
