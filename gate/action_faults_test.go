@@ -20,11 +20,7 @@ import (
 // bootstrapConfig is gate.yml as a repository has it before its first
 // baseline: no baseline exits 0.
 func bootstrapConfig(t *testing.T, e *actionEnv) {
-	cfg := filepath.Join(e.dir, "gate.yml")
-	if err := os.WriteFile(cfg, []byte("exit:\n  no-baseline: 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.vars["INPUT_CONFIG"] = cfg
+	e.config(t, "exit:\n  no-baseline: 0\n")
 }
 
 func TestActionRetriesTransientFailures(t *testing.T) {
@@ -256,9 +252,7 @@ func TestActionRulesTravelWithTheBaseline(t *testing.T) {
 
 	// The pull request loosens its own gate.
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
-	cfg := filepath.Join(e.dir, "gate.yml")
-	os.WriteFile(cfg, []byte("rules:\n  - metric: phases.decode.span.p50\n    fail: 500%\n  - metric: kernels.**\n    ignore: true\nexit:\n  not-comparable: 0\n"), 0o644)
-	e.vars["INPUT_CONFIG"] = cfg
+	e.config(t, "rules:\n  - metric: phases.decode.span.p50\n    fail: 500%\n  - metric: kernels.**\n    ignore: true\nexit:\n  not-comparable: 0\n")
 	if code := e.run(); code != ExitFail {
 		e.logf(t)
 		t.Fatalf("exit %d, want %d: the baseline's rules judge", code, ExitFail)

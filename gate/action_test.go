@@ -98,6 +98,16 @@ func newActionEnv(t *testing.T, gh *githubtest.Server, event string, inputs map[
 	return e
 }
 
+// config writes yml as the run's gate.yml (INPUT_CONFIG).
+func (e *actionEnv) config(t *testing.T, yml string) {
+	t.Helper()
+	cfg := filepath.Join(e.dir, "gate.yml")
+	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["INPUT_CONFIG"] = cfg
+}
+
 func (e *actionEnv) run() int {
 	e.stdout.Reset()
 	e.stderr.Reset()
@@ -379,9 +389,7 @@ func TestActionNoBaseline(t *testing.T) {
 	}
 
 	// gate.yml may make it exit 0, still saying no_baseline.
-	cfg := filepath.Join(e.dir, "gate.yml")
-	os.WriteFile(cfg, []byte("exit:\n  no-baseline: 0\n"), 0o644)
-	e.vars["INPUT_CONFIG"] = cfg
+	e.config(t, "exit:\n  no-baseline: 0\n")
 	if code := e.run(); code != ExitOK {
 		t.Errorf("with exit.no-baseline 0: exit %d", code)
 	}

@@ -84,9 +84,7 @@ func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 		if b.Name != "ends_null" {
 			continue
 		}
-		cfg := filepath.Join(e.dir, "gate.yml")
-		os.WriteFile(cfg, []byte("exit:\n  not-comparable: 0\n"), 0o644)
-		e.vars["INPUT_CONFIG"] = cfg
+		e.config(t, "exit:\n  not-comparable: 0\n")
 		if code := e.run(); code != ExitOK {
 			t.Errorf("with exit.not-comparable 0: exit %d", code)
 		}

@@ -462,9 +462,7 @@ func TestMatrixAcceptance(t *testing.T) {
 		labelled(gh, body, "perf-accepted")
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "merge"})
 		e.vars["GITHUB_RUN_ID"] = fmt.Sprint(run)
-		cfg := filepath.Join(e.dir, "gate.yml")
-		os.WriteFile(cfg, []byte("# gate: accept llama — from the tree\naccept-label: perf-accepted\nentries: [llama]\n"), 0o644)
-		e.vars["INPUT_CONFIG"] = cfg
+		e.config(t, "# gate: accept llama — from the tree\naccept-label: perf-accepted\nentries: [llama]\n")
 		if code := e.run(); code != ExitFail {
 			e.logf(t)
 			t.Fatalf("exit %d, want 1: gate.yml of the pull request's tree accepts nothing", code)
@@ -536,9 +534,7 @@ func TestActionConfigIDNamesItsBaseline(t *testing.T) {
 	gh := githubtest.New(t)
 	withBaselines(t, gh)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
-	cfg := filepath.Join(e.dir, "gate.yml")
-	os.WriteFile(cfg, []byte("id: llama-decode\n"), 0o644)
-	e.vars["INPUT_CONFIG"] = cfg
+	e.config(t, "id: llama-decode\n")
 	if code := e.run(); code != ExitNotComparable {
 		e.logf(t)
 		t.Fatalf("exit %d, want %d", code, ExitNotComparable)
