@@ -687,6 +687,63 @@ func TestActionCommentMode(t *testing.T) {
 	}
 }
 
+// TestActionCommentModeJudgesAsThePullRequest: mode comment finds the pull
+// request through the API and judges as that pull request's own job does:
+// the baseline of its base branch's merge base (not the default branch's
+// newest), and what its label and description accept.
+func TestActionCommentModeJudgesAsThePullRequest(t *testing.T) {
+	t.Parallel()
+	const (
+		forkSHA  = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6" // workflow_run.json's head_sha
+		relTip   = "7777777777777777777777777777777777777777"
+		forkedAt = "5555555555555555555555555555555555555555"
+	)
+	day := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Hour)
+	head := string(fixtureSummary(t, "regress_host_sync"))
+	gh := githubtest.New(t)
+	gh.Artifacts = []githubtest.Artifact{
+		{ID: 801, Name: "gate-baseline", Created: day, RunID: 981, HeadBranch: "release/1.x", HeadSHA: forkedAt,
+			Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(summaryWith(t, "base_a", recording(t, "accept-label: perf-accepted\n")))})},
+		// The default branch's newest already holds the head's code: judged
+		// against it, the pull request would pass.
+		{ID: 802, Name: "gate-baseline", Created: day.Add(72 * time.Hour), RunID: 982, HeadBranch: "main", HeadSHA: mainSHA,
+			Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: head})},
+		{ID: 700, Name: "gate-report", Created: time.Now(), RunID: 12000000042, HeadBranch: "exact-sampling", HeadSHA: forkSHA,
+			Zip: ziptest.Make(t, ziptest.Entry{Name: "summary.json", Data: head})},
+	}
+	gh.PRs = []githubtest.PR{{Number: 7, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open", BaseRef: "release/1.x", BaseSHA: relTip}}
+	gh.MergeBases = map[string]string{relTip + "..." + forkSHA: forkedAt}
+	e := newActionEnv(t, gh, "workflow_run", map[string]string{"mode": "comment"})
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("comment mode: exit %d", code)
+	}
+	cs := gateComments(gh)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "❌ **gate: fail**") ||
+		!strings.Contains(cs[0].Body, "Baseline: the merge base 555555555555 of this pull request, on release/1.x (run 981") {
+		e.logf(t)
+		t.Fatalf("want a fail against release/1.x's merge-base baseline; comments %+v", cs)
+	}
+	if out := e.outputs(t); out["verdict"] != "fail" {
+		t.Errorf("outputs %v", out)
+	}
+
+	// The label and a reason line accept the decode regressions, as they do
+	// in the pull request's job; the comment is edited, not added.
+	labelled(gh, "gate: accept phases.decode.* — a host sync per step buys exact sampling", "perf-accepted")
+	if code := e.run(); code != ExitOK {
+		e.logf(t)
+		t.Fatalf("accepted: exit %d", code)
+	}
+	cs = gateComments(gh)
+	if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- gate:report id=default -->\n☑️ **Accepted** by this pull request:") {
+		t.Fatalf("accepted: comments %+v", cs)
+	}
+	if out := e.outputs(t); out["verdict"] != "accepted" {
+		t.Errorf("accepted: outputs %v", out)
+	}
+}
+
 // fakeProfiler stands in for nsys: it prints like a hostile workload and
 // summarises a fixture export.
 type fakeProfiler struct {

@@ -95,15 +95,10 @@ func commentBody(report, marker, digest string) string {
 	return report + tail
 }
 
-// fitComment returns md, or, when md and the digest line would not fit in
-// one comment, the report rendered again under a budget that leaves room for
-// that line: the renderer then drops whole sections and says so, instead of
-// commentBody cutting the text mid-table.
-func fitComment(md string, res *compare.Result, opts render.Options) string {
-	return fitCommentTo(render.CommentBudget, md, res, opts)
-}
-
-// fitCommentTo is fitComment for a comment limit of budget characters.
+// fitCommentTo returns md, or, when md and the digest line would not fit
+// in budget characters, the report rendered again under a budget that
+// leaves room for that line: the renderer then drops whole sections and
+// says so, instead of commentBody cutting the text mid-table.
 func fitCommentTo(budget int, md string, res *compare.Result, opts render.Options) string {
 	room := budget - render.UTF16Len("\n"+digestLine(resultDigest(res))+"\n")
 	if render.UTF16Len(md) <= room {

@@ -73,23 +73,9 @@ func appendFile(path, s string) error {
 // event is the part of the triggering event's payload (GITHUB_EVENT_PATH)
 // that gate reads. Fields absent from an event stay zero.
 type event struct {
-	Number      int `json:"number"`
-	PullRequest *struct {
-		Number int `json:"number"`
-		Head   struct {
-			SHA  string `json:"sha"`
-			Ref  string `json:"ref"`
-			Repo *struct {
-				FullName string `json:"full_name"`
-				Fork     bool   `json:"fork"`
-			} `json:"repo"`
-		} `json:"head"`
-		Base struct {
-			Ref string `json:"ref"`
-			SHA string `json:"sha"`
-		} `json:"base"`
-	} `json:"pull_request"`
-	Repository struct {
+	Number      int      `json:"number"`
+	PullRequest *eventPR `json:"pull_request"`
+	Repository  struct {
 		FullName      string `json:"full_name"`
 		DefaultBranch string `json:"default_branch"`
 	} `json:"repository"`
@@ -106,6 +92,24 @@ type event struct {
 			Number int `json:"number"`
 		} `json:"pull_requests"`
 	} `json:"workflow_run"`
+}
+
+// eventPR is a pull_request event's pull request; mode comment fills one
+// in from the API for the pull request it comments on.
+type eventPR struct {
+	Number int `json:"number"`
+	Head   struct {
+		SHA  string `json:"sha"`
+		Ref  string `json:"ref"`
+		Repo *struct {
+			FullName string `json:"full_name"`
+			Fork     bool   `json:"fork"`
+		} `json:"repo"`
+	} `json:"head"`
+	Base struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	} `json:"base"`
 }
 
 // readEvent decodes the event payload at path; an empty path (a local run)

@@ -84,6 +84,9 @@ type PullRequest struct {
 	State    string
 	HeadSHA  string
 	HeadRepo string // owner/name of the head repository
+	// The branch it goes into and that branch's commit it was last
+	// compared with: where its baseline comes from.
+	BaseRef, BaseSHA string
 }
 
 // Issue is an issue or pull request's description and labels.

@@ -139,11 +139,11 @@ func (r *run) mergeSource(ctx context.Context) (mergeSource, error) {
 	if wr := r.ev.WorkflowRun; wr != nil {
 		src := mergeSource{runID: wr.ID, headSHA: wr.HeadSHA}
 		if wr.Event == "pull_request" {
-			n, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+			pr, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
 			if err != nil {
 				r.actions.Warningf("gate: %v", err)
 			}
-			src.number = n
+			src.number = pr.Number
 		}
 		return src, nil
 	}

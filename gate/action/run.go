@@ -626,18 +626,25 @@ func (r *run) comment(ctx context.Context) error {
 	if head.Source.Commit == "" {
 		head.Source.Commit = wr.HeadSHA
 	}
-	number, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+	pr, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
 	if err != nil {
 		r.actions.Warningf("gate: %v", err)
 		return nil
 	}
+	// The pull request, as the pull_request job saw it: its baseline comes
+	// from its base branch and merge base, and its labels and description
+	// accept regressions, as they did in that job.
+	number := pr.Number
+	r.ev.PullRequest = &eventPR{Number: number}
+	r.ev.PullRequest.Head.SHA = wr.HeadSHA
+	r.ev.PullRequest.Base.Ref, r.ev.PullRequest.Base.SHA = pr.BaseRef, pr.BaseSHA
 	proposed := cfg
 	if len(head.Gate) > 0 {
 		if p, err := cfg.WithRecord("the pull request's summary", head.Gate); err == nil {
 			proposed = p
 		}
 	}
-	res, _, bf, err := r.judge(ctx, cfg, proposed, head, withID(r.in.BaselineArtifact, id))
+	res, judging, bf, err := r.judge(ctx, cfg, proposed, head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return err
 	}
@@ -647,21 +654,28 @@ func (r *run) comment(ctx context.Context) error {
 	if err := render.Markdown(&md, res, ropts); err != nil {
 		return err
 	}
+	verdict := res.Verdict
+	whole, lines := r.acceptSingle(ctx, id, res, judging)
+	if whole {
+		verdict = compare.Accepted
+	}
+	note := render.AcceptanceMarkdown(lines)
 	if err := safefile.Dir(r.in.OutputDir); err == nil {
 		p := filepath.Join(r.in.OutputDir, reportMarkdownFile)
 		if writeFileWith(p, func(b *bytes.Buffer) error { b.Write(md.Bytes()); return nil }) == nil {
 			r.setOutputs("report-path", r.outputPath(p))
 		}
 	}
-	url := r.commentOn(ctx, number, singlePost(fitComment(md.String(), res, ropts), id, res, res.Verdict))
+	body := afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md.String(), res, ropts), note)
+	url := r.commentOn(ctx, number, singlePost(body, id, res, verdict))
 	ropts.Budget = render.StepSummaryBudget
 	var sum bytes.Buffer
 	if render.Markdown(&sum, res, ropts) == nil {
-		if err := r.files.addSummary(sum.String()); err != nil {
+		if err := r.files.addSummary(afterMarker(sum.String(), note)); err != nil {
 			r.actions.Warningf("gate: job summary: %v", err)
 		}
 	}
-	r.setOutputs("verdict", string(res.Verdict), "regressions", fmt.Sprint(res.Counts.Fail), "comment-url", url)
+	r.setOutputs("verdict", string(verdict), "regressions", fmt.Sprint(res.Counts.Fail), "comment-url", url)
 	return nil
 }
 
@@ -758,29 +772,27 @@ func hintNumbers(prs []struct {
 
 // findPR returns the open pull request whose head is sha in headRepo. The
 // event's pull_requests list (empty for forks) only breaks ties.
-func (r *run) findPR(ctx context.Context, sha, headRepo string, hints []int) (int, error) {
+func (r *run) findPR(ctx context.Context, sha, headRepo string, hints []int) (PullRequest, error) {
 	if sha == "" {
-		return 0, fmt.Errorf("the workflow_run event has no head_sha")
+		return PullRequest{}, fmt.Errorf("the workflow_run event has no head_sha")
 	}
 	prs, err := r.github.PullRequestsForCommit(ctx, sha)
 	if err != nil {
-		return 0, err
+		return PullRequest{}, err
 	}
-	var cands []int
+	var cands []PullRequest
 	for _, p := range prs {
 		if p.HeadSHA == sha && (headRepo == "" || strings.EqualFold(p.HeadRepo, headRepo)) && p.State == "open" {
-			cands = append(cands, p.Number)
+			cands = append(cands, p)
 		}
 	}
 	for _, c := range cands {
-		for _, h := range hints {
-			if c == h {
-				return c, nil
-			}
+		if slices.Contains(hints, c.Number) {
+			return c, nil
 		}
 	}
 	if len(cands) == 0 {
-		return 0, fmt.Errorf("no open pull request has head %s from %s: nothing to comment on", shortSHA(sha), headRepo)
+		return PullRequest{}, fmt.Errorf("no open pull request has head %s from %s: nothing to comment on", shortSHA(sha), headRepo)
 	}
 	return cands[0], nil
 }

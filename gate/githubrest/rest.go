@@ -284,6 +284,8 @@ func (a *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]actio
 				State:    p.GetState(),
 				HeadSHA:  p.GetHead().GetSHA(),
 				HeadRepo: p.GetHead().GetRepo().GetFullName(),
+				BaseRef:  p.GetBase().GetRef(),
+				BaseSHA:  p.GetBase().GetSHA(),
 			})
 		}
 		return resp, err

@@ -105,6 +105,9 @@ type PR struct {
 	SHA      string
 	HeadRepo string
 	State    string
+	// BaseRef is the branch it goes into (default main), BaseSHA that
+	// branch's commit.
+	BaseRef, BaseSHA string
 }
 
 // Server is the fake. Set its fields before the code under test runs;
@@ -424,11 +427,14 @@ func (s *Server) pulls(w http.ResponseWriter, r *http.Request) {
 	var list []map[string]any
 	for _, pr := range s.PRs {
 		if pr.SHA == sha {
+			if pr.BaseRef == "" {
+				pr.BaseRef = "main"
+			}
 			list = append(list, map[string]any{
 				"number": pr.Number, "state": pr.State,
 				"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", Repo, pr.Number),
 				"head":     map[string]any{"sha": pr.SHA, "ref": "feature", "repo": map[string]any{"full_name": pr.HeadRepo}},
-				"base":     map[string]any{"ref": "main", "repo": map[string]any{"full_name": Repo}},
+				"base":     map[string]any{"ref": pr.BaseRef, "sha": pr.BaseSHA, "repo": map[string]any{"full_name": Repo}},
 			})
 		}
 	}
