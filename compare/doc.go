@@ -33,7 +33,7 @@
 //	phases.<phase>.busy_pct.p50        per-step busy/span, percent (stat)
 //	phases.<phase>.kernels|memcpys|memcpy_bytes|dtoh|syncs   mean per step (exact)
 //	phases.<phase>.steps               step count (info)
-//	cuda_graphs.outside                launches outside CUDA graphs (exact)
+//	cuda_graphs.outside                launches outside CUDA graphs (exact; info for a base without graphs)
 //	cuda_graphs.coverage_count|coverage_time                 percent (exact)
 //	gpu_time.busy_pct                  busy share of the window (exact)
 //	memory.<kind>.<dir>.count|bytes|gbps                     window totals; memset's dir is "_"

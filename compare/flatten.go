@@ -316,7 +316,13 @@ func (c *collector) gpuMetrics(s *parse.Summary) {
 func (c *collector) graphs(s *parse.Summary) {
 	g := s.CUDAGraphs
 	if g.KernelsInGraphs+g.KernelsOutside > 0 || g.Replays > 0 {
-		c.add(entryOf(familyByPattern("cuda_graphs.outside"), "cuda_graphs.outside", float64(g.KernelsOutside)))
+		e := entryOf(familyByPattern("cuda_graphs.outside"), "cuda_graphs.outside", float64(g.KernelsOutside))
+		if g.KernelsInGraphs == 0 && g.Replays == 0 {
+			// An eager run launches everything outside a graph: the count
+			// is its whole-run launches, which kernels per step judge.
+			e.ungated = "the base ran no work inside CUDA graphs, so every launch is outside one (kernels per step judge them): not gated"
+		}
+		c.add(e)
 	}
 	c.add(entryOf(familyByPattern("cuda_graphs.coverage_count"), "cuda_graphs.coverage_count", g.CoverageCount))
 	c.add(entryOf(familyByPattern("cuda_graphs.coverage_time"), "cuda_graphs.coverage_time", g.CoverageTime))

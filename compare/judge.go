@@ -79,6 +79,8 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 	switch {
 	case rule == nil || rule.warn == nil && rule.fail == nil:
 		// Informational.
+	case b.ungated != "":
+		notes = append(notes, b.ungated)
 	case h.group == GroupKernel && h.share >= 0 && max(h.share, b.share) < share:
 		notes = append(notes, fmt.Sprintf("below the kernel share (%.3g%% < %.3g%% of kernel time): not gated", max(h.share, b.share)*100, share*100))
 	default:

@@ -15,7 +15,8 @@ func TestFixingARegressionPassesAndImproves(t *testing.T) {
 		want []string // improvements that must be listed, the first first
 	}{
 		{"regress_double_attn", []string{"phases.decode.span.p50", "phases.decode.kernels", "components.decode.attention.time"}},
-		{"regress_no_graphs", []string{"phases.decode.span.p50", "cuda_graphs.outside"}},
+		// An eager base gates no launches outside graphs: the mode names it.
+		{"regress_no_graphs", []string{"phases.decode.span.p50", "phases.decode.graph_mode"}},
 		{"regress_host_sync", []string{"phases.decode.span.p50", "phases.decode.dtoh", "phases.decode.syncs"}},
 	} {
 		r := compareFixtures(t, tc.base, "base_a")
@@ -169,5 +170,46 @@ func TestSameCodeHasNoFindings(t *testing.T) {
 		if r.Verdict != Pass || len(r.Regressions)+len(r.Improvements) != 0 {
 			t.Errorf("base_a vs %s: %s, regressions %v, improvements %v", head, r.Verdict, r.Regressions, r.Improvements)
 		}
+	}
+}
+
+// Launches outside CUDA graphs are judged only against a base that ran work
+// inside graphs; for an eager base they are every launch of the run (a
+// whole-run form of kernels per step) and are shown, never gated.
+func TestOutsideGraphsNeedsAGraphedBase(t *testing.T) {
+	eager := func(outside int64) parse.Graphs {
+		return parse.Graphs{KernelsOutside: outside}
+	}
+	for _, tc := range []struct {
+		name       string
+		base, head parse.Graphs
+		want       Verdict
+		improved   bool
+	}{
+		// Hugging Face eager generate: 102,557 -> 116,477 launches, +13.6%.
+		{"eager base, more launches", eager(102557), eager(116477), Info, false},
+		{"eager base, fewer launches", eager(116477), eager(102557), Info, false},
+		{"eager base, head adopts graphs", eager(1000), parse.Graphs{KernelsInGraphs: 990, KernelsOutside: 10}, Info, false},
+		{"graphed base, launches leave the graphs", parse.Graphs{KernelsInGraphs: 1000}, parse.Graphs{KernelsInGraphs: 985, KernelsOutside: 15}, Fail, false},
+		{"graphed base, head goes eager", parse.Graphs{KernelsInGraphs: 900, KernelsOutside: 100}, eager(1000), Fail, false},
+		{"base with replays only (graph trace mode), more launches outside", parse.Graphs{Replays: 96, KernelsOutside: 100}, parse.Graphs{Replays: 96, KernelsOutside: 120}, Fail, false},
+		{"graphed base, fewer launches outside", parse.Graphs{KernelsInGraphs: 900, KernelsOutside: 100}, parse.Graphs{KernelsInGraphs: 990, KernelsOutside: 10}, Pass, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := summary(spans(20, 1_000_000, 100)...)
+			head := summary(spans(20, 1_000_000, 100)...)
+			base.CUDAGraphs, head.CUDAGraphs = tc.base, tc.head
+			r := Compare(base, head, Options{})
+			m := metric(t, r, "cuda_graphs.outside")
+			if m.Verdict != tc.want || m.Improved != tc.improved {
+				t.Errorf("%s improved=%v (base %g head %g, note %q), want %s improved=%v", m.Verdict, m.Improved, m.Base, m.Head, m.Note, tc.want, tc.improved)
+			}
+			if tc.want == Info && !strings.Contains(m.Note, "no work inside CUDA graphs") {
+				t.Errorf("note %q does not say why it is not gated", m.Note)
+			}
+			if tc.want == Info && r.Verdict != Pass {
+				t.Errorf("run verdict %s, want pass: nothing else changed", r.Verdict)
+			}
+		})
 	}
 }

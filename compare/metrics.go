@@ -24,6 +24,9 @@ type entry struct {
 	// note is said next to the metric (the kernel_set metrics name the
 	// kernels they count).
 	note string
+	// ungated, on a base entry, says why this base cannot gate the metric
+	// (it is shown as information instead); empty where it can.
+	ungated string
 	// share is a single kernel's share of kernel time (0..1), used to decide
 	// whether it is gated; -1 for every other metric.
 	share float64
