@@ -525,7 +525,7 @@ func MergedText(w io.Writer, m *Merged, opts Options) error {
 	textBlocks(&b, mergedHead(m, es, Options{}))
 	for _, e := range es {
 		title := foldTitle(e)
-		b.WriteString("\n" + title + "\n" + strings.Repeat("=", len([]rune(title))) + "\n")
+		b.WriteString("\n" + title + "\n" + strings.Repeat("=", displayWidth(title)) + "\n")
 		if e.Result == nil {
 			b.WriteString(termText(e.Why) + "\n")
 			continue

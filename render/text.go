@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/nsys-gate/gate/compare"
 )
@@ -34,7 +32,7 @@ func Text(w io.Writer, r *compare.Result, opts Options) error {
 		b.WriteString(textLine(l) + "\n")
 	}
 	for _, s := range rep.sections {
-		b.WriteString("\n" + s.title + "\n" + strings.Repeat("-", len([]rune(s.title))) + "\n")
+		b.WriteString("\n" + s.title + "\n" + strings.Repeat("-", displayWidth(s.title)) + "\n")
 		textBlocks(&b, s.blocks)
 	}
 	if _, err := io.WriteString(w, noCommands(b.String())); err != nil {
@@ -89,18 +87,11 @@ func textBlocks(b *strings.Builder, bs []block) {
 }
 
 func textTable(b *strings.Builder, t table) {
-	var out strings.Builder
-	tw := tabwriter.NewWriter(&out, 0, 0, 2, ' ', 0)
-	row := func(cells []string) {
-		// Tabs inside a cell would shift the columns; termText removed
-		// them from untrusted text and gate's own text has none.
-		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
-	}
 	head := make([]string, len(t.head))
 	for i, h := range t.head {
 		head[i] = termText(clip(h, 60))
 	}
-	row(head)
+	rows := [][]string{head}
 	for _, r := range t.rows {
 		// A cell's second line (after a break) goes on a row of its own,
 		// indented, so that the columns stay narrow.
@@ -120,13 +111,10 @@ func textTable(b *strings.Builder, t table) {
 				}
 			}
 		}
-		for _, cells := range lines {
-			row(cells)
-		}
+		rows = append(rows, lines...)
 	}
-	tw.Flush()
-	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
-		b.WriteString(strings.TrimRight(l, " ") + "\n")
+	for _, l := range alignColumns(rows, 2) {
+		b.WriteString(l + "\n")
 	}
 	if t.more > 0 {
 		fmt.Fprintf(b, "... and %d more\n", t.more)
@@ -149,13 +137,13 @@ func splitLine(l line) []line {
 // termWidth is the width prose is wrapped to on a terminal.
 const termWidth = 100
 
-// wrap breaks s at spaces into lines of at most width runes (a longer word
+// wrap breaks s at spaces into lines of at most width columns (a longer word
 // keeps its own line), indenting the lines after the first.
 func wrap(s string, width int, indent string) string {
 	var b strings.Builder
 	n := 0
 	for i, w := range strings.Split(s, " ") {
-		l := utf8.RuneCountInString(w)
+		l := displayWidth(w)
 		if i > 0 && n+1+l > width {
 			b.WriteString("\n" + indent)
 			n = 0
