@@ -86,6 +86,12 @@ func oneLine(s string) string {
 	return b.String()
 }
 
+// blankOrInvisible reports whether r is white space or a zero-width
+// character (space, non-joiner, joiner, word joiner).
+func blankOrInvisible(r rune) bool {
+	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060'
+}
+
 // OneLine is s as one line of plain text with no control characters, ANSI
 // escapes (their ESC byte is gone) or bidi controls: for places outside the
 // reports that show untrusted strings, such as the action's annotations.
@@ -117,8 +123,10 @@ func noCommands(s string) string {
 // one (no link or image can open). The result is safe inside a table cell
 // too ('|' is escaped).
 func mdText(s string) string {
-	// Leading spaces could make an indented code block of a list item.
-	s = strings.TrimSpace(oneLine(s))
+	// Leading spaces could make an indented code block of a list item;
+	// spaces before an invisible character at either end would survive
+	// GFM's trimming of the cell.
+	s = strings.TrimFunc(oneLine(s), blankOrInvisible)
 	s = wwwLink.ReplaceAllStringFunc(s, func(m string) string { return m[:3] + zwj + m[3:] })
 	var b strings.Builder
 	b.Grow(len(s) + 8)
