@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	"github.com/nsys-gate/gate/internal/stats"
 )
@@ -22,15 +23,26 @@ import (
 //   - an eager loop that never synchronises still repeats the same kernel
 //     sequence step after step.
 //
+//   - an iteration may synchronise more than once, in a fixed pattern:
+//     transformers' generate() reads a flag back after the forward pass and
+//     again in the next iteration's input preparation (a forward of 527
+//     kernels and a bookkeeping run of 7 on the recorded Llama), a
+//     vLLM-like loop prepares its inputs in one run and runs the forward in
+//     the next. A step of the loop is the whole iteration.
+//
 // So each process's launches, in launch (correlation) order, are cut at
 // host synchronisations into runs; a run whose launches repeat (graph
 // launches in a fixed pattern, or an eager token that recurs at a fixed
-// stride) is cut again at each repetition. The pieces are clustered by
-// their launch signature, and the cluster holding the most GPU work among
-// those that repeat at least MinRepeats times is the repeating phase
-// (decode). Pieces outside it that hold GPU work and come right before a
-// repeating step are the large phase (prefill: the prompt is processed
-// before the first token is decoded). Each inferred step is an interval of
+// stride) is cut again at each repetition; consecutive runs that repeat as
+// a group (runPatterns) are joined into one piece per group. The pieces are
+// clustered by their launch signature, and the cluster holding the most GPU
+// work among those that repeat at least MinRepeats times is the repeating
+// phase (decode; pickCluster says which kinds come first). The piece
+// outside it that holds GPU work and comes right before a repeating step is
+// the large phase (prefill: the prompt is processed before the first token
+// is decoded); where a step is a group of P runs, the prefill step also
+// takes the up to P-1 whole runs before that piece (its iteration's other
+// runs: the input preparation). Each inferred step is an interval of
 // correlation ids of one process, so that every GPU op finds its step as an
 // NVTX-projected op finds its range.
 
@@ -138,14 +150,17 @@ type run struct {
 	synced bool // ended by a synchronisation
 	units  []piece
 	key    string // cluster of the units
+	sig    string // the whole run's launch signature (runKey)
+	ns     int64  // its GPU time
 }
 
 // cluster is a set of pieces with one launch signature.
 type cluster struct {
 	key     string
-	kind    byte // 'g' graph units, 'e' eager units, 's' whole runs
+	kind    byte // 'g' graph units, 'e' eager units, 'p' groups of runs, 's' whole runs
 	members []piece
-	runs    []int // the runs the members come from (kind 's': themselves)
+	runs    []int // the runs the members come from (kind 's': themselves; 'p': each group's first)
+	period  int   // kind 'p': the runs in a group
 	weight  int64 // GPU ops the members hold
 }
 
@@ -160,7 +175,7 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		runs = append(runs, syncRuns(procs, pi)...)
 	}
 	clusters := map[string]*cluster{}
-	add := func(key string, kind byte, members []piece, ri int) {
+	add := func(key string, kind byte, members []piece, ri int) *cluster {
 		c := clusters[key]
 		if c == nil {
 			c = &cluster{key: key, kind: kind}
@@ -171,6 +186,7 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		for _, m := range members {
 			c.weight += opsOf(procs, m)
 		}
+		return c
 	}
 	for ri := range runs {
 		r := &runs[ri]
@@ -183,7 +199,12 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		if r.units != nil {
 			add(r.key, r.key[0], r.units, ri)
 		}
-		add(runKey(l, r.piece), 's', []piece{r.piece}, ri)
+		r.sig, r.ns = runKey(l, r.piece), nsOfLaunches(l, r.piece)
+		add(r.sig, 's', []piece{r.piece}, ri)
+	}
+	for _, g := range runPatterns(runs) {
+		first, last := runs[g.first], runs[g.first+g.period-1]
+		add(g.key, 'p', []piece{{first.proc, first.a, last.b}}, g.first).period = g.period
 	}
 	best := pickCluster(clusters, o.MinRepeats)
 	if best == nil {
@@ -203,10 +224,16 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		synced bool
 	}
 	var segs []segment
-	for ri := range runs {
+	for ri := 0; ri < len(runs); ri++ {
 		r := &runs[ri]
 		if !decodeRun[ri] {
 			segs = append(segs, segment{piece: r.piece, last: true, synced: r.synced})
+			continue
+		}
+		if best.kind == 'p' {
+			ri += best.period - 1
+			end := &runs[ri]
+			segs = append(segs, segment{piece: piece{r.proc, r.a, end.b}, decode: true, last: true, synced: end.synced})
 			continue
 		}
 		if best.kind == 's' {
@@ -239,6 +266,11 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		case o.Large != PhaseNone && i+1 < len(segs) && segs[i+1].decode && segs[i+1].proc == s.proc &&
 			opsOf(procs, s.piece) > 0 && float64(nsOf(procs, s.piece)) >= large:
 			phase = o.Large
+			// An iteration of P runs: the prefill's input preparation
+			// comes in the runs before its forward.
+			for j := i - 1; j >= 0 && j > i-best.period && !segs[j].decode && segs[j].proc == s.proc; j-- {
+				s.a = segs[j].a
+			}
 		default:
 			continue
 		}
@@ -251,6 +283,92 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 		inf.steps = append(inf.steps, st)
 	}
 	return inf
+}
+
+// runGroup is P consecutive runs that repeat as a group: runs[first] to
+// runs[first+period-1], key naming the pattern.
+type runGroup struct {
+	first, period int
+	key           string
+}
+
+// maxRunPeriod bounds the runs of one iteration.
+const maxRunPeriod = 8
+
+// runPatterns finds the loops whose iteration spans several runs: in each
+// process, a stretch of at least two periods of P runs (2 <= P <=
+// maxRunPeriod), none of them cut into repetitions of its own, whose launch
+// signatures repeat with period P (each run's signature equal to the one P
+// runs before). The P runs of a group must all differ (a pattern that
+// repeats a run inside is a request of steps, not an iteration, and a
+// smaller period would already cover it), and one of them must do the
+// iteration's work: every other position holds less than half the GPU time
+// of the heaviest (two alternating steps of the same size are two steps,
+// not one). Groups start where the stretch starts, except that where the
+// stretch's length leaves room for another start with as many whole groups,
+// the one that ends each group with its heaviest run is taken (the forward,
+// whose end reads the sampled tokens). The runs left over at either end of
+// a stretch stay whole runs.
+func runPatterns(runs []run) []runGroup {
+	var out []runGroup
+	for p := 2; p <= maxRunPeriod; p++ {
+		for s := 0; s < len(runs); {
+			e := s + 1
+			for e < len(runs) && runs[e].proc == runs[s].proc && runs[e].units == nil &&
+				(e < s+p || runs[e].sig == runs[e-p].sig) {
+				e++
+			}
+			// A stretch from any start before e-p+1 would end at e too.
+			next := max(s+1, e-p+1)
+			if runs[s].units == nil && e-s >= 2*p {
+				if gs := stretchGroups(runs, s, e, p); len(gs) > 0 {
+					out = append(out, gs...)
+					next = gs[len(gs)-1].first + p
+				}
+			}
+			s = next
+		}
+	}
+	return out
+}
+
+// stretchGroups cuts the stretch runs[s:e] of period p into groups (see
+// runPatterns), none when its pattern is not an iteration's.
+func stretchGroups(runs []run, s, e, p int) []runGroup {
+	ns := make([]int64, p)
+	for i := s; i < e; i++ {
+		ns[(i-s)%p] += runs[i].ns
+	}
+	heavy := 0
+	for k := range p {
+		if ns[k] > ns[heavy] {
+			heavy = k
+		}
+	}
+	for k := range p {
+		if k != heavy && 2*ns[k] >= ns[heavy] {
+			return nil
+		}
+		for j := range k {
+			if runs[s+j].sig == runs[s+k].sig {
+				return nil
+			}
+		}
+	}
+	start := s
+	if o := (heavy + 1) % p; o <= (e-s)%p {
+		start = s + o
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "p%d", p)
+	for k := range p {
+		key.WriteString("|" + runs[start+k].sig)
+	}
+	var out []runGroup
+	for g := start; g+p <= e; g += p {
+		out = append(out, runGroup{first: g, period: p, key: key.String()})
+	}
+	return out
 }
 
 // syncRuns cuts process pi's launches at its synchronisations: a launch
@@ -489,7 +607,9 @@ func runKey(l []launch, r piece) string {
 // minRepeats members, the heaviest (most GPU ops) of the surest kind that
 // holds at least half the work of the heaviest overall. Graph launches in a
 // fixed pattern are the surest sign of a step; an eager repeat that copies
-// memory comes next; whole runs between synchronisations last, because a
+// memory comes next; then groups of runs repeating in a fixed pattern (a
+// group holds the runs of a repeating single run's cluster and more: the
+// whole iteration); whole runs between synchronisations last, because a
 // run can as well be a request of many steps as one step. Ties go to the
 // lower key, so the choice is deterministic.
 func pickCluster(clusters map[string]*cluster, minRepeats int) *cluster {
@@ -505,7 +625,7 @@ func pickCluster(clusters map[string]*cluster, minRepeats int) *cluster {
 	slices.SortFunc(all, func(a, b *cluster) int {
 		return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(a.key, b.key))
 	})
-	for _, kind := range []byte{'g', 'e', 's'} {
+	for _, kind := range []byte{'g', 'e', 'p', 's'} {
 		for _, c := range all {
 			if c.kind == kind && 2*c.weight >= all[0].weight {
 				return c

@@ -70,6 +70,36 @@ func (t *launchLog) eagerStep() {
 	t.copy(copyDtoD)
 }
 
+// setup is a request's set-up before its prefill: the cache allocated
+// and the input's mask checked, one synchronisation.
+func (t *launchLog) setup() {
+	t.copy(copyDtoD)
+	t.kernel(kFill, 800)
+	t.kernel(kMask, 800)
+	t.copy(copyDtoH)
+	t.sync()
+}
+
+// bookkeeping is what transformers' generate does between two forwards:
+// the next inputs gathered, a flag read back.
+func (t *launchLog) bookkeeping() {
+	t.kernel(kGather, 800)
+	t.kernel(kMask, 700)
+	t.kernel(kFill, 600)
+	t.copy(copyDtoH)
+	t.sync()
+}
+
+// prepare is a step's input preparation in a run of its own (vLLM-like):
+// the batch's ids and positions uploaded, a few small kernels.
+func (t *launchLog) prepare() {
+	t.copy(copyHtoD)
+	t.copy(copyHtoD)
+	t.kernel(kFill, 900)
+	t.kernel(kGather, 900)
+	t.sync()
+}
+
 func (t *launchLog) graphStep() {
 	t.kernel(kFill, 800)
 	t.kernel(kFill, 800)
@@ -173,6 +203,52 @@ func TestInferSteps(t *testing.T) {
 			}
 			t.sync()
 		}, StepsGraph, 20, 1, 1},
+		{"eager decode, a bookkeeping sync between forwards (transformers' generate)", func(t *launchLog) {
+			for range 2 {
+				t.setup()
+				t.prefill() // its forward ends with the stopping check
+				for range 20 {
+					t.bookkeeping()
+					t.eagerStep()
+					t.copy(copyDtoH)
+					t.sync()
+				}
+			}
+		}, StepsSync, 40, 2, 80},
+		{"eager decode, a forward then its bookkeeping", func(t *launchLog) {
+			for range 2 {
+				t.setup()
+				t.prefill()
+				for range 20 {
+					t.eagerStep()
+					t.copy(copyDtoH)
+					t.sync()
+					t.bookkeeping()
+				}
+			}
+		}, StepsSync, 40, 2, 80},
+		{"graph decode, inputs prepared in a run of their own (vLLM-like)", func(t *launchLog) {
+			for range 3 {
+				t.prepare()
+				t.prefill()
+				for range 10 {
+					t.prepare()
+					t.graphStep()
+					t.copy(copyDtoH)
+					t.sync()
+				}
+			}
+		}, StepsGraph, 30, 3, 60},
+		{"eager decode, requests of three steps each", func(t *launchLog) {
+			for range 6 {
+				t.prefill()
+				for range 3 {
+					t.eagerStep()
+					t.copy(copyDtoH)
+					t.sync()
+				}
+			}
+		}, StepsSync, 18, 6, 18},
 		{"piecewise decode, a sync per step", func(t *launchLog) {
 			t.prefill()
 			for range 20 {
