@@ -378,8 +378,8 @@ func gpuTime(u *timeline.Union, lo, hi int64) GPUTime {
 
 // warnSummary adds the warnings that need the finished numbers.
 func (p *profile) warnSummary(s *Summary) {
-	if len(p.ranges) == 0 {
-		p.warnf(WarnNoNVTX, "no NVTX ranges in the export: no scope or step ranges can be found (trace with -t cuda,nvtx)")
+	if len(p.ranges) == 0 && p.inferred == nil {
+		p.warnf(WarnNoNVTX, "%s: no scope or step ranges can be found; mark the steps with NVTX ranges", noNVTX)
 	}
 	if len(p.steps) == 0 {
 		p.warnf(WarnNoSteps, "no step ranges found (prefill/decode or vLLM execute_context_* names) and no repeating step in the launch stream: phase metrics are empty; kernel, component, memory and graph metrics cover the whole window")

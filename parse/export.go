@@ -12,7 +12,10 @@ import (
 
 // Warning codes carried in Summary.Warnings.
 const (
-	WarnNoSteps         = "no_steps"
+	WarnNoSteps = "no_steps"
+	// WarnNoNVTX: the export holds no NVTX range (nsys traced without
+	// NVTX, or the workload emits none) and no step could be inferred
+	// either; where steps were inferred, WarnInferredSteps says both.
 	WarnNoNVTX          = "no_nvtx"
 	WarnGraphTrace      = "graph_level_trace"
 	WarnOverlappingStep = "overlapping_steps"
@@ -28,8 +31,10 @@ const (
 	// WarnNullIds: rows with NULL ids (correlationId, shortName) or kernel
 	// name ids that StringIds lacks; named and counted as well as can be.
 	WarnNullIds = "null_ids"
-	// WarnInferredSteps: no NVTX step range matched, and the steps were
-	// inferred from the launch stream (Source.StepSource says how).
+	// WarnInferredSteps: no NVTX step range matched, or the export holds
+	// no NVTX range at all (the message says which, and why that happens),
+	// and the steps were inferred from the launch stream
+	// (Source.StepSource says how).
 	WarnInferredSteps = "inferred_steps"
 )
 
@@ -228,7 +233,9 @@ func (p *profile) readSmall(ctx context.Context, s *schema, ph *phaser) error {
 	if p.copy, err = readCopyKinds(ctx, s); err != nil {
 		return err
 	}
-	for _, t := range []string{tRuntime, tNVTX, tGPU} {
+	// A missing NVTX_EVENTS table is said once, as no NVTX ranges
+	// (noNVTX).
+	for _, t := range []string{tRuntime, tGPU} {
 		if !s.has(t) {
 			p.warnf(WarnMissingTable, "the export has no %s table", t)
 		}

@@ -54,10 +54,20 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) er
 			parts = append(parts, fmt.Sprintf("%d %s", counts[ph], ph))
 		}
 	}
-	p.warnf(WarnInferredSteps, "no NVTX step range matched: %s steps found by %s; name the steps with NVTX ranges to measure them as the engine sees them",
-		joinAnd(parts), StepSourceName(inf.method))
+	why := "no NVTX step range matched"
+	if len(p.ranges) == 0 {
+		why = noNVTX
+	}
+	p.warnf(WarnInferredSteps, "%s: %s steps found by %s; name the steps with NVTX ranges to measure them as the engine sees them",
+		why, joinAnd(parts), StepSourceName(inf.method))
 	return nil
 }
+
+// noNVTX says that an export holds no NVTX range, and the two ways that
+// happens: nsys without -t nvtx (no NVTX_EVENTS table either), or a
+// workload that emits none (gate profile always traces NVTX; nsys then
+// writes no table or an empty one).
+const noNVTX = "no NVTX ranges in the export (nsys traced without -t cuda,nvtx, or the workload emits none)"
 
 // readLaunches reads the GPU ops into in-scope launches per process: ops
 // sharing a correlation id are one launch, a CUDA-graph replay's kernels
