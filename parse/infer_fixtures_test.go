@@ -84,26 +84,98 @@ func TestInferredMatchNVTX(t *testing.T) {
 	}
 	table := "| fixture | found by | decode steps NVTX / inferred | decode span p50 NVTX / inferred | prefill steps (span p50 Δ) | decode mode |\n" +
 		"|---|---|--:|--:|--:|---|\n" + strings.Join(rows, "\n") + "\n"
+	readmeTable(t, "inferred steps table", "InferredMatchNVTX", table)
+}
+
+// readmeTable checks the README's table between the markers "<!-- NAME:
+// ... -->" and "<!-- end of NAME -->" against table, and rewrites it with
+// -update-readme (go test ./parse -run TEST -update-readme).
+func readmeTable(t *testing.T, name, test, table string) {
+	t.Helper()
 	const readme = "../README.md"
 	data, err := os.ReadFile(readme)
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`(?s)(<!-- inferred steps table: [^\n]*-->\n).*?(<!-- end of inferred steps table -->)`)
+	re := regexp.MustCompile(`(?s)(<!-- ` + name + `: [^\n]*-->\n).*?(<!-- end of ` + name + ` -->)`)
 	if !re.Match(data) {
-		t.Fatalf("%s has no inferred steps table markers", readme)
+		t.Fatalf("%s has no %s markers", readme, name)
 	}
 	next := re.ReplaceAll(data, []byte("${1}"+strings.ReplaceAll(table, "$", "$$")+"${2}"))
 	if string(next) == string(data) {
 		return
 	}
 	if !*updateReadme {
-		t.Errorf("%s: the inferred steps table is out of date (go test ./parse -run InferredMatchNVTX -update-readme):\n%s", readme, table)
+		t.Errorf("%s: the %s is out of date (go test ./parse -run %s -update-readme):\n%s", readme, name, test, table)
 		return
 	}
 	if err := os.WriteFile(readme, next, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestInferredHFGenerate: transformers' generate() without NVTX
+// (testdata/gpu/hf_generate.py, trimmed by testdata/nsys/hf-trim.sh to one
+// measured call's prefill and first 24 decode forwards) synchronises twice
+// per iteration: after the forward (527 kernels with SDPA, 589 eager) and in
+// the next iteration's bookkeeping (7 kernels, 17 eager). Every iteration
+// is one decode step holding both runs, and the prefill forward, before
+// the first of them, is found with its set-up run. The table goes into the
+// README.
+func TestInferredHFGenerate(t *testing.T) {
+	cases := []struct {
+		name                    string
+		forward, bookkeeping    int // kernels of the decode iteration's runs
+		prefillKernels          int // the prefill forward and its set-up run
+		workloadMs, decodeSteps float64
+	}{
+		{"hf_sdpa", 527, 7, 515 + 22, 1511.97 / 3, 47},
+		{"hf_sdpa2", 527, 7, 515 + 22, 1446.97 / 3, 47},
+		{"hf_eager", 589, 17, 601 + 32, 1535.98 / 3, 47},
+	}
+	var rows []string
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Export(context.Background(), export(t, c.name), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Source.StepSource != StepsSync {
+				t.Errorf("steps found by %q, want %s", s.Source.StepSource, StepsSync)
+			}
+			d, p := s.Phases[PhaseDecode], s.Phases[PhasePrefill]
+			if d == nil || p == nil {
+				t.Fatalf("phases %v: want prefill and decode", s.Phases)
+			}
+			if d.Steps != 24 || p.Steps != 1 {
+				t.Errorf("%d prefill and %d decode steps, want 1 and 24 (the fixture's forwards)", p.Steps, d.Steps)
+			}
+			if k := int(d.Kernels.Min); k != c.forward+c.bookkeeping || d.Kernels.Max != d.Kernels.Min {
+				t.Errorf("decode kernels/step %v, want %d (forward %d + bookkeeping %d) in every step", d.Kernels, c.forward+c.bookkeeping, c.forward, c.bookkeeping)
+			}
+			if d.Syncs.Min != 2 || d.Syncs.Max != 2 {
+				t.Errorf("decode syncs/step %v, want 2 (the forward's and the bookkeeping's)", d.Syncs)
+			}
+			if k := int(p.Kernels.P50); k != c.prefillKernels {
+				t.Errorf("prefill kernels %d, want %d", k, c.prefillKernels)
+			}
+			// The workload's own clock: a measured generate() is its
+			// prefill and 47 decode iterations, launch-bound.
+			perCall := (p.Span.P50 + c.decodeSteps*d.Span.P50) / 1e6
+			if dev := perCall/c.workloadMs - 1; math.Abs(dev) > 0.05 {
+				t.Errorf("prefill + 47 decode spans %.1f ms, the workload timed %.1f ms per generate() (%+.1f%%)", perCall, c.workloadMs, 100*dev)
+			}
+			rows = append(rows, fmt.Sprintf("| `%s` | `%s` | %d / %d | %d (%d + %d) | %s | %s | %.0f / %.0f ms |",
+				c.name, s.Source.StepSource, p.Steps, d.Steps, int(d.Kernels.P50), c.forward, c.bookkeeping,
+				ms(d.Span.P50), ms(d.KernelTime.P50), perCall, c.workloadMs))
+		})
+	}
+	if t.Failed() || len(rows) != len(cases) {
+		return
+	}
+	table := "| fixture | found by | prefill / decode steps | decode kernels/step (forward + bookkeeping) | decode span p50 | decode kernel time p50 | prefill + 47 decode spans / the script's time per generate() |\n" +
+		"|---|---|--:|--:|--:|--:|--:|\n" + strings.Join(rows, "\n") + "\n"
+	readmeTable(t, "HF generate table", "InferredHFGenerate", table)
 }
 
 // ms formats nanoseconds as milliseconds for the README table.

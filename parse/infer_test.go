@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -409,5 +410,43 @@ func TestInferStepsCost(t *testing.T) {
 	inf := inferSteps([]procLaunches{l.pl}, InferOptions{})
 	if d := time.Since(start); d > 2*time.Second || len(inf.steps) != 0 {
 		t.Errorf("%d steps in %v: want none, quickly", len(inf.steps), d)
+	}
+}
+
+// TestInferStepsPrefillIteration: where a decode step is a group of runs
+// (its inputs prepared in a run of their own, then the forward), the
+// prefill step is its iteration too: the preparation run and the forward,
+// two synchronisations, and nothing of the request before.
+func TestInferStepsPrefillIteration(t *testing.T) {
+	var tl launchLog
+	var starts []uint32 // each request's prepare run
+	for range 3 {
+		tl.setup()
+		starts = append(starts, tl.corr+1)
+		tl.prepare()
+		tl.prefill()
+		for range 10 {
+			tl.prepare()
+			tl.eagerStep()
+			tl.copy(copyDtoH)
+			tl.sync()
+		}
+	}
+	inf := inferSteps([]procLaunches{tl.pl}, InferOptions{})
+	var got []uint32
+	for _, s := range inf.steps {
+		if s.phase != PhasePrefill {
+			continue
+		}
+		got = append(got, s.lo)
+		if s.syncs != 2 {
+			t.Errorf("prefill step [%d, %d]: %d syncs, want 2 (its preparation's and its forward's)", s.lo, s.hi, s.syncs)
+		}
+	}
+	if !slices.Equal(got, starts) {
+		t.Errorf("prefill steps start at %v, want %v (each request's preparation run)", got, starts)
+	}
+	if n := count(inf, PhaseDecode); n != 30 {
+		t.Errorf("%d decode steps, want 30", n)
 	}
 }
