@@ -411,6 +411,28 @@ func TestInferStepsCost(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second || len(inf.steps) != 0 {
 		t.Errorf("%d steps in %v: want none, quickly", len(inf.steps), d)
 	}
+	// 100k synchronised runs all the same (no group of them can be an
+	// iteration), then 50k iterations of a forward and its bookkeeping,
+	// which hold as much work: the iterations are surer steps.
+	var r launchLog
+	for range 100_000 {
+		r.kernel(kGemm, 5000)
+		r.copy(copyDtoH)
+		r.sync()
+	}
+	for range 50_000 {
+		r.kernel(kGemm, 5000)
+		r.kernel(kHead, 5000)
+		r.copy(copyDtoH)
+		r.sync()
+		r.kernel(kMask, 500)
+		r.sync()
+	}
+	start = time.Now()
+	inf = inferSteps([]procLaunches{r.pl}, InferOptions{})
+	if d := time.Since(start); d > 2*time.Second || count(inf, PhaseDecode) != 50_000 {
+		t.Errorf("%d decode steps in %v: want the 50000 iterations, quickly", count(inf, PhaseDecode), d)
+	}
 }
 
 // TestInferStepsPrefillIteration: where a decode step is a group of runs

@@ -14,9 +14,11 @@
 #     (default 5 ms): the setup's seconds of idle samples are most of the
 #     table and no test reads them;
 #   - TARGET_INFO_GPU_METRICS whole (22 names on GH100), so that the parser
-#     still meets the names it does not use.
+#     still meets the names it does not use (gm-keep.sql, shared with
+#     hf-trim.sh).
 # Then VACUUM and gzip -9n. sqlite3 must be on the PATH.
 set -euo pipefail
+dir=$(cd "$(dirname "$0")" && pwd)
 in=${1:?usage: trim.sh IN.sqlite OUT.sqlite.gz [MARGIN_NS]}
 out=${2:?usage: trim.sh IN.sqlite OUT.sqlite.gz [MARGIN_NS]}
 margin=${3:-5000000}
@@ -24,26 +26,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$in" "$tmp/x.sqlite"
 sqlite3 "$tmp/x.sqlite" <<SQL
-CREATE TEMP TABLE keep AS
-  SELECT typeId, metricId FROM TARGET_INFO_GPU_METRICS
-  WHERE metricName LIKE 'GPC Clock Frequency%'
-     OR metricName LIKE 'SMs Active%'
-     OR metricName LIKE 'Tensor Active%'
-     OR metricName LIKE 'DRAM Read Bandwidth%'
-     OR metricName LIKE 'DRAM Write Bandwidth%'
-     OR metricName LIKE 'PCIe RX Throughput%'
-     OR metricName LIKE 'PCIe TX Throughput%';
 CREATE TEMP TABLE win AS
   SELECT min(n.start) - $margin AS lo, max(n.end) + $margin AS hi
   FROM NVTX_EVENTS n LEFT JOIN StringIds s ON s.id = n.textId
   WHERE coalesce(n.text, s.value) = 'benchmark';
-CREATE TABLE gm AS
-  SELECT g.* FROM GPU_METRICS g, win
-  WHERE g.timestamp BETWEEN win.lo AND win.hi
-    AND (g.typeId, g.metricId) IN (SELECT typeId, metricId FROM keep)
-  ORDER BY g.rowid;
-DROP TABLE GPU_METRICS;
-ALTER TABLE gm RENAME TO GPU_METRICS;
+.read $dir/gm-keep.sql
 VACUUM;
 SQL
 gzip -9n <"$tmp/x.sqlite" >"$out"

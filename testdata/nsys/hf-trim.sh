@@ -22,11 +22,12 @@
 #     gate skips unread (noWorkAPI in parse/calls.go: cuKernelGetName and
 #     cuKernelGetAttribute beside every launch, cuGetProcAddress,
 #     cuLibrary*, cudaStreamIsCapturing), half the rows;
-#   - GPU_METRICS only for the 7 metrics gate reads (as gm-trim.sh) and only
+#   - GPU_METRICS only for the 7 metrics gate reads (gm-keep.sql) and only
 #     inside the kept calls' time span; TARGET_INFO_GPU_METRICS whole;
 #   - every other table whole.
 # Then VACUUM and gzip -9n. sqlite3 must be on the PATH.
 set -euo pipefail
+dir=$(cd "$(dirname "$0")" && pwd)
 in=${1:?usage: hf-trim.sh IN.sqlite OUT.sqlite.gz}
 out=${2:?usage: hf-trim.sh IN.sqlite OUT.sqlite.gz}
 steps=${3:-24}
@@ -60,22 +61,7 @@ DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE $outside
     OR value GLOB 'cuGetProcAddress*' OR value GLOB 'cuLibrary*' OR value GLOB 'cudaStreamIsCapturing*');
 CREATE TEMP TABLE win AS
   SELECT min(start) AS lo, max("end") AS hi FROM CUPTI_ACTIVITY_KIND_RUNTIME;
-CREATE TEMP TABLE keep AS
-  SELECT typeId, metricId FROM TARGET_INFO_GPU_METRICS
-  WHERE metricName LIKE 'GPC Clock Frequency%'
-     OR metricName LIKE 'SMs Active%'
-     OR metricName LIKE 'Tensor Active%'
-     OR metricName LIKE 'DRAM Read Bandwidth%'
-     OR metricName LIKE 'DRAM Write Bandwidth%'
-     OR metricName LIKE 'PCIe RX Throughput%'
-     OR metricName LIKE 'PCIe TX Throughput%';
-CREATE TABLE gm AS
-  SELECT g.* FROM GPU_METRICS g, win
-  WHERE g.timestamp BETWEEN win.lo AND win.hi
-    AND (g.typeId, g.metricId) IN (SELECT typeId, metricId FROM keep)
-  ORDER BY g.rowid;
-DROP TABLE GPU_METRICS;
-ALTER TABLE gm RENAME TO GPU_METRICS;
+.read $dir/gm-keep.sql
 VACUUM;
 SQL
 gzip -9n <"$tmp/x.sqlite" >"$out"
