@@ -34,7 +34,9 @@ if a.nvtx:
         ids = kwargs.get("input_ids", args[0] if args else None)
         torch.cuda.nvtx.range_push("prefill" if ids is not None and ids.shape[1] > 1 else "decode")
     m.register_forward_pre_hook(pre, with_kwargs=True)
-    m.register_forward_hook(lambda mod, args, out: torch.cuda.nvtx.range_pop())
+    def post(mod, args, out):
+        torch.cuda.nvtx.range_pop()  # returning None keeps the output
+    m.register_forward_hook(post)
 ids = torch.randint(0, 32000, (a.batch, a.prompt), device="cuda")
 kw = dict(max_new_tokens=a.new, min_new_tokens=a.new, do_sample=False, pad_token_id=0, eos_token_id=None)
 with torch.inference_mode():
