@@ -22,17 +22,21 @@ type opAcc struct {
 	kernelIds   []int32    // kernel name (group) id of each of kernels
 	kernelIdx   denseIndex // kernel name (group) id -> kernels
 	kernelTotal int64
-	compOf      denseIndex         // demangled id -> component index
-	comps       []string           // component names by index
-	compTime    [4][]ComponentTime // window, then per phase (phaseIndex+1), by component index
-	graphs      Graphs
-	graphKeys   map[uint64]bool // distinct launches among graph kernels
-	mem         map[[2]string]*MemoryOp
-	replayNs    [3]int64 // graph-replay time per phase
-	replays     [3]bool
-	busy        timeline.Union // with the longest gaps
-	devices     map[int32]bool
-	comm        bool // a communication kernel ran
+	// sizes are the duration lists' sizes by kernel name (group) id,
+	// where known before the pass (kernel records): lists allocated once
+	// spare the copies and the slack of growing ones.
+	sizes     map[int32]int
+	compOf    denseIndex         // demangled id -> component index
+	comps     []string           // component names by index
+	compTime  [4][]ComponentTime // window, then per phase (phaseIndex+1), by component index
+	graphs    Graphs
+	graphKeys map[uint64]bool // distinct launches among graph kernels
+	mem       map[[2]string]*MemoryOp
+	replayNs  [3]int64 // graph-replay time per phase
+	replays   [3]bool
+	busy      timeline.Union // with the longest gaps
+	devices   map[int32]bool
+	comm      bool // a communication kernel ran
 	// The last device and graph launch added to devices and graphKeys:
 	// ops come in runs of both.
 	device struct {
@@ -89,8 +93,13 @@ func phaseIndex(name string) int {
 }
 
 func newOpAcc(p *profile) *opAcc {
+	var sizes map[int32]int
+	if p.recs != nil {
+		sizes = p.recs.perName()
+	}
 	return &opAcc{
-		p: p, lo: -1, hi: -1,
+		sizes: sizes,
+		p:     p, lo: -1, hi: -1,
 		work:      make([]stepWork, len(p.steps)),
 		graphKeys: map[uint64]bool{},
 		mem:       map[[2]string]*MemoryOp{},
@@ -231,7 +240,11 @@ func (a *opAcc) kernel(id int32) *kernelAgg {
 	if !ok {
 		i = int32(len(a.kernels))
 		a.kernelIdx.set(id, i)
-		a.kernels = append(a.kernels, &kernelAgg{})
+		k := &kernelAgg{}
+		if n := a.sizes[id]; n > 0 {
+			k.durations.short = make([]uint32, 0, n)
+		}
+		a.kernels = append(a.kernels, k)
 		a.kernelIds = append(a.kernelIds, id)
 	}
 	return a.kernels[i]

@@ -76,9 +76,34 @@ type callPart struct {
 	pairs         []callPair // when scanned unordered
 	syncs         []int      // per step
 	syncCalls     []uint64   // every synchronisation (opKey), when inferring
-	graphCalls    []uint64   // every CUDA-graph launch (opKey), when inferring
 	graphLaunches int
 	err           error
+}
+
+// readCallsAndRecs reads the runtime calls (readCalls); where steps are to
+// be inferred it reads the kernel table into records at the same time, on
+// a connection of its own (see records.go), so that the two tables' SQLite
+// work shares the cores.
+func (p *profile) readCallsAndRecs(ctx context.Context, s *schema, ks *kernelScan) error {
+	if !p.inferring() || ks == nil {
+		return p.readCalls(ctx, s)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := s.conn()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		p.recs, err = readKernelRecs(ctx, c, ks)
+		done <- err
+	}()
+	err := p.readCalls(ctx, s)
+	if err2 := <-done; err == nil {
+		err = err2
+	}
+	return err
 }
 
 // readCalls reads the runtime table: the calls made inside a range, host
@@ -149,7 +174,6 @@ func (p *profile) addCalls(parts ...callPart) {
 		}
 		p.graphLaunches += part.graphLaunches
 		p.syncCalls = append(p.syncCalls, part.syncCalls...)
-		p.graphCalls = append(p.graphCalls, part.graphCalls...)
 	}
 }
 
@@ -160,8 +184,8 @@ type callScan struct {
 	query  string
 	kinds  []apiKind
 	lo, hi int64 // the calls any range can contain start in [lo, hi]
-	// syncs collects every synchronisation and CUDA-graph launch, in a
-	// range or not (step inference cuts the launch stream at them).
+	// syncs collects every synchronisation, in a range or not (step
+	// inference cuts the launch stream at them).
 	syncs bool
 }
 
@@ -208,13 +232,8 @@ func (sc *callScan) scan(ctx context.Context, conn *sqlread.Conn, from, to int64
 			continue
 		}
 		start := rows.Int64(0)
-		if sc.syncs {
-			switch kind {
-			case apiSync:
-				part.syncCalls = append(part.syncCalls, opKey(rows.Int64(2), rows.Int64(3)))
-			case apiGraphLaunch:
-				part.graphCalls = append(part.graphCalls, opKey(rows.Int64(2), rows.Int64(3)))
-			}
+		if sc.syncs && kind == apiSync {
+			part.syncCalls = append(part.syncCalls, opKey(rows.Int64(2), rows.Int64(3)))
 		}
 		if start < sc.lo || start > sc.hi || (start == 0 && rows.IsNull(0)) {
 			continue // outside every range

@@ -44,17 +44,11 @@ func (p *profile) readDevices(ctx context.Context, s *schema, ks *kernelScan, sm
 		}
 		p.devs.err = acc.Add(timeline.Op{Device: int(op.device), StartNs: op.start, EndNs: op.end, Class: p.acc.opClass(op)})
 	}
-	bad, counted := p.bad[tKernel] // by the first pass
-	err = p.eachOp(ctx, s.db, ks, small, add)
-	if err == errUnordered {
+	err = p.opPass(ctx, s, ks, small, func() func(*gpuOp) {
 		acc, _ = timeline.NewAccumulator(lo, hi, windows)
 		p.devs.err = nil
-		err = p.sortedOps(ctx, s.db, ks, small, add)
-	}
-	delete(p.bad, tKernel)
-	if counted {
-		p.bad[tKernel] = bad
-	}
+		return add
+	})
 	if err != nil {
 		return err
 	}

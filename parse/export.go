@@ -147,9 +147,10 @@ type profile struct {
 	// inferred are the inferred steps by correlation id (inferred.go).
 	stepSource string
 	inferred   *stepIndex
-	// syncCalls and graphCalls are the host synchronisations and CUDA-graph
-	// launches (opKey), collected when steps are inferred.
-	syncCalls, graphCalls []uint64
+	// syncCalls are the host synchronisations (opKey) and recs the kernel
+	// table read into records, when steps are inferred.
+	syncCalls []uint64
+	recs      *kernelRecs
 	// single and chain are project's scratch space.
 	single [1]int32
 	chain  []int32
@@ -194,10 +195,14 @@ func load(ctx context.Context, path string, opts Options, by groupBy) (*profile,
 	if err := p.readSmall(ctx, s, ph); err != nil {
 		return nil, err
 	}
-	if err := p.readCalls(ctx, s); err != nil {
+	var ks *kernelScan
+	if s.has(tKernel) {
+		ks = p.newKernelScan(ctx, s)
+	}
+	if err := p.readCallsAndRecs(ctx, s, ks); err != nil {
 		return nil, err
 	}
-	if err := p.readOps(ctx, s); err != nil {
+	if err := p.readOps(ctx, s, ks); err != nil {
 		return nil, err
 	}
 	p.warnBad()

@@ -1,41 +1,37 @@
 package parse
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"slices"
 	"sort"
-
-	"github.com/nsys-gate/gate/parse/internal/sqlread"
 )
 
 // Inferred steps in the pipeline: when no NVTX step range matched (and
-// Options.Infer allows it), the in-scope GPU ops are read once more before
-// they are added up, as launches per process (grouped by correlation id:
-// a graph replay is one launch), the host synchronisations having been
-// collected from the runtime table; inferSteps (infer.go) cuts them into
-// steps, which the ops then find by correlation id (project).
+// Options.Infer allows it), the kernel table is read into records while the
+// runtime table is read (records.go), the host synchronisations being
+// collected from the runtime table; the records and the other GPU ops are
+// grouped into launches per process (by correlation id: a graph replay is
+// one launch), inferSteps (infer.go) cuts them into steps, and the ops,
+// added up from the records, then find their steps by correlation id
+// (project).
 
 // inferring reports whether steps are to be inferred.
 func (p *profile) inferring() bool {
 	return len(p.steps) == 0 && p.opts.Infer.withDefaults().Repeating != PhaseNone
 }
 
-// inferFromOps reads the in-scope ops as launches, infers the steps and
+// inferFromOps groups the in-scope ops into launches, infers the steps and
 // installs them.
-func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) error {
-	procs, err := p.readLaunches(ctx, s, small)
-	if err != nil {
-		return err
-	}
+func (p *profile) inferFromOps(small []gpuOp) {
+	procs := p.launches(small)
 	inf := inferSteps(procs, p.opts.Infer)
-	// The launches (20 bytes each, one per kernel in an eager capture)
+	// The launches (12 bytes each, one per kernel in an eager capture)
 	// are garbage now: collect them before the main pass allocates its
 	// own, so that the two never add up.
 	runtime.GC()
 	if len(inf.steps) == 0 {
-		return nil
+		return
 	}
 	p.stepSource = inf.method
 	p.inferred = &stepIndex{procs: map[uint64][]inferredSpan{}, lastPid: 1 << 63}
@@ -60,7 +56,6 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) er
 	}
 	p.warnf(WarnInferredSteps, "%s: %s steps found by %s; name the steps with NVTX ranges to measure them as the engine sees them",
 		why, joinAnd(parts), StepSourceName(inf.method))
-	return nil
 }
 
 // noNVTX says that an export holds no NVTX range, and the two ways that
@@ -69,50 +64,42 @@ func (p *profile) inferFromOps(ctx context.Context, s *schema, small []gpuOp) er
 // writes no table or an empty one).
 const noNVTX = "no NVTX ranges in the export (nsys traced without -t cuda,nvtx, or the workload emits none)"
 
-// readLaunches reads the GPU ops into in-scope launches per process: ops
-// sharing a correlation id are one launch, a CUDA-graph replay's kernels
-// (or its graph-trace row) one graph launch whose token is its op count.
-// Order does not matter here (launches are sorted by correlation id), so
-// the kernel table is read in two halves on two connections at once, and
-// only the columns a launch needs: a kernel is a graph node when a
-// cudaGraphLaunch has its correlation id (the runtime scan collected them),
-// which spares SQLite the graphNodeId column. Rows with impossible times
-// count as launches of no time.
-func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([]procLaunches, error) {
-	graphs := sortedKeys64(p.graphCalls)
-	var halves [2]map[uint64][]launch
-	if s.has(tKernel) {
-		short := s.colOr(ctx, tKernel, "shortName", s.colOr(ctx, tKernel, "demangledName", "0"))
-		q := fmt.Sprintf(`SELECT end - start, %s, %s, %s FROM %s WHERE rowid > ?1 AND rowid <= ?2`,
-			s.colOr(ctx, tKernel, "globalPid", "0"), s.colOr(ctx, tKernel, "correlationId", "0"), short, tKernel)
-		top := int64(s.rowsHint(ctx, tKernel))
-		errs := make(chan error, 1)
-		go func() {
-			c, err := s.conn()
-			if err != nil {
-				errs <- err
+// launches groups the kernel records and the other GPU ops (small) into
+// in-scope launches per process: ops sharing a correlation id are one
+// launch, a CUDA-graph replay's kernels (or its graph-trace row) one graph
+// launch whose token is its op count.
+func (p *profile) launches(small []gpuOp) []procLaunches {
+	byPid := map[uint64][]launch{}
+	if r := p.recs; r != nil {
+		var pid uint64 = 1 << 63
+		var ls []launch
+		r.each(func(op *gpuOp) {
+			if op.key>>40 != pid {
+				if pid != 1<<63 {
+					byPid[pid] = ls
+				}
+				pid = op.key >> 40
+				ls = byPid[pid]
+				if ls == nil && len(byPid) == 0 {
+					// The first process's slice is sized for
+					// every launch (a capture of one process).
+					ls = make([]launch, 0, r.n+len(small))
+				}
+			}
+			l := launch{corr: uint32(op.key), tok: launchToken(tokKernel, uint32(op.name))}
+			if op.inGraph {
+				l.tok = launchToken(tokGraph, 1)
+			}
+			l.addNs(op.end - op.start)
+			if k := len(ls) - 1; k >= 0 && ls[k].corr == l.corr {
+				ls[k].merge(l)
 				return
 			}
-			defer c.Close()
-			halves[1], err = readKernelLaunches(ctx, c, q, top/2, 1<<62, int(top-top/2), graphs)
-			errs <- err
-		}()
-		var err error
-		halves[0], err = readKernelLaunches(ctx, s.db, q, -1<<62, top/2, int(top)+len(small), graphs)
-		if err2 := <-errs; err == nil {
-			err = err2
+			ls = append(ls, l)
+		})
+		if pid != 1<<63 {
+			byPid[pid] = ls
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
-		}
-	}
-	// The first half's slice of the first process was sized for both.
-	byPid := halves[0]
-	if byPid == nil {
-		byPid = map[uint64][]launch{}
-	}
-	for pid, ls := range halves[1] {
-		byPid[pid] = append(byPid[pid], ls...)
 	}
 	copies := map[uint64][]launch{}
 	for i := range small {
@@ -152,60 +139,7 @@ func (p *profile) readLaunches(ctx context.Context, s *schema, small []gpuOp) ([
 		slices.Sort(ss)
 		procs = append(procs, procLaunches{pid: pid, launches: ls, syncs: ss})
 	}
-	return procs, nil
-}
-
-// readKernelLaunches reads the kernel rows with rowid in (from, to] as
-// launches per process, merging consecutive rows of one launch (the
-// kernels of a graph replay come together); n sizes the first process's
-// slice, graphs (sorted) are the keys of the CUDA-graph launches.
-func readKernelLaunches(ctx context.Context, conn *sqlread.Conn, q string, from, to int64, n int, graphs []uint64) (map[uint64][]launch, error) {
-	rows, err := conn.Query(ctx, q, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[uint64][]launch{}
-	var pid uint64 = 1 << 63
-	var ls []launch
-	g := 0 // graphs[g] is the first graph launch key not below the last row's
-	for rows.Next() {
-		key := opKey(rows.Int64(1), rows.Int64(2))
-		if key>>40 != pid {
-			if pid != 1<<63 {
-				out[pid] = ls
-			}
-			pid = key >> 40
-			ls = out[pid]
-			if ls == nil && len(out) == 0 {
-				ls = make([]launch, 0, n)
-			}
-		}
-		l := launch{corr: uint32(key), tok: launchToken(tokKernel, uint32(rows.Int64(3)))}
-		if g < len(graphs) && graphs[g] < key || g > 0 && graphs[g-1] >= key {
-			g, _ = slices.BinarySearch(graphs, key)
-		}
-		if g < len(graphs) && graphs[g] == key {
-			l.tok = launchToken(tokGraph, 1)
-		}
-		l.addNs(rows.Int64(0))
-		if k := len(ls) - 1; k >= 0 && ls[k].corr == l.corr {
-			ls[k].merge(l)
-			continue
-		}
-		ls = append(ls, l)
-	}
-	if pid != 1<<63 {
-		out[pid] = ls
-	}
-	return out, rows.Err()
-}
-
-// sortedKeys64 returns a sorted copy of keys.
-func sortedKeys64(keys []uint64) []uint64 {
-	out := slices.Clone(keys)
-	slices.Sort(out)
-	return out
+	return procs
 }
 
 // inScope keeps the launches of process pid that count toward the window

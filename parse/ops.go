@@ -213,13 +213,7 @@ const batchOps = 4096
 // aggregation overlap. A kernel table out of start order is errUnordered,
 // after fn has seen part of it.
 func (p *profile) eachOp(ctx context.Context, conn *sqlread.Conn, ks *kernelScan, small []gpuOp, fn func(*gpuOp)) error {
-	next := 0
-	emitUntil := func(start int64) {
-		for next < len(small) && small[next].start < start {
-			fn(&small[next])
-			next++
-		}
-	}
+	m := merger{small: small, fn: fn}
 	if ks != nil {
 		full := make(chan []gpuOp, 2)
 		free := make(chan []gpuOp, 3)
@@ -230,12 +224,21 @@ func (p *profile) eachOp(ctx context.Context, conn *sqlread.Conn, ks *kernelScan
 		var bad int
 		go func() {
 			defer close(full)
-			bad, err = ks.read(ctx, conn, free, full)
+			b := <-free
+			bad, err = ks.each(ctx, conn, true, func(op *gpuOp) {
+				b = append(b, *op)
+				if len(b) == cap(b) {
+					full <- b
+					b = <-free
+				}
+			})
+			if len(b) > 0 {
+				full <- b
+			}
 		}()
 		for b := range full {
 			for i := range b {
-				emitUntil(b[i].start)
-				fn(&b[i])
+				m.kernel(&b[i])
 			}
 			free <- b[:0]
 		}
@@ -246,44 +249,56 @@ func (p *profile) eachOp(ctx context.Context, conn *sqlread.Conn, ks *kernelScan
 			return err
 		}
 	}
-	emitUntil(math.MaxInt64)
-	for ; next < len(small); next++ {
-		fn(&small[next])
-	}
+	m.rest()
 	return nil
 }
 
-// read reads the kernel table in start order into batches taken from free
-// and sent to full, dropping rows with impossible times (counted in bad).
-// A row out of start order stops it with errUnordered.
-func (ks *kernelScan) read(ctx context.Context, conn *sqlread.Conn, free <-chan []gpuOp, full chan<- []gpuOp) (bad int, err error) {
+// merger merges the kernel ops, in start order, with the other ops (small,
+// sorted): each kernel comes after the ops that start before it.
+type merger struct {
+	small []gpuOp
+	next  int
+	fn    func(*gpuOp)
+}
+
+func (m *merger) kernel(op *gpuOp) {
+	for m.next < len(m.small) && m.small[m.next].start < op.start {
+		m.fn(&m.small[m.next])
+		m.next++
+	}
+	m.fn(op)
+}
+
+// rest passes the ops after the last kernel.
+func (m *merger) rest() {
+	for ; m.next < len(m.small); m.next++ {
+		m.fn(&m.small[m.next])
+	}
+}
+
+// each reads the kernel table in table order on conn and calls fn with
+// every row (seq its place in the table), dropping rows with impossible
+// times (counted in bad). With ordered set, a row out of start order stops
+// it with errUnordered.
+func (ks *kernelScan) each(ctx context.Context, conn *sqlread.Conn, ordered bool, fn func(*gpuOp)) (bad int, err error) {
 	rows, err := conn.Query(ctx, ks.query)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
 	}
 	defer rows.Close()
-	b := <-free
+	var op gpuOp
 	prev := int64(math.MinInt64)
 	for seq := int64(0); rows.Next(); seq++ {
-		b = b[:len(b)+1]
-		op := &b[len(b)-1]
-		ks.op(rows, op)
+		ks.op(rows, &op)
 		if impossible(op.start, op.end) {
 			bad++
-			b = b[:len(b)-1]
 			continue
 		}
-		if op.start < prev {
+		if ordered && op.start < prev {
 			return bad, errUnordered
 		}
 		prev, op.seq = op.start, seq
-		if len(b) == cap(b) {
-			full <- b
-			b = <-free
-		}
-	}
-	if len(b) > 0 {
-		full <- b
+		fn(&op)
 	}
 	if err := rows.Err(); err != nil {
 		return bad, fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
@@ -295,44 +310,31 @@ func (ks *kernelScan) read(ctx context.Context, conn *sqlread.Conn, free <-chan 
 // is read, then sorted.
 func (p *profile) sortedOps(ctx context.Context, conn *sqlread.Conn, ks *kernelScan, small []gpuOp, fn func(*gpuOp)) error {
 	var kernels []gpuOp
-	rows, err := conn.Query(ctx, ks.query)
+	bad, err := ks.each(ctx, conn, false, func(op *gpuOp) { kernels = append(kernels, *op) })
+	if bad > 0 {
+		p.bad[tKernel] += bad
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
+		return err
 	}
-	defer rows.Close()
-	for seq := int64(0); rows.Next(); seq++ {
-		var op gpuOp
-		ks.op(rows, &op)
-		if impossible(op.start, op.end) {
-			p.bad[tKernel]++
-			continue
-		}
-		op.seq = seq
-		kernels = append(kernels, op)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", tKernel, sqliteErr(err))
-	}
-	slices.SortStableFunc(kernels, func(a, b gpuOp) int { return cmp.Compare(a.start, b.start) })
-	next := 0
-	for i := range kernels {
-		for next < len(small) && small[next].start < kernels[i].start {
-			fn(&small[next])
-			next++
-		}
-		fn(&kernels[i])
-	}
-	for ; next < len(small); next++ {
-		fn(&small[next])
-	}
+	replaySorted(kernels, small, fn)
 	return nil
 }
 
+// replaySorted calls fn with kernels, sorted by start, merged with small.
+func replaySorted(kernels, small []gpuOp, fn func(*gpuOp)) {
+	slices.SortStableFunc(kernels, func(a, b gpuOp) int { return cmp.Compare(a.start, b.start) })
+	m := merger{small: small, fn: fn}
+	for i := range kernels {
+		m.kernel(&kernels[i])
+	}
+	m.rest()
+}
+
 // readOps streams every GPU op through the aggregates (opAcc), in start
-// order; a kernel table out of that order is read again and sorted. When
-// the ops span several devices or include communication, a second pass
-// accounts them per device.
-func (p *profile) readOps(ctx context.Context, s *schema) error {
+// order (see opPass). When the ops span several devices or include
+// communication, a second pass accounts them per device.
+func (p *profile) readOps(ctx context.Context, s *schema, ks *kernelScan) error {
 	small, err := p.readSmallOps(ctx, s)
 	if err != nil {
 		return err
@@ -344,24 +346,13 @@ func (p *profile) readOps(ctx context.Context, s *schema) error {
 			break
 		}
 	}
-	var ks *kernelScan
-	if s.has(tKernel) {
-		ks = p.newKernelScan(ctx, s)
-	}
 	if p.inferring() {
-		if err := p.inferFromOps(ctx, s, small); err != nil {
-			return err
-		}
+		p.inferFromOps(small)
 	}
-	p.startPass()
-	ks.resetCounts()
-	err = p.eachOp(ctx, s.db, ks, small, p.acc.add)
-	if err == errUnordered {
-		p.sorted.kernels = true
+	err = p.opPass(ctx, s, ks, small, func() func(*gpuOp) {
 		p.startPass()
-		ks.resetCounts()
-		err = p.sortedOps(ctx, s.db, ks, small, p.acc.add)
-	}
+		return p.acc.add
+	})
 	if err != nil {
 		return err
 	}
@@ -380,11 +371,44 @@ func (p *profile) readOps(ctx context.Context, s *schema) error {
 	return nil
 }
 
+// opPass passes every GPU op, in start order, to the function that start
+// returns; start is called again when the pass has to begin anew (a kernel
+// table found out of start order is then read whole and sorted,
+// p.sorted.kernels). Where the kernel table was read into records (steps
+// inferred, see records.go) the kernels come from them instead. The kernel
+// rows dropped for impossible times are p.bad[tKernel] after the pass.
+func (p *profile) opPass(ctx context.Context, s *schema, ks *kernelScan, small []gpuOp, start func() func(*gpuOp)) error {
+	delete(p.bad, tKernel)
+	if r := p.recs; r != nil {
+		if r.bad > 0 {
+			p.bad[tKernel] = r.bad
+		}
+		fn := start()
+		if !r.ordered {
+			p.sorted.kernels = true
+			replaySorted(r.ops(), small, fn)
+			return nil
+		}
+		m := merger{small: small, fn: fn}
+		r.each(m.kernel)
+		m.rest()
+		return nil
+	}
+	ks.resetCounts()
+	err := p.eachOp(ctx, s.db, ks, small, start())
+	if err == errUnordered {
+		p.sorted.kernels = true
+		delete(p.bad, tKernel)
+		ks.resetCounts()
+		err = p.sortedOps(ctx, s.db, ks, small, start())
+	}
+	return err
+}
+
 // startPass readies the aggregates for a (first or repeated) pass over the
 // ops.
 func (p *profile) startPass() {
 	p.resetProjection()
 	p.acc = newOpAcc(p)
 	p.genericOps = nil
-	delete(p.bad, tKernel)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nsys-gate/gate/internal/exporttest"
 )
 
 // replicate writes copies of the export at src along the timeline, as
@@ -85,6 +87,9 @@ func TestTableOrderFallbacks(t *testing.T) {
 		{"probe", export(t, "probe"), Options{Scope: "benchmark"}, false},
 		{"graph mode", export(t, "base_graphmode"), Options{}, false},
 		{"two ranks", mgAssembleTP(t, 2), Options{}, true},
+		// Steps inferred: the kernels come from the records (records.go),
+		// which are sorted when the table was not in start order.
+		{"steps inferred", exporttest.Broken(t, "../testdata/nsys/regress_no_graphs.sqlite.gz", deleteSteps), Options{Scope: "benchmark"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var sums [2]*Summary
@@ -103,6 +108,9 @@ func TestTableOrderFallbacks(t *testing.T) {
 			ordered, interleaved := sums[0], sums[1]
 			if !reflect.DeepEqual(ordered, interleaved) {
 				t.Errorf("summaries differ:\nordered     %+v\ninterleaved %+v", ordered, interleaved)
+			}
+			if inferred := strings.HasPrefix(ordered.Source.StepSource, "inferred:"); inferred != (tt.name == "steps inferred") {
+				t.Errorf("steps found by %q", ordered.Source.StepSource)
 			}
 			if dec := ordered.Phases[PhaseDecode]; dec == nil || dec.Steps == 0 {
 				t.Fatalf("no decode steps in %v", ordered.Phases)
