@@ -37,19 +37,14 @@ func attribute(base, head *parse.Summary, ms []Metric) []PhaseAttribution {
 	return out
 }
 
-// attributePhase decomposes one phase's kernel time per step.
+// attributePhase decomposes one phase's kernel time per step. parse gives
+// a kernel name one part per component its variants fall in: a kernel here
+// is such a part, so that its component is right, and the components are
+// the sums of their parts, equal to the phase's component table.
 func attributePhase(pn string, bp, hp *parse.Phase) PhaseAttribution {
 	a := PhaseAttribution{Phase: pn, BaseSteps: bp.Steps, HeadSteps: hp.Steps}
-	kernels := perStepParts(bp, hp, func(k parse.PhaseKernel) string { return k.Name })
-	// A kernel name can be classed differently on the two sides (one name,
-	// several template variants: parse names the component of one). The
-	// components use one class per name, head's where it has the kernel,
-	// so that a kernel's time does not seem to move between components.
-	class := map[string]string{}
-	for _, k := range kernels {
-		class[k.Name] = k.Component
-	}
-	comps := perStepParts(bp, hp, func(k parse.PhaseKernel) string { return class[k.Name] })
+	kernels := perStepParts(bp, hp, func(k parse.PhaseKernel) (string, string) { return k.Name, k.Component })
+	comps := perStepParts(bp, hp, func(k parse.PhaseKernel) (string, string) { return k.Component, "" })
 	for _, p := range kernels {
 		a.BaseNs += p.BaseNs
 		a.HeadNs += p.HeadNs
@@ -70,55 +65,66 @@ func attributePhase(pn string, bp, hp *parse.Phase) PhaseAttribution {
 		a.Rest.BaseLaunches += p.BaseLaunches
 		a.Rest.HeadLaunches += p.HeadLaunches
 	}
-	for i := range comps {
-		comps[i].Component = ""
-	}
 	a.Components = comps
 	return a
 }
 
-// perStepParts sums base's and head's per-kernel totals under key and
-// divides them by each side's step count.
-func perStepParts(bp, hp *parse.Phase, key func(parse.PhaseKernel) string) []TimePart {
-	idx := map[string]int{}
-	var parts []TimePart
-	add := func(k parse.PhaseKernel, steps int, isHead bool) {
-		name := key(k)
-		i, ok := idx[name]
+// perStepParts sums base's and head's per-kernel totals under the name and
+// component that key gives them, and divides each sum by its side's step
+// count (once, so that a part is its side's total over its steps exactly).
+func perStepParts(bp, hp *parse.Phase, key func(parse.PhaseKernel) (name, comp string)) []TimePart {
+	type sums struct {
+		name, comp    string
+		baseNs, baseN int64
+		headNs, headN int64
+	}
+	idx := map[[2]string]int{}
+	var all []sums
+	add := func(k parse.PhaseKernel, isHead bool) {
+		name, comp := key(k)
+		i, ok := idx[[2]string{name, comp}]
 		if !ok {
-			i = len(parts)
-			idx[name] = i
-			parts = append(parts, TimePart{Name: name, Component: k.Component})
+			i = len(all)
+			idx[[2]string{name, comp}] = i
+			all = append(all, sums{name: name, comp: comp})
 		}
-		p := &parts[i]
-		ns, launches := float64(k.TotalNs)/float64(steps), float64(k.Launches)/float64(steps)
+		s := &all[i]
 		if isHead {
-			p.HeadNs += ns
-			p.HeadLaunches += launches
-			p.Component = k.Component
+			s.headNs += k.TotalNs
+			s.headN += k.Launches
 		} else {
-			p.BaseNs += ns
-			p.BaseLaunches += launches
+			s.baseNs += k.TotalNs
+			s.baseN += k.Launches
 		}
 	}
 	for _, k := range bp.ByKernel {
-		add(k, bp.Steps, false)
+		add(k, false)
 	}
 	for _, k := range hp.ByKernel {
-		add(k, hp.Steps, true)
+		add(k, true)
+	}
+	b, h := float64(bp.Steps), float64(hp.Steps)
+	parts := make([]TimePart, len(all))
+	for i, s := range all {
+		parts[i] = TimePart{Name: s.name, Component: s.comp,
+			BaseNs: float64(s.baseNs) / b, HeadNs: float64(s.headNs) / h,
+			BaseLaunches: float64(s.baseN) / b, HeadLaunches: float64(s.headN) / h}
 	}
 	return parts
 }
 
 // byChange orders parts by the size of their change, largest first, ties
-// by name.
+// by name, then component.
 func byChange(ps []TimePart) {
 	sort.SliceStable(ps, func(i, j int) bool {
 		di, dj := math.Abs(ps[i].HeadNs-ps[i].BaseNs), math.Abs(ps[j].HeadNs-ps[j].BaseNs)
 		if di != dj {
 			return di > dj
 		}
-		return ps[i].Name < ps[j].Name
+		if ps[i].Name != ps[j].Name {
+			return ps[i].Name < ps[j].Name
+		}
+		return ps[i].Component < ps[j].Component
 	})
 }
 

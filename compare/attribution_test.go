@@ -109,3 +109,75 @@ func TestNoAttributionWithoutPerPhaseKernels(t *testing.T) {
 		t.Errorf("attribution %+v", r.Attribution)
 	}
 }
+
+// TestAttributionComponentsAreTheTable: the components of where the time
+// went are the phase's component tables, per step, exactly: on base_a ->
+// regress_double_attn, whose vectorized_elementwise_kernel and
+// elementwise_kernel have variants in several components (a kernel name
+// labelled with one component put their time in the wrong ones), every
+// component's base and head time per step is its table's time over the
+// steps, and each kernel part is one component's.
+func TestAttributionComponentsAreTheTable(t *testing.T) {
+	base, head := fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_double_attn")
+	r := Compare(base, head, Options{})
+	var a *PhaseAttribution
+	for i := range r.Attribution {
+		if r.Attribution[i].Phase == parse.PhaseDecode {
+			a = &r.Attribution[i]
+		}
+	}
+	if a == nil {
+		t.Fatalf("no decode attribution: %+v", r.Attribution)
+	}
+	split := map[string]map[string]bool{}
+	for _, k := range base.Phases[parse.PhaseDecode].ByKernel {
+		if split[k.Name] == nil {
+			split[k.Name] = map[string]bool{}
+		}
+		split[k.Name][k.Component] = true
+	}
+	if len(split["vectorized_elementwise_kernel"]) < 2 || len(split["elementwise_kernel"]) < 2 {
+		t.Fatalf("the fixture no longer splits a kernel name over components: %v", split)
+	}
+	table := func(s *parse.Summary) map[string]float64 {
+		out := map[string]float64{}
+		for _, pc := range s.Components {
+			if pc.Phase == parse.PhaseDecode {
+				for _, c := range pc.Components {
+					out[c.Name] = float64(c.TimeNs) / float64(s.Phases[parse.PhaseDecode].Steps)
+				}
+			}
+		}
+		return out
+	}
+	bt, ht := table(base), table(head)
+	seen := map[string]bool{}
+	for _, c := range a.Components {
+		seen[c.Name] = true
+		if c.BaseNs != bt[c.Name] || c.HeadNs != ht[c.Name] {
+			t.Errorf("component %s: %.3f -> %.3f ns/step, the tables say %.3f -> %.3f", c.Name, c.BaseNs, c.HeadNs, bt[c.Name], ht[c.Name])
+		}
+	}
+	for name := range bt {
+		if !seen[name] {
+			t.Errorf("component %s of base's table is not attributed", name)
+		}
+	}
+	for name := range ht {
+		if !seen[name] {
+			t.Errorf("component %s of head's table is not attributed", name)
+		}
+	}
+	byKernel := map[[2]string]bool{}
+	for _, k := range head.Phases[parse.PhaseDecode].ByKernel {
+		byKernel[[2]string{k.Name, k.Component}] = true
+	}
+	for _, k := range base.Phases[parse.PhaseDecode].ByKernel {
+		byKernel[[2]string{k.Name, k.Component}] = true
+	}
+	for _, k := range a.Kernels {
+		if !byKernel[[2]string{k.Name, k.Component}] {
+			t.Errorf("kernel part %s (%s) is no part of parse's", k.Name, k.Component)
+		}
+	}
+}

@@ -61,7 +61,31 @@ type kernelAgg struct {
 	any      bool // first is set
 	variants map[int32]int64
 	inGraph  int64
-	phase    [3]struct{ n, ns int64 } // launches and time in each phase's steps
+	phase    [3]phaseTime // launches and time in each phase's steps
+	// comps splits phase by component: the variants of one name can fall
+	// in different components (Phase.ByKernel has an entry for each).
+	comps []compPhases
+}
+
+// phaseTime is the launches and time of a kernel in one phase's steps.
+type phaseTime struct{ n, ns int64 }
+
+// compPhases is a kernel's phase times in one component (index into
+// opAcc.comps).
+type compPhases struct {
+	comp  int32
+	phase [3]phaseTime
+}
+
+// inComp returns the kernel's phase times in component comp.
+func (k *kernelAgg) inComp(comp int32) *compPhases {
+	for i := range k.comps {
+		if k.comps[i].comp == comp {
+			return &k.comps[i]
+		}
+	}
+	k.comps = append(k.comps, compPhases{comp: comp})
+	return &k.comps[len(k.comps)-1]
 }
 
 // stepWork accumulates the GPU work of one step.
@@ -176,6 +200,9 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 		a.addComp(ph+1, comp, dur)
 		k.phase[ph].n++
 		k.phase[ph].ns += dur
+		c := &k.inComp(comp).phase[ph]
+		c.n++
+		c.ns += dur
 	}
 	a.comm = a.comm || a.comps[comp] == CompCommunication
 	if op.inGraph {

@@ -166,48 +166,56 @@ func (p *profile) direction(kind int32) string {
 	return "Unknown"
 }
 
-// fillByKernel sets each phase's per-kernel totals, named and classified
-// as the summary's kernel rows, with the graph replays as one pseudo-entry.
+// fillByKernel sets each phase's per-kernel totals: one entry per kernel
+// name and component, the component that of each demangled variant (as
+// the component table counts it), so that the entries of a component add
+// up to its time in the phase; the graph replays are one pseudo-entry.
 func (p *profile) fillByKernel(s *Summary) {
-	comp := make(map[string]string, len(s.Kernels))
-	for _, k := range s.Kernels {
-		comp[k.Name] = k.Component
-	}
+	a := p.acc
 	for name, ph := range s.Phases {
 		i := phaseIndex(name)
 		// Ids of one name (possible where a StringIds value repeats) merge.
-		byName := map[string]*PhaseKernel{}
-		for j, k := range p.acc.kernels {
+		type key struct{ name, comp string }
+		byKey := map[key]*PhaseKernel{}
+		for j, k := range a.kernels {
 			if k.phase[i].n == 0 {
 				continue
 			}
-			n := p.kernelName(p.acc.kernelIds[j])
-			if m := byName[n]; m != nil {
-				m.Launches += k.phase[i].n
-				m.TotalNs += k.phase[i].ns
-				continue
+			n := p.kernelName(a.kernelIds[j])
+			for _, c := range k.comps {
+				t := c.phase[i]
+				if t.n == 0 {
+					continue
+				}
+				kk := key{n, a.comps[c.comp]}
+				if m := byKey[kk]; m != nil {
+					m.Launches += t.n
+					m.TotalNs += t.ns
+					continue
+				}
+				byKey[kk] = &PhaseKernel{Name: n, Component: kk.comp, Launches: t.n, TotalNs: t.ns}
 			}
-			byName[n] = &PhaseKernel{Name: n, Component: comp[n], Launches: k.phase[i].n, TotalNs: k.phase[i].ns}
 		}
-		out := make([]PhaseKernel, 0, len(byName)+1)
-		for _, k := range byName {
+		out := make([]PhaseKernel, 0, len(byKey)+1)
+		for _, k := range byKey {
 			out = append(out, *k)
 		}
-		if p.acc.replays[i] {
-			out = append(out, PhaseKernel{Name: GraphReplaysKernel, Component: CompOther, TotalNs: p.acc.replayNs[i]})
+		if a.replays[i] {
+			out = append(out, PhaseKernel{Name: GraphReplaysKernel, Component: GraphReplaysKernel, TotalNs: a.replayNs[i]})
 		}
 		sortPhaseKernels(out)
 		ph.ByKernel = out
 	}
 }
 
-// sortPhaseKernels orders per-kernel totals: most time first, then by name.
+// sortPhaseKernels orders per-kernel totals: most time first, then by name
+// and component.
 func sortPhaseKernels(ks []PhaseKernel) {
 	slices.SortFunc(ks, func(a, b PhaseKernel) int {
 		if c := cmp.Compare(b.TotalNs, a.TotalNs); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Name, b.Name)
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Component, b.Component))
 	})
 }
 

@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"cmp"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -42,8 +43,9 @@ func shippedExports(t *testing.T) map[string]struct {
 
 // TestPhaseByKernelSums: on every shipped export, each phase's per-kernel
 // parts add up exactly to the summed kernel time and kernel count of its
-// steps, are sorted, and name the summary's kernels; graph replays are one
-// pseudo-entry, present only in graph-level traces.
+// steps, a component's parts to its time and kernels in the phase's
+// component table, are sorted, and name the summary's kernels; graph
+// replays are one pseudo-entry, present only in graph-level traces.
 func TestPhaseByKernelSums(t *testing.T) {
 	for name, e := range shippedExports(t) {
 		t.Run(name, func(t *testing.T) {
@@ -60,6 +62,7 @@ func TestPhaseByKernelSums(t *testing.T) {
 				}
 				var gotNs, gotN int64
 				replays := false
+				byComp := map[string]ComponentTime{}
 				for _, k := range ph.ByKernel {
 					gotNs += k.TotalNs
 					gotN += k.Launches
@@ -70,10 +73,25 @@ func TestPhaseByKernelSums(t *testing.T) {
 						}
 						continue
 					}
+					c := byComp[k.Component]
+					c.TimeNs += k.TotalNs
+					c.Kernels += k.Launches
+					byComp[k.Component] = c
 					row, ok := kernels[k.Name]
-					if !ok || row.Component != k.Component || k.Launches <= 0 || k.Launches > row.Count || k.TotalNs > row.TotalNs {
+					if !ok || k.Launches <= 0 || k.Launches > row.Count || k.TotalNs > row.TotalNs {
 						t.Errorf("%s: %+v does not fit the kernel row %+v", phase, k, row)
 					}
+				}
+				table := map[string]ComponentTime{}
+				for _, pc := range s.Components {
+					if pc.Phase == phase {
+						for _, c := range pc.Components {
+							table[c.Name] = ComponentTime{TimeNs: c.TimeNs, Kernels: c.Kernels}
+						}
+					}
+				}
+				if !maps.Equal(byComp, table) {
+					t.Errorf("%s: parts by component %v, the component table %v", phase, byComp, table)
 				}
 				if gotNs != wantNs || gotN != wantN {
 					t.Errorf("%s: parts sum to %d ns, %d launches; the steps to %d ns, %d kernels", phase, gotNs, gotN, wantNs, wantN)
@@ -86,7 +104,7 @@ func TestPhaseByKernelSums(t *testing.T) {
 					t.Errorf("%s: replay pseudo-entry %v in %s mode", phase, replays, s.Source.TraceMode)
 				}
 				if !slices.IsSortedFunc(ph.ByKernel, func(a, b PhaseKernel) int {
-					return cmp.Or(cmp.Compare(b.TotalNs, a.TotalNs), cmp.Compare(a.Name, b.Name))
+					return cmp.Or(cmp.Compare(b.TotalNs, a.TotalNs), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Component, b.Component))
 				}) {
 					t.Errorf("%s: parts not sorted by time, then name", phase)
 				}

@@ -174,13 +174,17 @@ type Phase struct {
 	TokensPerS float64 `json:"tokens_per_s,omitempty"`
 	// Graphs is how the phase's steps ran with CUDA graphs.
 	Graphs *PhaseGraphs `json:"cuda_graphs,omitempty"`
-	// ByKernel is the phase's kernel time and launches per kernel, summed
-	// over its steps: the parts add up exactly to the sum of the samples'
-	// KernelNs and Kernels, so a change of kernel time per step can be
-	// decomposed by kernel. In graph-level traces the replays count as
-	// kernel time but name no kernel: they are one pseudo-entry named
-	// GraphReplaysKernel with 0 launches (replays are not kernels). Sorted
-	// by TotalNs desc, then Name. Empty in summaries written before it
+	// ByKernel is the phase's kernel time and launches per kernel and
+	// component, summed over its steps: the parts add up exactly to the
+	// sum of the samples' KernelNs and Kernels, and a component's parts to
+	// its time in Components, so a change of kernel time per step can be
+	// decomposed by kernel and by component. A kernel name whose demangled
+	// variants fall in different components has one part in each. In
+	// graph-level traces the replays count as kernel time but name no
+	// kernel: they are one pseudo-entry named GraphReplaysKernel, in a
+	// component of that name (no component's time holds them), with 0
+	// launches (replays are not kernels). Sorted by TotalNs desc, then
+	// Name, then Component. Empty in summaries written before it
 	// existed and in phases merged from several ranks (MergeRanks keeps one
 	// rank's step per index, which per-kernel sums cannot follow).
 	ByKernel []PhaseKernel `json:"by_kernel,omitempty"`
