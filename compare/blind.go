@@ -6,7 +6,7 @@ import (
 	"github.com/nsys-gate/gate/parse"
 )
 
-// Blind lists what the base measured and the head lacks, reasons first: a
+// blind lists what the base measured and the head lacks, reasons first: a
 // phase without steps, a step count that collapsed, steps that hold no GPU
 // work, GPU work that falls outside every step, and whole metric families
 // (devices, communication, bandwidth, extra metrics). A head like that did
@@ -15,7 +15,7 @@ import (
 // comparable instead. The usual causes are the capture (NVTX ranges not
 // emitted, left open when the capture was cut, recorded on another thread
 // than the launches) and the command line (a missing --extra or ncu CSV).
-func Blind(base, head *parse.Summary) []string {
+func blind(base, head *parse.Summary) []string {
 	var reasons []string
 	for _, pn := range phaseNames(base.Phases) {
 		if why := blindPhase(pn, base.Phases[pn], head.Phases[pn]); why != "" {

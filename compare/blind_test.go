@@ -62,8 +62,8 @@ func TestBrokenHeadsAreNotComparable(t *testing.T) {
 // not comparable because of what they lost, not because of the regression.
 func TestIntactHeadStillFails(t *testing.T) {
 	r := Compare(fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_host_sync"), Options{})
-	if r.Verdict != Fail || len(Blind(fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_host_sync"))) != 0 {
-		t.Errorf("verdict %s, blind %q", r.Verdict, Blind(fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_host_sync")))
+	if r.Verdict != Fail || len(blind(fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_host_sync"))) != 0 {
+		t.Errorf("verdict %s, blind %q", r.Verdict, blind(fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_host_sync")))
 	}
 }
 
@@ -86,7 +86,7 @@ func TestBlindFamiliesAndOutsideWork(t *testing.T) {
 		// Ten times the kernel time, outside the steps.
 		s.Kernels[0].TotalNs *= 10
 	})
-	reasons := Blind(base, head)
+	reasons := blind(base, head)
 	for _, want := range []string{
 		"most of head's GPU work falls outside every step (10% of kernel time inside steps, base 100%)",
 		"head has no per-device data (base: 2 devices)",
@@ -102,7 +102,7 @@ func TestBlindFamiliesAndOutsideWork(t *testing.T) {
 		t.Errorf("verdict %s", r.Verdict)
 	}
 	// The other way round (the head measures more) is comparable.
-	if reasons := Blind(head, base); len(reasons) != 0 {
+	if reasons := blind(head, base); len(reasons) != 0 {
 		t.Errorf("head with more: %q", reasons)
 	}
 }

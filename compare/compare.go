@@ -10,7 +10,7 @@ import (
 
 // Options configure a comparison.
 type Options struct {
-	// Rules are the user's rules; they take precedence over DefaultRules.
+	// Rules are the user's rules; they take precedence over the defaults (defaults.go).
 	Rules []Rule
 	// KernelShare is the share of kernel time (0..1) above which a single
 	// kernel is gated; smaller kernels are informational. Zero means the
@@ -62,7 +62,7 @@ func Compare(base, head *parse.Summary, opts Options) *Result {
 	r.Warnings = append(r.Warnings, sideNotes("base", dropped)...)
 
 	reasons, unchecked := parse.Comparable(base, head)
-	reasons = append(reasons, Blind(base, head)...)
+	reasons = append(reasons, blind(base, head)...)
 	r.Warnings = append(r.Warnings, provenanceWarnings(base, head, unchecked)...)
 	r.Warnings = append(r.Warnings, stepWarnings(base, head)...)
 

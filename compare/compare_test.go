@@ -88,7 +88,7 @@ func TestStatNotSignificantPasses(t *testing.T) {
 	}
 	r := Compare(summary(b...), summary(h...), Options{})
 	m := metric(t, r, "phases.decode.span.p50")
-	if m.Verdict != Pass || m.P < Alpha || !strings.Contains(m.Note, "not significant") {
+	if m.Verdict != Pass || m.P < alpha || !strings.Contains(m.Note, "not significant") {
 		t.Errorf("verdict %s p=%g note %q; want pass, not significant", m.Verdict, m.P, m.Note)
 	}
 }

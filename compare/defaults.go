@@ -100,8 +100,3 @@ var defaultRules = []Rule{
 	// User metrics from outside the profile.
 	{Metric: "extra.*", Warn: "5%", Fail: "10%"},
 }
-
-// DefaultRules returns a copy of the built-in rules.
-func DefaultRules() []Rule {
-	return append([]Rule(nil), defaultRules...)
-}

@@ -8,12 +8,12 @@
 //
 // Comparability comes first: a different GPU model, device count,
 // CUDA-graph trace mode, Nsight Systems major version or scope (parse.Comparable),
-// or a head that lost what the base measured (Blind: a phase's steps, steps
+// or a head that lost what the base measured (blind.go: a phase's steps, steps
 // with no GPU work, most GPU work outside every step, devices,
 // communication, bandwidth, extra metrics) makes the verdict NotComparable,
 // the reason first, and no metric is gated. A nil base gives NoBaseline.
 // Otherwise every metric of either summary is judged under the first
-// matching rule (the user's rules, then DefaultRules); the kernel diff adds
+// matching rule (the user's rules, then the defaults of defaults.go); the kernel diff adds
 // the kernel_set metrics, which are news, not verdicts. Compositional
 // metrics (shares of a phase's kernel time, coverage, busy shares, rates:
 // see Compositional) never fail: they pass, or warn beside a failure of what
@@ -56,7 +56,7 @@
 //
 // Stat metrics with per-step samples on both sides are compared with
 // benchmath.AssumeNothing: medians, a two-sided Mann-Whitney U test at
-// Alpha, and an interval for the relative change of the median (see
+// 5%, and an interval for the relative change of the median (see
 // compareSamples for exactly what it covers). A time regresses only when the
 // change is significant and beyond the rule's threshold. When the samples are
 // too small for the test to ever reach significance (benchmath's warning,

@@ -30,7 +30,7 @@ func TestKVCacheFp32FailsOnDecodeTraffic(t *testing.T) {
 		t.Errorf("regressions %+v do not name decode DRAM writes per step", r.Regressions)
 	}
 	ms := metricVerdicts(r)
-	if w := ms["gpu_metrics.decode.dram_write_bytes.p50"]; w.Head < 3*w.Base || w.P >= Alpha {
+	if w := ms["gpu_metrics.decode.dram_write_bytes.p50"]; w.Head < 3*w.Base || w.P >= alpha {
 		t.Errorf("decode DRAM write/step %.4g -> %.4g (p=%g): want >= 3x, significant", w.Base, w.Head, w.P)
 	}
 	for _, name := range []string{"gpu_metrics.decode.dram_read_pct.p50", "gpu_metrics.decode.dram_write_pct.p50", "gpu_metrics.decode.sm_active.p50"} {

@@ -64,12 +64,12 @@ func (g grouping) split(pn string, steps []parse.Step) []group {
 // name is the group of a step of batch size n.
 func (g grouping) name(pn string, n int) string {
 	if len(g.buckets) == 0 {
-		return GroupName(pn, n, n)
+		return groupName(pn, n, n)
 	}
 	lo := 1
 	for _, hi := range g.buckets {
 		if n <= hi {
-			return GroupName(pn, lo, hi)
+			return groupName(pn, lo, hi)
 		}
 		lo = hi + 1
 	}

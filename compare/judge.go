@@ -186,7 +186,7 @@ func decide(m Metric, st *statResult, rule *compiledRule, notes []string) (Verdi
 			notes = append(notes, "change below the floor "+rule.floor.Text)
 		}
 		return Pass, notes
-	case st != nil && st.p >= Alpha:
+	case st != nil && st.p >= alpha:
 		if beyondWarn {
 			notes = append(notes, fmt.Sprintf("beyond the threshold but not significant (p=%.3g)", st.p))
 		}
@@ -210,7 +210,7 @@ func improved(m Metric, st *statResult, rule *compiledRule) bool {
 	switch {
 	case t == nil:
 		return false
-	case st != nil && (len(st.tooFew) > 0 || st.p >= Alpha):
+	case st != nil && (len(st.tooFew) > 0 || st.p >= alpha):
 		return false
 	case rule.floor != nil && !rule.floor.exceeds(m.Base, math.Abs(m.Delta)):
 		return false

@@ -31,13 +31,13 @@ var (
 	numericToken = regexp.MustCompile(`^[0-9]+$`)
 )
 
-// NormalizeKernel reduces a kernel name to what stays the same when only its
+// normalizeKernel reduces a kernel name to what stays the same when only its
 // configuration changes: template argument lists (<...>, nested) and
 // parameter lists are dropped, the name is lower-cased and split into
 // '_'-separated tokens, tile shapes (128x128, 64x4, cga1x1x1's 1x1x1) are cut
 // and purely numeric tokens dropped. "sm80" and "kernel0" stay: they name
 // different code, not a different size.
-func NormalizeKernel(name string) string {
+func normalizeKernel(name string) string {
 	n := stripBrackets(name, '<', '>')
 	n = stripBrackets(n, '(', ')')
 	n = strings.ToLower(strings.TrimSpace(n))
@@ -53,11 +53,11 @@ func NormalizeKernel(name string) string {
 	return strings.Join(keep, "_")
 }
 
-// KernelFamily is the first token of the normalised name without its
+// kernelFamily is the first token of the normalised name without its
 // namespace ("nvjet", "cutlass", "cudnn", "vectorized", ...): kernels of one
 // library or code generator.
-func KernelFamily(name string) string {
-	n := NormalizeKernel(name)
+func kernelFamily(name string) string {
+	n := normalizeKernel(name)
 	if i := strings.LastIndex(n, "::"); i >= 0 {
 		n = n[i+2:]
 	}
@@ -106,9 +106,9 @@ func diffKernels(base, head []parse.Kernel) (KernelDiff, []kernelPair) {
 		key   func(k *parse.Kernel) string
 	}{
 		{"exact", func(k *parse.Kernel) string { return k.Name }},
-		{"normalized", func(k *parse.Kernel) string { return NormalizeKernel(k.Name) }},
+		{"normalized", func(k *parse.Kernel) string { return normalizeKernel(k.Name) }},
 		{"family", func(k *parse.Kernel) string {
-			if f := KernelFamily(k.Name); f != "" {
+			if f := kernelFamily(k.Name); f != "" {
 				return f + "\x00" + k.Component
 			}
 			return ""

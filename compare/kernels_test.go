@@ -21,7 +21,7 @@ func TestNormalizeKernel(t *testing.T) {
 		{"ampere_bf16_s16816gemm_bf16_128x64_ldg8_f2f_stages_64x4_tn", "ampere_bf16_s16816gemm_bf16_256x128_ldg8_f2f_stages_32x3_tn"},
 	}
 	for _, tt := range tests {
-		na, nb := NormalizeKernel(tt.a), NormalizeKernel(tt.b)
+		na, nb := normalizeKernel(tt.a), normalizeKernel(tt.b)
 		if na != nb || na == "" {
 			t.Errorf("NormalizeKernel:\n %q -> %q\n %q -> %q\nwant equal", tt.a, na, tt.b, nb)
 		}
@@ -34,8 +34,8 @@ func TestNormalizeKernel(t *testing.T) {
 		{"vectorized_elementwise_kernel", "unrolled_elementwise_kernel"},
 	}
 	for _, tt := range different {
-		if NormalizeKernel(tt.a) == NormalizeKernel(tt.b) {
-			t.Errorf("NormalizeKernel(%q) == NormalizeKernel(%q) = %q", tt.a, tt.b, NormalizeKernel(tt.a))
+		if normalizeKernel(tt.a) == normalizeKernel(tt.b) {
+			t.Errorf("NormalizeKernel(%q) == NormalizeKernel(%q) = %q", tt.a, tt.b, normalizeKernel(tt.a))
 		}
 	}
 	for name, fam := range map[string]string{
@@ -44,7 +44,7 @@ func TestNormalizeKernel(t *testing.T) {
 		"cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_64x64>": "kernel2",
 		"sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64":      "sm90",
 	} {
-		if got := KernelFamily(name); got != fam {
+		if got := kernelFamily(name); got != fam {
 			t.Errorf("KernelFamily(%q) = %q, want %q", name, got, fam)
 		}
 	}

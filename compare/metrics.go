@@ -2,8 +2,6 @@ package compare
 
 import (
 	"fmt"
-
-	"github.com/nsys-gate/gate/parse"
 )
 
 // entry is one summary's value of one named metric, before judgement.
@@ -30,18 +28,6 @@ type entry struct {
 	// share is a single kernel's share of kernel time (0..1), used to decide
 	// whether it is gated; -1 for every other metric.
 	share float64
-}
-
-// Flatten lists the metrics of one summary by name, in Result order. It is
-// exported for tools (gate rules) that want to show what rules would see;
-// values are in the units Metric documents.
-func Flatten(s *parse.Summary) []Metric {
-	es, _ := flatten(s, grouping{})
-	out := make([]Metric, len(es))
-	for i, e := range es {
-		out[i] = Metric{Name: e.name, Group: e.group, Unit: e.unit, Kind: e.kind, Better: e.better, Head: e.value, HasHead: true, NHead: len(e.samples)}
-	}
-	return out
 }
 
 func lessMetric(gi Group, ni string, gj Group, nj string) bool {

@@ -121,7 +121,7 @@ func TestDoubleAttentionFailsOnDecodeTimeAndAttention(t *testing.T) {
 	}
 	// Significant, with an interval that excludes zero and holds the ~23% change.
 	m := metricVerdicts(r)["phases.decode.span.p50"]
-	if m.CI == nil || m.CI.Lo <= 10 || m.CI.Hi >= 40 || m.P >= Alpha || m.CI.Confidence < 0.95 {
+	if m.CI == nil || m.CI.Lo <= 10 || m.CI.Hi >= 40 || m.P >= alpha || m.CI.Confidence < 0.95 {
 		t.Errorf("decode span: p=%g CI=%+v, want significant with a CI around +23%%", m.P, m.CI)
 	}
 }

@@ -131,17 +131,11 @@ type compiledRule struct {
 	text              string   // thresholdText, computed once
 }
 
-// ValidateRule checks one rule; errors name the field.
-func ValidateRule(r Rule) error {
-	_, err := compileRule(r)
-	return err
-}
-
 // ValidateRules checks rules and names the index and field of the first bad
 // one: "rules[2].warn: threshold "5 percent": unknown unit ...".
 func ValidateRules(rs []Rule) error {
 	for i, r := range rs {
-		if err := ValidateRule(r); err != nil {
+		if _, err := compileRule(r); err != nil {
 			return fmt.Errorf("rules[%d].%w", i, err)
 		}
 	}
@@ -276,7 +270,7 @@ func RuleWarnings(rs []Rule) []string {
 }
 
 // ruleSet is the ordered list of rules a comparison applies: the user's rules
-// first, then DefaultRules; the first whose pattern matches a metric wins.
+// first, then the defaults; the first whose pattern matches a metric wins.
 type ruleSet []compiledRule
 
 // newRuleSet compiles user rules followed by the defaults. Invalid user rules
@@ -294,7 +288,7 @@ func newRuleSet(user []Rule) (ruleSet, []string) {
 		rs = append(rs, c)
 	}
 	warnings = append(warnings, RuleWarnings(user)...)
-	for _, r := range DefaultRules() {
+	for _, r := range defaultRules {
 		c, err := compileRule(r)
 		if err != nil {
 			// A broken default is a bug in gate, not in the user's input.
@@ -330,9 +324,9 @@ func (rs ruleSet) find(name string) *compiledRule {
 }
 
 // EffectiveRules is the rule list a comparison with the given user rules
-// applies, in the order rules are tried: user rules, then DefaultRules.
+// applies, in the order rules are tried: user rules, then the defaults.
 func EffectiveRules(user []Rule) []Rule {
 	out := make([]Rule, 0, len(user)+len(defaultRules))
 	out = append(out, user...)
-	return append(out, DefaultRules()...)
+	return append(out, defaultRules...)
 }

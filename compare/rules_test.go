@@ -148,7 +148,7 @@ func TestValidateRules(t *testing.T) {
 		err   string
 	}{
 		{rules: []Rule{{Metric: "phases.decode.span.p50", Warn: "5%", Fail: "10%"}}},
-		{rules: DefaultRules()},
+		{rules: defaultRules},
 		{rules: []Rule{{Metric: "x", Warn: "5%"}, {Metric: "y", Fail: "ten"}}, err: "rules[1].fail: "},
 		{rules: []Rule{{Metric: ""}}, err: "rules[0].metric: "},
 		{rules: []Rule{{Metric: "a..b"}}, err: "rules[0].metric: "},
@@ -191,7 +191,7 @@ func TestRuleMatchingNothingWarns(t *testing.T) {
 	if len(ws) != 1 || !strings.HasPrefix(ws[0], `rules[0].metric: "phases.decode.spam.p50" matches no metric gate knows`) {
 		t.Errorf("RuleWarnings = %q", ws)
 	}
-	if ws := RuleWarnings(DefaultRules()); len(ws) != 0 {
+	if ws := RuleWarnings(defaultRules); len(ws) != 0 {
 		t.Errorf("default rules match nothing: %q", ws)
 	}
 	r := Compare(summary(1, 2, 3), summary(1, 2, 3), Options{Rules: rules})
@@ -236,9 +236,10 @@ func TestDefaultRulesCoverFixtureMetrics(t *testing.T) {
 	if len(warns) != 0 {
 		t.Fatalf("default rules do not compile: %v", warns)
 	}
-	for _, m := range Flatten(fixtureSummary(t, "base_a")) {
-		if rs.find(m.Name) == nil {
-			t.Errorf("no default rule for %s", m.Name)
+	es, _ := flatten(fixtureSummary(t, "base_a"), grouping{})
+	for _, m := range es {
+		if rs.find(m.name) == nil {
+			t.Errorf("no default rule for %s", m.name)
 		}
 	}
 	want := map[string]string{
@@ -275,7 +276,7 @@ func TestUserRulesComeFirst(t *testing.T) {
 // FuzzParseThreshold: thresholds either parse to a finite, non-negative
 // value or give an error; globs never panic.
 func FuzzParseThreshold(f *testing.F) {
-	for _, r := range DefaultRules() {
+	for _, r := range defaultRules {
 		f.Add(r.Warn, r.Metric)
 		f.Add(r.Fail, r.Metric)
 		f.Add(r.Floor, r.Metric)
@@ -289,7 +290,7 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 		Match(pattern, "phases.decode.span.p50")
 		Match(pattern, pattern)
-		_ = ValidateRule(Rule{Metric: pattern, Warn: th})
+		_, _ = compileRule(Rule{Metric: pattern, Warn: th})
 	})
 }
 

@@ -7,8 +7,8 @@ import (
 	"golang.org/x/perf/benchmath"
 )
 
-// Alpha is the significance level of the Mann-Whitney U test.
-const Alpha = 0.05
+// alpha is the significance level of the Mann-Whitney U test.
+const alpha = 0.05
 
 // sideConfidence is the confidence of each side's median interval. Two
 // intervals at 97.5% hold together with probability at least 95%
@@ -39,7 +39,7 @@ type statResult struct {
 // 97.5%) or the base interval reaches zero.
 func compareSamples(base, head []float64) statResult {
 	th := benchmath.DefaultThresholds
-	th.CompareAlpha = Alpha
+	th.CompareAlpha = alpha
 	sb := benchmath.NewSample(append([]float64(nil), base...), &th)
 	sh := benchmath.NewSample(append([]float64(nil), head...), &th)
 	a := benchmath.AssumeNothing

@@ -120,9 +120,9 @@ func PhaseRank(p string) int {
 	return 4
 }
 
-// GroupName names a group of a phase's steps: decode@16 for the decode
+// groupName names a group of a phase's steps: decode@16 for the decode
 // steps of batch 16, decode@9-16 for a bucket of batch sizes 9 to 16.
-func GroupName(phase string, lo, hi int) string {
+func groupName(phase string, lo, hi int) string {
 	if lo == hi {
 		return phase + "@" + strconv.Itoa(hi)
 	}

@@ -38,7 +38,7 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 	loader, err := c.loader()
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate action: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	out, err := action.Run(ctx, action.Env{
 		Load:     loader.Summary,
@@ -50,10 +50,10 @@ func (c *Command) runAction(ctx context.Context, args []string) int {
 		ExitCode: actionExit,
 	})
 	if err != nil {
-		return ExitError // the action has reported it as an error annotation
+		return exitError // the action has reported it as an error annotation
 	}
 	if out.Verdict == "" {
-		return ExitOK
+		return exitOK
 	}
 	code = actionExit(out)
 	fmt.Fprintf(c.Stdout, "gate: %s (%d failed, %d warned, %d passed); exit %d\n", render.VerdictWords(out.Verdict), out.Counts.Fail, out.Counts.Warn, out.Counts.Pass, code)

@@ -32,9 +32,9 @@ func TestActionRetriesTransientFailures(t *testing.T) {
 	gh.Fail(githubtest.RouteCreateComment, githubtest.Failure{Status: 502, Times: 1})
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
 	bootstrapConfig(t, e)
-	if code := e.run(); code != ExitFail {
+	if code := e.run(); code != exitFail {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d: one 502 must not hide a regression", code, ExitFail)
+		t.Fatalf("exit %d, want %d: one 502 must not hide a regression", code, exitFail)
 	}
 	if out := e.outputs(t); out["verdict"] != "fail" || out["regressions"] == "0" {
 		t.Errorf("outputs = %v", out)
@@ -67,9 +67,9 @@ func TestActionBaselineUnavailable(t *testing.T) {
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
 			// Even where no baseline may pass, an outage does not.
 			bootstrapConfig(t, e)
-			if code := e.run(); code != ExitNotComparable {
+			if code := e.run(); code != exitNotComparable {
 				e.logf(t)
-				t.Fatalf("exit %d, want %d", code, ExitNotComparable)
+				t.Fatalf("exit %d, want %d", code, exitNotComparable)
 			}
 			if out := e.outputs(t); out["verdict"] != "baseline_unavailable" {
 				t.Errorf("verdict %q, want baseline_unavailable", out["verdict"])
@@ -100,7 +100,7 @@ func TestActionBaselineGoneFallsBack(t *testing.T) {
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
 		code := e.run()
 		out := e.outputs(t)
-		if out["verdict"] == "no_baseline" || out["verdict"] == "baseline_unavailable" || code == ExitNotComparable {
+		if out["verdict"] == "no_baseline" || out["verdict"] == "baseline_unavailable" || code == exitNotComparable {
 			e.logf(t)
 			t.Fatalf("%d: verdict %q, exit %d: the older baseline should serve", status, out["verdict"], code)
 		}
@@ -122,9 +122,9 @@ func TestActionRateLimitIsNotPermission(t *testing.T) {
 	// A short limit is waited out.
 	gh.Fail(githubtest.RouteArtifacts, githubtest.Failure{Status: 429, Times: 1, Header: map[string]string{"Retry-After": "20"}})
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
-	if code := e.run(); code != ExitFail {
+	if code := e.run(); code != exitFail {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d", code, ExitFail)
+		t.Fatalf("exit %d, want %d", code, exitFail)
 	}
 	if len(e.waits) != 1 || e.waits[0] != 20*time.Second {
 		t.Errorf("waits %v, want the 20 s Retry-After", e.waits)
@@ -149,12 +149,12 @@ func TestActionCheckRunFollowsTheStep(t *testing.T) {
 		exit      int
 		want      string
 	}{
-		{"pass", "base_b", withBaselines, false, "", ExitOK, "success"},
-		{"fail", "regress_double_attn", withBaselines, false, "", ExitFail, "failure"},
-		{"fail under fail-on never", "regress_double_attn", withBaselines, false, "never", ExitOK, "failure"},
-		{"no baseline exits 3", "base_b", withLapsedBaseline, false, "", ExitNotComparable, "failure"},
-		{"no baseline that gate.yml lets pass", "base_b", withLapsedBaseline, true, "", ExitOK, "neutral"},
-		{"no baseline yet: the first run passes", "base_b", nil, false, "", ExitOK, "neutral"},
+		{"pass", "base_b", withBaselines, false, "", exitOK, "success"},
+		{"fail", "regress_double_attn", withBaselines, false, "", exitFail, "failure"},
+		{"fail under fail-on never", "regress_double_attn", withBaselines, false, "never", exitOK, "failure"},
+		{"no baseline exits 3", "base_b", withLapsedBaseline, false, "", exitNotComparable, "failure"},
+		{"no baseline that gate.yml lets pass", "base_b", withLapsedBaseline, true, "", exitOK, "neutral"},
+		{"no baseline yet: the first run passes", "base_b", nil, false, "", exitOK, "neutral"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -215,7 +215,7 @@ func TestActionAdoptsOnlyItsOwnComment(t *testing.T) {
 			gh.Comments[7] = append([]githubtest.Comment(nil), tt.prior...)
 			// on-change: a forged digest must not keep a forged pass up.
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "comment": "on-change"})
-			if code := e.run(); code != ExitFail {
+			if code := e.run(); code != exitFail {
 				e.logf(t)
 				t.Fatalf("exit %d", code)
 			}
@@ -253,9 +253,9 @@ func TestActionRulesTravelWithTheBaseline(t *testing.T) {
 	// The pull request loosens its own gate.
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_double_attn")})
 	e.config(t, "rules:\n  - metric: phases.decode.span.p50\n    fail: 500%\n  - metric: kernels.**\n    ignore: true\nexit:\n  not-comparable: 0\n")
-	if code := e.run(); code != ExitFail {
+	if code := e.run(); code != exitFail {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d: the baseline's rules judge", code, ExitFail)
+		t.Fatalf("exit %d, want %d: the baseline's rules judge", code, exitFail)
 	}
 	cs := gh.IssueComments(7)
 	if len(cs) != 1 {

@@ -211,9 +211,9 @@ func TestActionStickyComment(t *testing.T) {
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": fixture("regress_double_attn")})
 
 	// First run: a regression. One comment is created, red.
-	if code := e.run(); code != ExitFail {
+	if code := e.run(); code != exitFail {
 		e.logf(t)
-		t.Fatalf("regressed run: exit %d, want %d", code, ExitFail)
+		t.Fatalf("regressed run: exit %d, want %d", code, exitFail)
 	}
 	if w := gh.Writes(); strings.Join(w, ";") != "POST /repos/"+testRepo+"/issues/7/comments;POST /repos/"+testRepo+"/check-runs" {
 		t.Errorf("writes = %q, want one comment and one check run", w)
@@ -286,7 +286,7 @@ func TestActionStickyComment(t *testing.T) {
 
 	// Third run: the regression is fixed. The same comment turns green.
 	e.vars["INPUT_PROFILE"] = fixture("base_b")
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("fixed run: exit %d, want 0", code)
 	}
@@ -305,7 +305,7 @@ func TestActionStickyComment(t *testing.T) {
 	// although the timings differ from run to run.
 	e.vars["INPUT_COMMENT"] = "on-change"
 	e.vars["INPUT_PROFILE"] = fixture("base_a")
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("on-change run: exit %d", code)
 	}
@@ -324,7 +324,7 @@ func TestActionForbiddenFallsBack(t *testing.T) {
 	for _, tt := range []struct {
 		failOn string
 		want   int
-	}{{"fail", ExitFail}, {"never", ExitOK}} {
+	}{{"fail", exitFail}, {"never", exitOK}} {
 		t.Run(tt.failOn, func(t *testing.T) {
 			gh := githubtest.New(t)
 			withBaselines(t, gh)
@@ -369,9 +369,9 @@ func TestActionNoBaseline(t *testing.T) {
 	gh := githubtest.New(t)
 	withLapsedBaseline(t, gh)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
-	if code := e.run(); code != ExitNotComparable {
+	if code := e.run(); code != exitNotComparable {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d: no baseline is never a pass", code, ExitNotComparable)
+		t.Fatalf("exit %d, want %d: no baseline is never a pass", code, exitNotComparable)
 	}
 	out := e.outputs(t)
 	if out["verdict"] != "no_baseline" {
@@ -390,7 +390,7 @@ func TestActionNoBaseline(t *testing.T) {
 
 	// gate.yml may make it exit 0, still saying no_baseline.
 	e.config(t, "exit:\n  no-baseline: 0\n")
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		t.Errorf("with exit.no-baseline 0: exit %d", code)
 	}
 	if out := e.outputs(t); out["verdict"] != "no_baseline" {
@@ -407,7 +407,7 @@ func TestActionFirstPullRequest(t *testing.T) {
 	gh := githubtest.New(t)
 	gh.Artifacts = []githubtest.Artifact{{ID: 700, Name: "coverage", Created: time.Now(), RunID: 970, HeadBranch: "main", HeadSHA: mainSHA}}
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("exit %d, want 0: the first pull request of a new gate passes", code)
 	}
@@ -445,7 +445,7 @@ func TestActionFirstPullRequest(t *testing.T) {
 	e.vars["GITHUB_EVENT_NAME"] = "push"
 	e.vars["GITHUB_EVENT_PATH"] = pushEvent(t)
 	e.vars["INPUT_FAIL-ON"] = "never"
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("push: exit %d", code)
 	}
@@ -519,15 +519,15 @@ func TestActionPicksTheRightBaseline(t *testing.T) {
 	}{
 		{"the merge base's over a newer one on the base branch",
 			func(t *testing.T) string { return prInto(t, "main", mainSHA) }, forkedAt,
-			"801", "run 981", "the merge base 555555555555 of this pull request, on main (run 981, 10 days old)", mainSHA + "..." + head, ExitOK},
+			"801", "run 981", "the merge base 555555555555 of this pull request, on main (run 981, 10 days old)", mainSHA + "..." + head, exitOK},
 		{"the base branch's newest over the default branch's",
 			func(t *testing.T) string { return prInto(t, "release/1.x", relTip) }, "9999999999999999999999999999999999999999",
-			"803", "run 983", "the newest on release/1.x, 777777777777 (run 983, 9 days old): the merge base 999999999999 has none", relTip + "..." + head, ExitOK},
+			"803", "run 983", "the newest on release/1.x, 777777777777 (run 983, 9 days old): the merge base 999999999999 has none", relTip + "..." + head, exitOK},
 		{"the default branch's when the base branch has none (a stacked PR)",
 			func(t *testing.T) string {
 				return prInto(t, "fuse-attn-part1", "8888888888888888888888888888888888888888")
 			}, "",
-			"802", "run 982", `the newest on main, 0d3a7e9c1b5f (run 982, 7 days old): "fuse-attn-part1" has none`, "", ExitOK},
+			"802", "run 982", `the newest on main, 0d3a7e9c1b5f (run 982, 7 days old): "fuse-attn-part1" has none`, "", exitOK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -573,9 +573,9 @@ func TestActionRefusesUnsafeBaseline(t *testing.T) {
 			gh := githubtest.New(t)
 			gh.Artifacts = []githubtest.Artifact{{ID: 600, Name: "gate-baseline", Created: time.Now(), RunID: 9, HeadBranch: "main", HeadSHA: mainSHA, Zip: ziptest.Make(t, tt.entry...)}}
 			e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
-			if code := e.run(); code != ExitNotComparable {
+			if code := e.run(); code != exitNotComparable {
 				e.logf(t)
-				t.Fatalf("exit %d, want %d", code, ExitNotComparable)
+				t.Fatalf("exit %d, want %d", code, exitNotComparable)
 			}
 			if out := e.outputs(t); out["verdict"] != "no_baseline" {
 				t.Errorf("verdict %q", out["verdict"])
@@ -597,7 +597,7 @@ func TestActionCommentMode(t *testing.T) {
 	withBaselines(t, gh)
 	pr := newActionEnv(t, nil, "pull_request", map[string]string{"profile": fixture("regress_double_attn"), "baseline": fixture("base_a"), "github-token": ""})
 	delete(pr.vars, "GITHUB_API_URL")
-	if code := pr.run(); code != ExitFail {
+	if code := pr.run(); code != exitFail {
 		pr.logf(t)
 		t.Fatalf("pull_request job: exit %d", code)
 	}
@@ -620,7 +620,7 @@ func TestActionCommentMode(t *testing.T) {
 		{Number: 9, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open"},
 	}
 	e := newActionEnv(t, gh, "workflow_run", map[string]string{"mode": "comment"})
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("comment mode: exit %d", code)
 	}
@@ -658,7 +658,7 @@ func TestActionCommentMode(t *testing.T) {
 	loose, _ := json.Marshal(s)
 	artifact(ziptest.Entry{Name: "summary.json", Data: string(loose)}, ziptest.Entry{Name: "result.json", Data: lie})
 	gh.Writes()
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("forged result: exit %d", code)
 	}
@@ -676,7 +676,7 @@ func TestActionCommentMode(t *testing.T) {
 	// Without a summary there is nothing to judge: a warning, no comment.
 	artifact(ziptest.Entry{Name: "gate/result.json", Data: lie})
 	gh.Writes()
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		t.Fatalf("no summary: exit %d", code)
 	}
 	if w := gh.Writes(); len(w) != 0 {
@@ -714,7 +714,7 @@ func TestActionCommentModeJudgesAsThePullRequest(t *testing.T) {
 	gh.PRs = []githubtest.PR{{Number: 7, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open", BaseRef: "release/1.x", BaseSHA: relTip}}
 	gh.MergeBases = map[string]string{relTip + "..." + forkSHA: forkedAt}
 	e := newActionEnv(t, gh, "workflow_run", map[string]string{"mode": "comment"})
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("comment mode: exit %d", code)
 	}
@@ -731,7 +731,7 @@ func TestActionCommentModeJudgesAsThePullRequest(t *testing.T) {
 	// The label and a reason line accept the decode regressions, as they do
 	// in the pull request's job; the comment is edited, not added.
 	labelled(gh, "gate: accept phases.decode.* — a host sync per step buys exact sampling", "perf-accepted")
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("accepted: exit %d", code)
 	}
@@ -769,7 +769,7 @@ func TestActionProfileMode(t *testing.T) {
 		"ACTIONS_RUNTIME_TOKEN": "ghs_runtime", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://oidc", "DEPLOY_TOKEN": "ghs_deploy", "CUDA_VISIBLE_DEVICES": "1"} {
 		e.vars[k] = v
 	}
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("exit %d", code)
 	}
@@ -820,8 +820,8 @@ func TestActionLocalRunWithoutRunnerFiles(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	c := &Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }}
-	if code := c.Main([]string{"gate", "action"}); code != ExitFail {
-		t.Fatalf("exit %d, want %d\n%s%s", code, ExitFail, stdout.String(), stderr.String())
+	if code := c.Main([]string{"gate", "action"}); code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "output verdict=fail") {
 		t.Errorf("outputs not printed:\n%s", stdout.String())
@@ -863,8 +863,8 @@ func TestActionBadInputs(t *testing.T) {
 		{map[string]string{"profile": fixture("base_b"), "matrix": `{"model": {"name": "x"}}`}, "input matrix: the value of \"model\""},
 	} {
 		e := newActionEnv(t, nil, "pull_request", tt.inputs)
-		if code := e.run(); code != ExitError {
-			t.Errorf("%v: exit %d, want %d", tt.inputs, code, ExitError)
+		if code := e.run(); code != exitError {
+			t.Errorf("%v: exit %d, want %d", tt.inputs, code, exitError)
 		}
 		if !strings.Contains(e.stdout.String(), "::error::") || !strings.Contains(e.stdout.String(), tt.want) {
 			t.Errorf("%v: no error annotation with %q:\n%s", tt.inputs, tt.want, e.stdout.String())

@@ -17,8 +17,8 @@ func TestCompareBrokenHeadIsNotComparable(t *testing.T) {
 	for _, b := range exporttest.Cases() {
 		head := exporttest.Broken(t, cmpExport("regress_host_sync"), b.SQL)
 		code, out, stderr := cmpRun("compare", cmpExport("base_a"), head, "--format", "text")
-		if code != ExitNotComparable {
-			t.Errorf("%s: exit %d, want %d (stderr %q)", b.Name, code, ExitNotComparable, stderr)
+		if code != exitNotComparable {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", b.Name, code, exitNotComparable, stderr)
 		}
 		first, _, _ := strings.Cut(out, "\n")
 		if !strings.HasPrefix(first, "⚪ gate: not comparable — ") || !strings.Contains(first, "head") || !strings.Contains(first, "steps") {
@@ -39,14 +39,14 @@ func TestRulesRefuseUnitMismatch(t *testing.T) {
 	want := `rules[0].fail: "5ms" is a time and cannot measure phases.*.kernels (a count, matched by "phases.decode.kernels")`
 	for _, args := range [][]string{{"rules", "--config", bad}, {"compare", "--config", bad, cmpExport("base_a"), cmpExport("base_b")}} {
 		code, _, stderr := cmpRun(args...)
-		if code != ExitError || !strings.Contains(stderr, bad) || !strings.Contains(stderr, want) {
-			t.Errorf("gate %s: exit %d stderr %q; want %d naming the rule", args[0], code, stderr, ExitError)
+		if code != exitError || !strings.Contains(stderr, bad) || !strings.Contains(stderr, want) {
+			t.Errorf("gate %s: exit %d stderr %q; want %d naming the rule", args[0], code, stderr, exitError)
 		}
 	}
 	typo := filepath.Join(dir, "typo.yml")
 	os.WriteFile(typo, []byte("rules:\n  - metric: phases.decode.spam.p50\n    fail: 5%\n"), 0o644)
 	code, out, stderr := cmpRun("rules", "--config", typo)
-	if code != ExitOK || !strings.Contains(out, "phases.decode.spam.p50") ||
+	if code != exitOK || !strings.Contains(out, "phases.decode.spam.p50") ||
 		!strings.Contains(stderr, `gate rules: warning: `+typo+`: rules[0].metric: "phases.decode.spam.p50" matches no metric gate knows`) {
 		t.Errorf("typo: exit %d stderr %q", code, stderr)
 	}
@@ -62,9 +62,9 @@ func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 		withBaselines(t, gh)
 		head := exporttest.Broken(t, fixture("regress_host_sync"), b.SQL)
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "compare", "profile": head})
-		if code := e.run(); code != ExitNotComparable {
+		if code := e.run(); code != exitNotComparable {
 			e.logf(t)
-			t.Fatalf("%s: exit %d, want %d", b.Name, code, ExitNotComparable)
+			t.Fatalf("%s: exit %d, want %d", b.Name, code, exitNotComparable)
 		}
 		if out := e.outputs(t); out["verdict"] != "not_comparable" || out["regressions"] != "0" {
 			t.Errorf("%s: outputs %v", b.Name, out)
@@ -85,7 +85,7 @@ func TestActionBrokenHeadIsNotComparable(t *testing.T) {
 			continue
 		}
 		e.config(t, "exit:\n  not-comparable: 0\n")
-		if code := e.run(); code != ExitOK {
+		if code := e.run(); code != exitOK {
 			t.Errorf("with exit.not-comparable 0: exit %d", code)
 		}
 		if out := e.outputs(t); out["verdict"] != "not_comparable" {

@@ -22,11 +22,11 @@ func TestRunProfileCommand(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"-h"}, ExitOK, ""},
-		{[]string{"--bogus"}, ExitError, "flag provided but not defined"},
-		{[]string{"--out", f.Out}, ExitError, "no workload"},
-		{[]string{"--out", f.Out, "--", "sh", "-c", "exit 3"}, ExitError, "exited with code 3"},
-		{[]string{"--out", f.Out, "--scope", "benchmark", "--", "true"}, ExitOK, "gate: wrote "},
+		{[]string{"-h"}, exitOK, ""},
+		{[]string{"--bogus"}, exitError, "flag provided but not defined"},
+		{[]string{"--out", f.Out}, exitError, "no workload"},
+		{[]string{"--out", f.Out, "--", "sh", "-c", "exit 3"}, exitError, "exited with code 3"},
+		{[]string{"--out", f.Out, "--scope", "benchmark", "--", "true"}, exitOK, "gate: wrote "},
 	} {
 		var stdout, stderr bytes.Buffer
 		c := &Command{Stdout: &stdout, Stderr: &stderr}
@@ -40,7 +40,7 @@ func TestRunProfileCommand(t *testing.T) {
 func TestPreflightOnly(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c := &Command{Stdout: &stdout, Stderr: &stderr}
-	if code := c.Main([]string{"gate", "profile", "--preflight-only"}); code != ExitOK {
+	if code := c.Main([]string{"gate", "profile", "--preflight-only"}); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), `"nvml": {`) || !strings.Contains(stdout.String(), `"available": `) {
@@ -68,11 +68,11 @@ func TestExtraFlag(t *testing.T) {
 func TestHelpOnce(t *testing.T) {
 	for _, sub := range []string{"parse", "compare", "rules", "profile", "action"} {
 		code, out, errs := runGate(sub, "-h")
-		if code != ExitOK || strings.Count(out, "usage: gate "+sub) != 1 || errs != "" {
+		if code != exitOK || strings.Count(out, "usage: gate "+sub) != 1 || errs != "" {
 			t.Errorf("gate %s -h: exit %d, stdout %q, stderr %q; want 0 and the help once on stdout", sub, code, out, errs)
 		}
 		code, out, errs = runGate(sub, "--bogus")
-		if code != ExitError || out != "" || !strings.Contains(errs, "flag provided but not defined: -bogus") || strings.Count(errs, "usage: gate "+sub) != 1 {
+		if code != exitError || out != "" || !strings.Contains(errs, "flag provided but not defined: -bogus") || strings.Count(errs, "usage: gate "+sub) != 1 {
 			t.Errorf("gate %s --bogus: exit %d, stdout %q, stderr %q; want 2 and the help once on stderr", sub, code, out, errs)
 		}
 	}
@@ -114,7 +114,7 @@ func TestProfileWithoutCounters(t *testing.T) {
 	f.RefuseGPUMetrics(t, "ERR_NVGPUCTRPERM - The user does not have permission to access NVIDIA GPU Performance Counters on the target device 0.")
 	var stdout, stderr bytes.Buffer
 	c := &Command{Stdout: &stdout, Stderr: &stderr}
-	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--scope", "benchmark", "--", "true"}); code != ExitOK {
+	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--scope", "benchmark", "--", "true"}); code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
 	data, err := os.ReadFile(filepath.Join(f.Out, "summary.json"))
@@ -127,7 +127,7 @@ func TestProfileWithoutCounters(t *testing.T) {
 	if !strings.Contains(stderr.String(), "GPU metrics: nsys refused") || !strings.Contains(stderr.String(), "warning(s) in the summary") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
-	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--gpu-metrics-hz", "5", "--", "true"}); code != ExitError {
-		t.Errorf("--gpu-metrics-hz 5: exit %d, want %d", code, ExitError)
+	if code := c.Main([]string{"gate", "profile", "--out", f.Out, "--gpu-metrics-hz", "5", "--", "true"}); code != exitError {
+		t.Errorf("--gpu-metrics-hz 5: exit %d, want %d", code, exitError)
 	}
 }

@@ -91,13 +91,13 @@ func (c *Command) Main(args []string) int {
 	}
 	if len(args) < 2 {
 		c.usage(c.Stderr)
-		return ExitError
+		return exitError
 	}
 	name := args[1]
 	switch name {
 	case "-h", "-help", "--help", "help":
 		c.usage(c.Stdout)
-		return ExitOK
+		return exitOK
 	case "-version", "--version":
 		name = "version"
 	}
@@ -105,7 +105,7 @@ func (c *Command) Main(args []string) int {
 	if !ok {
 		fmt.Fprintf(c.Stderr, "gate: unknown command %q\n", name)
 		c.usage(c.Stderr)
-		return ExitError
+		return exitError
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -98,7 +98,7 @@ func (c *Command) runCompare(ctx context.Context, args []string) int {
 func (c *Command) compare(ctx context.Context, basePath, headPath string, f compareFlags) int {
 	fail := func(err error) int {
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	format := f.format
 	if format == "" {
@@ -155,11 +155,11 @@ func (c *Command) compare(ctx context.Context, basePath, headPath string, f comp
 	if err := renderFn(&buf, res, ropts); err != nil {
 		return fail(fmt.Errorf("rendering %s: %w", format, err))
 	}
-	if code := c.write(f.out, buf.Bytes(), fail); code != ExitOK {
+	if code := c.write(f.out, buf.Bytes(), fail); code != exitOK {
 		return code
 	}
 	code := exitCode(res.Verdict, action.FailOnFail, cfg)
-	if code != ExitOK {
+	if code != exitOK {
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", verdictLine(res))
 	}
 	return code

@@ -32,10 +32,10 @@ func TestCompareExitCodes(t *testing.T) {
 		code       int
 		verdict    compare.Verdict
 	}{
-		{"base_a", "base_b", ExitOK, compare.Pass},
-		{"base_a", "regress_double_attn", ExitFail, compare.Fail},
-		{"base_a", "regress_host_sync", ExitFail, compare.Fail},
-		{"base_a", "base_graphmode", ExitNotComparable, compare.NotComparable},
+		{"base_a", "base_b", exitOK, compare.Pass},
+		{"base_a", "regress_double_attn", exitFail, compare.Fail},
+		{"base_a", "regress_host_sync", exitFail, compare.Fail},
+		{"base_a", "base_graphmode", exitNotComparable, compare.NotComparable},
 	}
 	for _, tt := range tests {
 		code, out, stderr := cmpRun("compare", cmpExport(tt.base), cmpExport(tt.head), "--format", "json")
@@ -50,7 +50,7 @@ func TestCompareExitCodes(t *testing.T) {
 		if r.Verdict != tt.verdict || r.Schema != compare.ResultSchema {
 			t.Errorf("%s vs %s: verdict %s schema %s", tt.base, tt.head, r.Verdict, r.Schema)
 		}
-		if tt.code == ExitOK {
+		if tt.code == exitOK {
 			continue
 		}
 		// One line naming the verdict in the report's words, and why.
@@ -69,7 +69,7 @@ func TestCompareFormatsAndOutputFile(t *testing.T) {
 	for _, f := range []string{"markdown", "html", "text", "json"} {
 		out := filepath.Join(dir, "report."+f)
 		code, stdout, stderr := cmpRun("compare", "--format", f, "-o", out, cmpExport("base_a"), cmpExport("regress_double_attn"))
-		if code != ExitFail || stdout != "" {
+		if code != exitFail || stdout != "" {
 			t.Errorf("%s: exit %d stdout %d bytes stderr %q", f, code, len(stdout), stderr)
 		}
 		data, err := os.ReadFile(out)
@@ -86,18 +86,18 @@ func TestCompareFormatsAndOutputFile(t *testing.T) {
 func TestCompareSummaryBaselines(t *testing.T) {
 	dir := t.TempDir()
 	sum := filepath.Join(dir, "base_a.json")
-	if code, _, stderr := cmpRun("parse", cmpExport("base_a"), "-o", sum); code != ExitOK {
+	if code, _, stderr := cmpRun("parse", cmpExport("base_a"), "-o", sum); code != exitOK {
 		t.Fatalf("gate parse: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := cmpRun("compare", sum, cmpExport("base_b")); code != ExitOK {
+	if code, _, stderr := cmpRun("compare", sum, cmpExport("base_b")); code != exitOK {
 		t.Errorf("summary vs export: exit %d: %s", code, stderr)
 	}
 	legacy := filepath.Join("..", "testdata", "legacy", "base_a.summary.json")
-	if code, _, stderr := cmpRun("compare", legacy, cmpExport("base_b")); code != ExitOK {
+	if code, _, stderr := cmpRun("compare", legacy, cmpExport("base_b")); code != exitOK {
 		t.Errorf("legacy vs export: exit %d: %s", code, stderr)
 	}
-	if code, _, _ := cmpRun("compare", legacy, cmpExport("regress_double_attn")); code != ExitFail {
-		t.Errorf("legacy vs double attention: exit %d, want %d", code, ExitFail)
+	if code, _, _ := cmpRun("compare", legacy, cmpExport("regress_double_attn")); code != exitFail {
+		t.Errorf("legacy vs double attention: exit %d, want %d", code, exitFail)
 	}
 }
 
@@ -109,23 +109,23 @@ func TestCompareConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := cmpRun("compare", "--config", cfg, cmpExport("base_a"), cmpExport("regress_double_attn")); code != ExitOK {
+	if code, _, stderr := cmpRun("compare", "--config", cfg, cmpExport("base_a"), cmpExport("regress_double_attn")); code != exitOK {
 		t.Errorf("all ignored: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := cmpRun("compare", "--config", cfg, cmpExport("base_a"), cmpExport("base_graphmode")); code != ExitOK {
+	if code, _, stderr := cmpRun("compare", "--config", cfg, cmpExport("base_a"), cmpExport("base_graphmode")); code != exitOK {
 		t.Errorf("not-comparable: 0: exit %d: %s", code, stderr)
 	}
 	missing := filepath.Join(dir, "none.json")
-	if code, out, _ := cmpRun("compare", "--base-optional", "--format", "json", missing, cmpExport("base_b")); code != ExitNotComparable || !strings.Contains(out, `"no_baseline"`) {
+	if code, out, _ := cmpRun("compare", "--base-optional", "--format", "json", missing, cmpExport("base_b")); code != exitNotComparable || !strings.Contains(out, `"no_baseline"`) {
 		t.Errorf("missing optional base: exit %d", code)
 	}
-	if code, _, _ := cmpRun("compare", "--config", cfg, "--base-optional", missing, cmpExport("base_b")); code != ExitOK {
+	if code, _, _ := cmpRun("compare", "--config", cfg, "--base-optional", missing, cmpExport("base_b")); code != exitOK {
 		t.Errorf("no-baseline: 0: exit %d", code)
 	}
 	bad := filepath.Join(dir, "bad.yml")
 	os.WriteFile(bad, []byte("rules:\n  - metric: x\n    warn: five\n"), 0o644)
 	code, _, stderr := cmpRun("compare", "--config", bad, cmpExport("base_a"), cmpExport("base_b"))
-	if code != ExitError || !strings.Contains(stderr, "bad.yml: rules[0].warn") {
+	if code != exitError || !strings.Contains(stderr, "bad.yml: rules[0].warn") {
 		t.Errorf("bad config: exit %d stderr %q", code, stderr)
 	}
 }
@@ -137,13 +137,13 @@ func TestCompareUsageErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"compare"}, ExitError, "want BASE and HEAD"},
-		{[]string{"compare", cmpExport("base_a")}, ExitError, "want BASE and HEAD"},
-		{[]string{"compare", "--format", "pdf", cmpExport("base_a"), cmpExport("base_b")}, ExitError, `--format "pdf"`},
-		{[]string{"compare", "--bogus", cmpExport("base_a"), cmpExport("base_b")}, ExitError, "bogus"},
-		{[]string{"compare", missing, cmpExport("base_b")}, ExitError, "nope.sqlite"},
-		{[]string{"compare", cmpExport("base_a"), missing}, ExitError, "nope.sqlite"},
-		{[]string{"compare", "-h"}, ExitOK, ""},
+		{[]string{"compare"}, exitError, "want BASE and HEAD"},
+		{[]string{"compare", cmpExport("base_a")}, exitError, "want BASE and HEAD"},
+		{[]string{"compare", "--format", "pdf", cmpExport("base_a"), cmpExport("base_b")}, exitError, `--format "pdf"`},
+		{[]string{"compare", "--bogus", cmpExport("base_a"), cmpExport("base_b")}, exitError, "bogus"},
+		{[]string{"compare", missing, cmpExport("base_b")}, exitError, "nope.sqlite"},
+		{[]string{"compare", cmpExport("base_a"), missing}, exitError, "nope.sqlite"},
+		{[]string{"compare", "-h"}, exitOK, ""},
 	}
 	for _, tt := range tests {
 		code, _, stderr := cmpRun(tt.args...)
@@ -155,7 +155,7 @@ func TestCompareUsageErrors(t *testing.T) {
 
 func TestRulesCommand(t *testing.T) {
 	code, out, stderr := cmpRun("rules")
-	if code != ExitOK || !strings.Contains(out, "phases.*.span.p50") || !strings.Contains(out, "kernel-share: 2%") {
+	if code != exitOK || !strings.Contains(out, "phases.*.span.p50") || !strings.Contains(out, "kernel-share: 2%") {
 		t.Fatalf("gate rules: exit %d stderr %q out %q", code, stderr, out)
 	}
 	dir := t.TempDir()
@@ -163,13 +163,13 @@ func TestRulesCommand(t *testing.T) {
 	os.WriteFile(cfg, []byte("kernel-share: 5%\nrules:\n  - metric: phases.decode.span.p50\n    fail: 3%\n"), 0o644)
 	code, out, _ = cmpRun("rules", "--config", cfg)
 	lines := strings.Split(out, "\n")
-	if code != ExitOK || len(lines) < 4 || !strings.Contains(lines[3], "phases.decode.span.p50") || !strings.Contains(lines[3], cfg) {
+	if code != exitOK || len(lines) < 4 || !strings.Contains(lines[3], "phases.decode.span.p50") || !strings.Contains(lines[3], cfg) {
 		t.Errorf("user rule not first:\n%s", out)
 	}
 
 	// The YAML form reads back as a gate.yml with the same effective rules.
 	code, out, _ = cmpRun("rules", "--config", cfg, "--format", "yaml")
-	if code != ExitOK {
+	if code != exitOK {
 		t.Fatalf("yaml: exit %d", code)
 	}
 	back, err := config.Parse("rules.yml", []byte(out))
@@ -189,10 +189,10 @@ func TestRulesCommand(t *testing.T) {
 		t.Errorf("kernel-share %q", back.KernelShare)
 	}
 
-	if code, _, _ := cmpRun("rules", "--format", "xml"); code != ExitError {
+	if code, _, _ := cmpRun("rules", "--format", "xml"); code != exitError {
 		t.Errorf("bad format: exit %d", code)
 	}
-	if code, _, _ := cmpRun("rules", "extra"); code != ExitError {
+	if code, _, _ := cmpRun("rules", "extra"); code != exitError {
 		t.Errorf("extra argument: exit %d", code)
 	}
 }
@@ -231,7 +231,7 @@ func TestCompareDefaultFormat(t *testing.T) {
 			if c.out != "" {
 				args = append(args, "-o", filepath.Join(dir, c.out))
 			}
-			if code := cmd.Main(args); code != ExitFail {
+			if code := cmd.Main(args); code != exitFail {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
 			got := out.String()

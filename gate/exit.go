@@ -8,10 +8,10 @@ import (
 
 // Exit codes. A regression is not a tool failure: scripts can tell them apart.
 const (
-	ExitOK            = 0 // pass or warn
-	ExitFail          = 1 // a gated metric regressed
-	ExitError         = 2 // usage or input error
-	ExitNotComparable = 3 // no baseline, or the two profiles cannot be compared
+	exitOK            = 0 // pass or warn
+	exitFail          = 1 // a gated metric regressed
+	exitError         = 2 // usage or input error
+	exitNotComparable = 3 // no baseline, or the two profiles cannot be compared
 )
 
 // exitCode is the one table from a verdict to gate's exit code, for gate
@@ -23,29 +23,29 @@ const (
 func exitCode(v compare.Verdict, failOn string, cfg *config.Config) int {
 	switch failOn {
 	case action.FailOnNever:
-		return ExitOK
+		return exitOK
 	case action.FailOnWarn:
 		if v == compare.Warn {
-			return ExitFail
+			return exitFail
 		}
 	}
 	switch v {
 	case compare.Pass, compare.Warn, compare.Info, compare.Accepted:
-		return ExitOK
+		return exitOK
 	case compare.Fail:
-		return ExitFail
+		return exitFail
 	case compare.NoBaseline, compare.NotComparable:
 		if code, ok := cfg.NeutralExit(v); ok {
 			return code
 		}
-		return ExitNotComparable
+		return exitNotComparable
 	case compare.BaselineUnavailable, compare.Missing:
 		// Not no-baseline's code: an outage must not pass a gate that lets a
 		// missing baseline through while it bootstraps, nor a leg that
 		// crashed one that lets an incomparable profile through.
-		return ExitNotComparable
+		return exitNotComparable
 	}
-	return ExitError
+	return exitError
 }
 
 // actionExit is exitCode for `gate action`, where a gate's first run passes:
@@ -62,7 +62,7 @@ func actionExit(o action.Outcome) int {
 	}
 	if o.Verdict == compare.NoBaseline && o.FirstRun {
 		if _, set := o.Config.NeutralExit(compare.NoBaseline); !set {
-			return ExitOK
+			return exitOK
 		}
 	}
 	return exitCode(o.Verdict, o.FailOn, o.Config)
@@ -71,12 +71,12 @@ func actionExit(o action.Outcome) int {
 // worstExit is the exit code of several entries gated together: a
 // regression (1) first, then any other failing code, else 0.
 func worstExit(codes []int) int {
-	worst := ExitOK
+	worst := exitOK
 	for _, c := range codes {
 		switch {
-		case c == ExitFail:
-			return ExitFail
-		case worst == ExitOK:
+		case c == exitFail:
+			return exitFail
+		case worst == exitOK:
 			worst = c
 		}
 	}

@@ -17,20 +17,20 @@ func TestExitCode(t *testing.T) {
 		cfg    *config.Config
 		want   int
 	}{
-		{compare.Pass, action.FailOnFail, &config.Config{}, ExitOK},
-		{compare.Warn, action.FailOnFail, &config.Config{}, ExitOK},
-		{compare.Fail, action.FailOnFail, &config.Config{}, ExitFail},
-		{compare.Warn, action.FailOnWarn, &config.Config{}, ExitFail},
-		{compare.Pass, action.FailOnWarn, &config.Config{}, ExitOK},
-		{compare.Fail, action.FailOnWarn, &config.Config{}, ExitFail},
-		{compare.Fail, action.FailOnNever, &config.Config{}, ExitOK},
-		{compare.NoBaseline, action.FailOnFail, &config.Config{}, ExitNotComparable},
-		{compare.NoBaseline, action.FailOnFail, lenient, ExitOK},
-		{compare.NotComparable, action.FailOnFail, lenient, ExitNotComparable},
-		{compare.NotComparable, action.FailOnNever, &config.Config{}, ExitOK},
-		{compare.Info, "", nil, ExitOK},
-		{compare.NotComparable, "", nil, ExitNotComparable},
-		{"approved", action.FailOnFail, &config.Config{}, ExitError},
+		{compare.Pass, action.FailOnFail, &config.Config{}, exitOK},
+		{compare.Warn, action.FailOnFail, &config.Config{}, exitOK},
+		{compare.Fail, action.FailOnFail, &config.Config{}, exitFail},
+		{compare.Warn, action.FailOnWarn, &config.Config{}, exitFail},
+		{compare.Pass, action.FailOnWarn, &config.Config{}, exitOK},
+		{compare.Fail, action.FailOnWarn, &config.Config{}, exitFail},
+		{compare.Fail, action.FailOnNever, &config.Config{}, exitOK},
+		{compare.NoBaseline, action.FailOnFail, &config.Config{}, exitNotComparable},
+		{compare.NoBaseline, action.FailOnFail, lenient, exitOK},
+		{compare.NotComparable, action.FailOnFail, lenient, exitNotComparable},
+		{compare.NotComparable, action.FailOnNever, &config.Config{}, exitOK},
+		{compare.Info, "", nil, exitOK},
+		{compare.NotComparable, "", nil, exitNotComparable},
+		{"approved", action.FailOnFail, &config.Config{}, exitError},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.v, tt.failOn, tt.cfg); got != tt.want {

@@ -44,7 +44,7 @@ func (f *flags) printUsage(w io.Writer) {
 func (f *flags) usageError(format string, args ...any) int {
 	fmt.Fprintf(f.stderr, f.Name()+": "+format+"\n", args...)
 	f.printUsage(f.stderr)
-	return ExitError
+	return exitError
 }
 
 // parse parses args and returns the positional arguments. With interleaved
@@ -62,13 +62,13 @@ func (f *flags) parse(args []string, interleaved bool) (pos []string, code int, 
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		f.printUsage(f.stdout)
-		return nil, ExitOK, false
+		return nil, exitOK, false
 	case err != nil:
 		// The flag package has printed what is wrong.
 		f.printUsage(f.stderr)
-		return nil, ExitError, false
+		return nil, exitError, false
 	}
-	return pos, ExitOK, true
+	return pos, exitOK, true
 }
 
 // parseInterleaved parses flags that may come before or after the

@@ -17,7 +17,7 @@ func TestParseOutputIsAtomicAndNoSymlinks(t *testing.T) {
 	out := filepath.Join(dir, "s.json")
 	os.WriteFile(out, []byte(`{"previous":"good"}`), 0o644)
 	// A failing parse leaves -o alone.
-	if code, _, _ := runGate("parse", filepath.Join(dir, "missing.sqlite"), "-o", out); code != ExitError {
+	if code, _, _ := runGate("parse", filepath.Join(dir, "missing.sqlite"), "-o", out); code != exitError {
 		t.Fatalf("exit %d", code)
 	}
 	if b, _ := os.ReadFile(out); string(b) != `{"previous":"good"}` {
@@ -29,14 +29,14 @@ func TestParseOutputIsAtomicAndNoSymlinks(t *testing.T) {
 	link := filepath.Join(dir, "link.json")
 	os.Symlink(victim, link)
 	code, _, stderr := runGate("parse", fixturePath("nsys/probe.sqlite.gz"), "-o", link)
-	if code != ExitError || !strings.Contains(stderr, "symbolic link") {
+	if code != exitError || !strings.Contains(stderr, "symbolic link") {
 		t.Errorf("-o a symlink: exit %d, %q", code, stderr)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "mine" {
 		t.Errorf("wrote through the symlink: %q", b)
 	}
 	// A good parse replaces -o whole, leaving no temporary file.
-	if code, _, stderr := runGate("parse", fixturePath("nsys/probe.sqlite.gz"), "-o", out); code != ExitOK {
+	if code, _, stderr := runGate("parse", fixturePath("nsys/probe.sqlite.gz"), "-o", out); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	es, _ := os.ReadDir(dir)
@@ -74,7 +74,7 @@ func TestParseHostileInputs(t *testing.T) {
 		c := &Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return tt.env[k] }}
 		code := c.Main(append([]string{"gate", "parse"}, tt.args...))
 		msg := stderr.String()
-		if code != ExitError || strings.Count(msg, "\n") != 1 {
+		if code != exitError || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q: want exit 2 and one line", tt.name, code, msg)
 		}
 		for _, w := range tt.want {
@@ -86,7 +86,7 @@ func TestParseHostileInputs(t *testing.T) {
 	// A large enough cap lets the same file through to SQLite.
 	var stdout, stderr bytes.Buffer
 	c := &Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return map[string]string{"GATE_MAX_GUNZIP": "64MiB"}[k] }}
-	if code := c.Main([]string{"gate", "parse", bomb}); code != ExitError || strings.Contains(stderr.String(), "expands") {
+	if code := c.Main([]string{"gate", "parse", bomb}); code != exitError || strings.Contains(stderr.String(), "expands") {
 		t.Errorf("under a 64MiB cap: exit %d %q", code, stderr.String())
 	}
 }
@@ -101,9 +101,9 @@ func TestActionRefusesSymlinksInOutputDir(t *testing.T) {
 	victim := filepath.Join(e.dir, "victim.txt")
 	os.WriteFile(victim, []byte("mine"), 0o644)
 	os.Symlink(victim, filepath.Join(out, "summary.json"))
-	if code := e.run(); code != ExitError {
+	if code := e.run(); code != exitError {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d", code, ExitError)
+		t.Fatalf("exit %d, want %d", code, exitError)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "mine" {
 		t.Errorf("wrote through the symlink: %q", b)

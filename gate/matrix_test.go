@@ -94,7 +94,7 @@ func runLeg(t *testing.T, gh *githubtest.Server, runID int64, l leg) (string, *a
 		t.Fatal(err)
 	}
 	e.vars["INPUT_PROFILE"] = head
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("leg %v: exit %d, want 0: a leg fails only on errors, the merge job gates", l.inputs, code)
 	}
@@ -209,9 +209,9 @@ func TestMatrixEndToEnd(t *testing.T) {
 
 	// The merge job: one comment, one check run, exit 1.
 	e, code := runMerge(t, gh, run1, map[string]string{"entries": entries})
-	if code != ExitFail {
+	if code != exitFail {
 		e.logf(t)
-		t.Fatalf("merge: exit %d, want %d", code, ExitFail)
+		t.Fatalf("merge: exit %d, want %d", code, exitFail)
 	}
 	if w := gh.Writes(); strings.Join(w, ";") != "POST /repos/"+testRepo+"/issues/7/comments;POST /repos/"+testRepo+"/check-runs" {
 		t.Errorf("merge writes %q, want one comment and one check run", w)
@@ -271,9 +271,9 @@ func TestMatrixEndToEnd(t *testing.T) {
 		runLeg(t, gh, run2, l)
 	}
 	e, code = runMerge(t, gh, run2, map[string]string{"entries": entries})
-	if code != ExitNotComparable {
+	if code != exitNotComparable {
 		e.logf(t)
-		t.Fatalf("second merge: exit %d, want %d (not comparable)", code, ExitNotComparable)
+		t.Fatalf("second merge: exit %d, want %d (not comparable)", code, exitNotComparable)
 	}
 	if w := gh.Writes(); len(w) != 2 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, first.ID) {
 		t.Errorf("second merge writes %q, want an edit of comment %d and a check run", w, first.ID)
@@ -302,9 +302,9 @@ func TestMatrixMissingAndFirstRun(t *testing.T) {
 	runLeg(t, gh, run, leg{map[string]string{"id": "mistral"}, fixtureSummary(t, "base_b")})
 
 	e, code := runMerge(t, gh, run, map[string]string{"entries": "llama, mistral, llama-tp8"})
-	if code != ExitNotComparable {
+	if code != exitNotComparable {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d: a leg that uploaded nothing is never a pass", code, ExitNotComparable)
+		t.Fatalf("exit %d, want %d: a leg that uploaded nothing is never a pass", code, exitNotComparable)
 	}
 	cs := gateComments(gh)
 	if len(cs) != 1 {
@@ -333,7 +333,7 @@ func TestMatrixMissingAndFirstRun(t *testing.T) {
 	// Without the missing entry, a new entry's first run passes.
 	gh.Writes()
 	e, code = runMerge(t, gh, run, map[string]string{"entries": "llama mistral"})
-	if code != ExitOK {
+	if code != exitOK {
 		e.logf(t)
 		t.Fatalf("exit %d, want 0: an entry's first run passes", code)
 	}
@@ -381,7 +381,7 @@ func TestMatrixAcceptance(t *testing.T) {
 		gh := acceptanceSetup(t, yml, run, false)
 		labelled(gh, body, "perf-accepted", "enhancement")
 		e, code := runMerge(t, gh, run, map[string]string{"entries": "llama qwen"})
-		if code != ExitFail {
+		if code != exitFail {
 			e.logf(t)
 			t.Fatalf("exit %d, want 1: qwen's kernels-per-step regression was not named", code)
 		}
@@ -418,7 +418,7 @@ func TestMatrixAcceptance(t *testing.T) {
 		gh := acceptanceSetup(t, yml, run, true)
 		labelled(gh, body, "perf-accepted")
 		e, code := runMerge(t, gh, run, map[string]string{"entries": "llama"})
-		if code != ExitOK {
+		if code != exitOK {
 			e.logf(t)
 			t.Fatalf("exit %d, want 0", code)
 		}
@@ -439,7 +439,7 @@ func TestMatrixAcceptance(t *testing.T) {
 		gh := acceptanceSetup(t, yml, run, true)
 		labelled(gh, body, "enhancement")
 		e, code := runMerge(t, gh, run, map[string]string{"entries": "llama"})
-		if code != ExitFail {
+		if code != exitFail {
 			e.logf(t)
 			t.Fatalf("exit %d, want 1: the reason line alone accepts nothing", code)
 		}
@@ -463,7 +463,7 @@ func TestMatrixAcceptance(t *testing.T) {
 		e := newActionEnv(t, gh, "pull_request", map[string]string{"mode": "merge"})
 		e.vars["GITHUB_RUN_ID"] = fmt.Sprint(run)
 		e.config(t, "# gate: accept llama — from the tree\naccept-label: perf-accepted\nentries: [llama]\n")
-		if code := e.run(); code != ExitFail {
+		if code := e.run(); code != exitFail {
 			e.logf(t)
 			t.Fatalf("exit %d, want 1: gate.yml of the pull request's tree accepts nothing", code)
 		}
@@ -488,7 +488,7 @@ func TestActionAcceptsSingle(t *testing.T) {
 	gh.Artifacts = []githubtest.Artifact{baselineFor(t, "", summaryWith(t, "base_a", recording(t, "accept-label: perf-accepted\n")))}
 	labelled(gh, "gate: accept phases.decode.* — a host sync per step buys exact sampling", "perf-accepted")
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("regress_host_sync")})
-	if code := e.run(); code != ExitOK {
+	if code := e.run(); code != exitOK {
 		e.logf(t)
 		t.Fatalf("exit %d, want 0", code)
 	}
@@ -516,7 +516,7 @@ func TestActionAcceptsSingle(t *testing.T) {
 	// line) and edits it; without the label it fails again.
 	labelled(gh, "gate: accept phases.decode.* — a host sync per step buys exact sampling")
 	gh.Writes()
-	if code := e.run(); code != ExitFail {
+	if code := e.run(); code != exitFail {
 		t.Fatalf("without the label: exit %d, want 1", code)
 	}
 	if w := gh.Writes(); len(w) == 0 || w[0] != fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, cs[0].ID) {
@@ -535,9 +535,9 @@ func TestActionConfigIDNamesItsBaseline(t *testing.T) {
 	withBaselines(t, gh)
 	e := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b")})
 	e.config(t, "id: llama-decode\n")
-	if code := e.run(); code != ExitNotComparable {
+	if code := e.run(); code != exitNotComparable {
 		e.logf(t)
-		t.Fatalf("exit %d, want %d", code, ExitNotComparable)
+		t.Fatalf("exit %d, want %d", code, exitNotComparable)
 	}
 	out := e.outputs(t)
 	if out["verdict"] != "no_baseline" || out["baseline-artifact"] != "gate-baseline-llama-decode" {
@@ -548,7 +548,7 @@ func TestActionConfigIDNamesItsBaseline(t *testing.T) {
 	}
 
 	m := newActionEnv(t, gh, "pull_request", map[string]string{"profile": fixture("base_b"), "matrix": `{"model": "llama", "gpu": "h200"}`})
-	if code := m.run(); code != ExitOK {
+	if code := m.run(); code != exitOK {
 		m.logf(t)
 		t.Fatalf("a new matrix entry's first run: exit %d, want 0", code)
 	}

@@ -63,7 +63,7 @@ func (c *Command) runMerge(_ context.Context, args []string) int {
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(c.Stderr, "gate merge: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -176,7 +176,7 @@ func (c *Command) writeMerged(m *render.Merged, cfg *config.Config, format, out 
 	if err := renderFn(&buf, m, render.Options{}); err != nil {
 		return fail(fmt.Errorf("rendering %s: %w", format, err))
 	}
-	if code := c.write(out, buf.Bytes(), fail); code != ExitOK {
+	if code := c.write(out, buf.Bytes(), fail); code != exitOK {
 		return code
 	}
 	codes := make([]int, len(m.Entries))
@@ -184,10 +184,10 @@ func (c *Command) writeMerged(m *render.Merged, cfg *config.Config, format, out 
 		codes[i] = exitCode(e.Verdict, action.FailOnFail, cfg)
 	}
 	code := worstExit(codes)
-	if code != ExitOK {
+	if code != exitOK {
 		var bad []string
 		for _, e := range m.Entries {
-			if exitCode(e.Verdict, action.FailOnFail, cfg) != ExitOK {
+			if exitCode(e.Verdict, action.FailOnFail, cfg) != exitOK {
 				bad = append(bad, displayEntry(e.ID)+" "+render.VerdictWords(e.Verdict))
 			}
 		}
@@ -245,7 +245,7 @@ func summariesIn(dir string) (map[string]string, error) {
 func (c *Command) compareDirs(ctx context.Context, baseDir, headDir string, f compareFlags) int {
 	fail := func(err error) int {
 		fmt.Fprintf(c.Stderr, "gate compare: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	if len(f.baseExtra) > 0 || len(f.headExtra) > 0 || f.baseOptional {
 		return fail(errors.New("--extra, --base-extra and --base-optional are for two files, not two directories"))

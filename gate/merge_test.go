@@ -38,7 +38,7 @@ func TestCompareDirectories(t *testing.T) {
 	t.Parallel()
 	base, head := entryDirs(t)
 	code, out, errs := runGate("compare", base, head, "--format", "markdown")
-	if code != ExitFail {
+	if code != exitFail {
 		t.Fatalf("exit %d, want 1 (qwen regressed); stderr %q", code, errs)
 	}
 	for _, w := range []string{
@@ -56,17 +56,17 @@ func TestCompareDirectories(t *testing.T) {
 		t.Errorf("stderr %q", errs)
 	}
 	// --id picks one entry.
-	if code, out, _ := runGate("compare", "--id", "llama", base, head, "--format", "markdown"); code != ExitOK || !strings.Contains(out, "| `llama` |") || strings.Contains(out, "| `qwen` |") {
+	if code, out, _ := runGate("compare", "--id", "llama", base, head, "--format", "markdown"); code != exitOK || !strings.Contains(out, "| `llama` |") || strings.Contains(out, "| `qwen` |") {
 		t.Errorf("--id llama: exit %d:\n%.600s", code, out)
 	}
-	if code, _, errs := runGate("compare", "--id", "nope", base, head); code != ExitError || !strings.Contains(errs, "--id nope: neither") || !strings.Contains(errs, "gone, llama, mistral, qwen") {
+	if code, _, errs := runGate("compare", "--id", "nope", base, head); code != exitError || !strings.Contains(errs, "--id nope: neither") || !strings.Contains(errs, "gone, llama, mistral, qwen") {
 		t.Errorf("--id of no entry: exit %d, %q", code, errs)
 	}
-	if code, _, errs := runGate("compare", base, filepath.Join(head, "llama.json")); code != ExitError || !strings.Contains(errs, "both be files or both be directories") {
+	if code, _, errs := runGate("compare", base, filepath.Join(head, "llama.json")); code != exitError || !strings.Contains(errs, "both be files or both be directories") {
 		t.Errorf("a directory and a file: exit %d, %q", code, errs)
 	}
 	os.WriteFile(filepath.Join(head, "bad name.json"), []byte("{}"), 0o644)
-	if code, _, errs := runGate("compare", base, head); code != ExitError || !strings.Contains(errs, "bad name.json: its name is not an entry id") || strings.Count(errs, "\n") != 1 {
+	if code, _, errs := runGate("compare", base, head); code != exitError || !strings.Contains(errs, "bad name.json: its name is not an entry id") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("a file named like no entry: exit %d, %q", code, errs)
 	}
 }
@@ -84,13 +84,13 @@ func TestMergeCommand(t *testing.T) {
 		if id == "qwen" {
 			hp, bp = filepath.Join(head, "qwen", "summary.json"), filepath.Join(base, "qwen.summary.json")
 		}
-		if code, _, errs := runGate("compare", "--id", id, bp, hp, "--format", "json", "-o", p); code != ExitOK && code != ExitFail {
+		if code, _, errs := runGate("compare", "--id", id, bp, hp, "--format", "json", "-o", p); code != exitOK && code != exitFail {
 			t.Fatalf("%s: exit %d: %s", id, code, errs)
 		}
 		results = append(results, p)
 	}
 	code, out, errs := runGate(append([]string{"merge", "--entries", "llama,qwen,tp8", "--format", "markdown"}, results...)...)
-	if code != ExitFail {
+	if code != exitFail {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errs)
 	}
 	for _, w := range []string{"| `qwen` | H200 | ❌ fail |", "| `tp8` | — | ⛔ missing | no result names this entry |", "| `llama` | H200 | ✅ pass |"} {
@@ -98,7 +98,7 @@ func TestMergeCommand(t *testing.T) {
 			t.Errorf("gate merge lacks %q:\n%.1200s", w, out)
 		}
 	}
-	if code, out, _ := runGate(append([]string{"merge", "--format", "text"}, results[0])...); code != ExitOK || !strings.HasPrefix(out, "✅ gate: pass — ") {
+	if code, out, _ := runGate(append([]string{"merge", "--format", "text"}, results[0])...); code != exitOK || !strings.HasPrefix(out, "✅ gate: pass — ") {
 		t.Errorf("one passing entry as text: exit %d:\n%.300s", code, out)
 	}
 	for _, tc := range []struct {
@@ -113,14 +113,14 @@ func TestMergeCommand(t *testing.T) {
 		{"nothing", nil, "want at least one RESULT"},
 	} {
 		code, _, errs := runGate(append([]string{"merge"}, tc.args...)...)
-		if code != ExitError || !strings.Contains(errs, tc.want) {
+		if code != exitError || !strings.Contains(errs, tc.want) {
 			t.Errorf("%s: exit %d, %q; want 2 and %q", tc.name, code, errs, tc.want)
 		}
 	}
 	// A merged report is not a leg's result.
 	merged := filepath.Join(dir, "merged.json")
 	runGate(append([]string{"merge", "--format", "json", "-o", merged}, results...)...)
-	if code, _, errs := runGate("merge", merged); code != ExitError || !strings.Contains(errs, "a merged report already") {
+	if code, _, errs := runGate("merge", merged); code != exitError || !strings.Contains(errs, "a merged report already") {
 		t.Errorf("merging a merged report: exit %d, %q", code, errs)
 	}
 }

@@ -36,7 +36,7 @@ func (c *Command) runParse(ctx context.Context, args []string) int {
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(c.Stderr, "gate parse: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	if len(profiles) != 1 {
 		return fs.usageError("want one PROFILE, got %d", len(profiles))
@@ -90,5 +90,5 @@ func (c *Command) write(path string, data []byte, fail func(error) int) int {
 	if err != nil {
 		return fail(err)
 	}
-	return ExitOK
+	return exitOK
 }

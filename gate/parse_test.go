@@ -23,7 +23,7 @@ func runGate(args ...string) (code int, stdout, stderr string) {
 func TestParseCommand(t *testing.T) {
 	probe := fixturePath("nsys/probe.sqlite.gz")
 	code, out, errs := runGate("parse", probe)
-	if code != ExitOK || errs != "" {
+	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	var s parse.Summary
@@ -43,7 +43,7 @@ func TestParseCommand(t *testing.T) {
 	os.WriteFile(cfg, []byte("scope: nope\nphases:\n  decode: ['^decode$']\ncomponents:\n  - name: mul\n    match: MulFunctor\n"), 0o644)
 	dst := filepath.Join(dir, "s.json")
 	code, out, errs = runGate("parse", probe, "-o", dst, "--config", cfg, "--scope", "benchmark")
-	if code != ExitOK || out != "" {
+	if code != exitOK || out != "" {
 		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
 	}
 	data, _ := os.ReadFile(dst)
@@ -52,7 +52,7 @@ func TestParseCommand(t *testing.T) {
 	}
 	// The config's scope applies when --scope is absent.
 	code, _, errs = runGate("parse", "--config", cfg, probe)
-	if code != ExitError || !strings.Contains(errs, `"nope"`) {
+	if code != exitError || !strings.Contains(errs, `"nope"`) {
 		t.Errorf("config scope: exit %d stderr %q", code, errs)
 	}
 
@@ -60,16 +60,16 @@ func TestParseCommand(t *testing.T) {
 	extra := filepath.Join(dir, "extra.json")
 	os.WriteFile(extra, []byte(`{"metrics": [{"name": "tokens_per_s", "value": 1234, "unit": "tok/s", "better": "higher"}]}`), 0o644)
 	code, out, errs = runGate("parse", probe, "--extra", extra)
-	if code != ExitOK || json.Unmarshal([]byte(out), &s) != nil || len(s.Extra) != 1 || s.Extra[0].Name != "tokens_per_s" {
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || len(s.Extra) != 1 || s.Extra[0].Name != "tokens_per_s" {
 		t.Errorf("--extra: exit %d extra %+v stderr %q", code, s.Extra, errs)
 	}
-	if code, _, errs = runGate("parse", probe, "--extra", filepath.Join(dir, "none.json")); code != ExitError || strings.Count(errs, "\n") != 1 {
+	if code, _, errs = runGate("parse", probe, "--extra", filepath.Join(dir, "none.json")); code != exitError || strings.Count(errs, "\n") != 1 {
 		t.Errorf("--extra missing file: exit %d stderr %q", code, errs)
 	}
 
 	code, out, _ = runGate("parse", "--format", "table", probe)
 	for _, want := range []string{"probe.sqlite.gz", "decode", "CUDA graphs (node mode)", "Top 15", "memcpy DtoH"} {
-		if code != ExitOK || !strings.Contains(out, want) {
+		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("table view (exit %d) lacks %q:\n%s", code, want, out)
 		}
 	}
@@ -85,13 +85,13 @@ func TestParseCommandErrors(t *testing.T) {
 		want    string
 		oneLine bool // an input error: exactly one line on stderr
 	}{
-		{[]string{"parse", "-h"}, ExitOK, "", false},
-		{[]string{"parse"}, ExitError, "want one PROFILE", false},
-		{[]string{"parse", "--bogus", "x"}, ExitError, "flag provided but not defined", false},
-		{[]string{"parse", "--format", "xml", junk}, ExitError, "want json or table", true},
-		{[]string{"parse", junk}, ExitError, junk + ": not an SQLite database", true},
-		{[]string{"parse", filepath.Join(dir, "none.sqlite")}, ExitError, "no such file", true},
-		{[]string{"parse", "--config", filepath.Join(dir, "none.yml"), junk}, ExitError, "reading config", true},
+		{[]string{"parse", "-h"}, exitOK, "", false},
+		{[]string{"parse"}, exitError, "want one PROFILE", false},
+		{[]string{"parse", "--bogus", "x"}, exitError, "flag provided but not defined", false},
+		{[]string{"parse", "--format", "xml", junk}, exitError, "want json or table", true},
+		{[]string{"parse", junk}, exitError, junk + ": not an SQLite database", true},
+		{[]string{"parse", filepath.Join(dir, "none.sqlite")}, exitError, "no such file", true},
+		{[]string{"parse", "--config", filepath.Join(dir, "none.yml"), junk}, exitError, "reading config", true},
 	}
 	for _, tt := range tests {
 		code, out, errs := runGate(tt.args...)
@@ -101,7 +101,7 @@ func TestParseCommandErrors(t *testing.T) {
 		if tt.oneLine && (!strings.HasPrefix(errs, "gate parse: ") || strings.Count(errs, "\n") != 1) {
 			t.Errorf("%v: error is not one line: %q", tt.args, errs)
 		}
-		if tt.code == ExitOK && (!strings.Contains(out, "usage: gate parse") || strings.Count(out, "usage: gate parse") != 1 || errs != "") {
+		if tt.code == exitOK && (!strings.Contains(out, "usage: gate parse") || strings.Count(out, "usage: gate parse") != 1 || errs != "") {
 			t.Errorf("-h printed %q to stdout and %q to stderr, want the help once, on stdout", out, errs)
 		}
 	}

@@ -84,7 +84,7 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate profile: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	o.Parse = cfg.ParseOptions()
 	if *scope != "" {
@@ -95,7 +95,7 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	o.NoGPUMetrics = !*gpuMetrics
 	if o.GPUMetricsHz < 10 || o.GPUMetricsHz > 200000 {
 		fmt.Fprintf(c.Stderr, "gate profile: --gpu-metrics-hz %d: nsys samples at 10 to 200000 Hz\n", o.GPUMetricsHz)
-		return ExitError
+		return exitError
 	}
 	if *withNCU {
 		n.Args = strings.Fields(*ncuArgs)
@@ -115,12 +115,12 @@ func (c *Command) runProfile(ctx context.Context, args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate profile: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintf(c.Stderr, "gate: %d warning(s) in the summary\n", len(s.Warnings))
 	}
-	return ExitOK
+	return exitOK
 }
 
 // preflightOnly prints the GPU fingerprint and what preflight says about it.
@@ -139,9 +139,9 @@ func (c *Command) preflightOnly(gpu string) int {
 	enc := json.NewEncoder(c.Stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
-		return ExitError
+		return exitError
 	}
-	return ExitOK
+	return exitOK
 }
 
 func nonNil(ws []parse.Warning) []parse.Warning {

@@ -61,8 +61,8 @@ func TestGPUFixtureCompare(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c := &Command{Stdout: &stdout, Stderr: &stderr}
 	code := c.Main([]string{"gate", "compare", fixturePath(gpuBase), fixturePath(gpuDoubleAttn)})
-	if code != ExitFail {
-		t.Fatalf("exit %d, want %d (regression): %s", code, ExitFail, stderr.String())
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d (regression): %s", code, exitFail, stderr.String())
 	}
 	for _, want := range []string{"decode · step p50", "attention"} {
 		if !strings.Contains(stdout.String(), want) {
@@ -127,8 +127,8 @@ func TestGPUFixtureServer(t *testing.T) {
 	c := &Command{Stdout: &stdout, Stderr: &stderr}
 	code := c.Main([]string{"gate", "compare", "--format", "json",
 		fixturePath("gpu/server-base.summary.json.gz"), fixturePath("gpu/server-head.summary.json.gz")})
-	if code != ExitFail {
-		t.Fatalf("exit %d, want %d: %s", code, ExitFail, stderr.String())
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d: %s", code, exitFail, stderr.String())
 	}
 	for _, want := range []string{`"phases.decode.span.p50"`, `"group": "extra"`} {
 		if !strings.Contains(stdout.String(), want) {
@@ -176,8 +176,8 @@ func TestGPUMetricsRunOnH200(t *testing.T) {
 		code int
 		want string
 	}{
-		{gpuGMBase2, ExitOK, "gate: pass"},
-		{gpuGMKV, ExitFail, "DRAM write/step"},
+		{gpuGMBase2, exitOK, "gate: pass"},
+		{gpuGMKV, exitFail, "DRAM write/step"},
 	} {
 		var stdout, stderr bytes.Buffer
 		c := &Command{Stdout: &stdout, Stderr: &stderr}

@@ -39,7 +39,7 @@ func (c *Command) runRules(ctx context.Context, args []string) int {
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate rules: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
 	for _, w := range compare.RuleWarnings(cfg.Rules) {
 		fmt.Fprintf(c.Stderr, "gate rules: warning: %s: %s\n", configName(*configPath), w)
@@ -52,16 +52,16 @@ func (c *Command) runRules(ctx context.Context, args []string) int {
 		err = writeRulesYAML(&buf, cfg)
 	default:
 		fmt.Fprintf(c.Stderr, "gate rules: --format %q: want text or yaml\n", *format)
-		return ExitError
+		return exitError
 	}
 	if err == nil {
 		_, err = c.Stdout.Write(buf.Bytes())
 	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "gate rules: %s\n", errorLine(err))
-		return ExitError
+		return exitError
 	}
-	return ExitOK
+	return exitOK
 }
 
 // kernelShareText shows the configured kernel share as a percentage.

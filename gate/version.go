@@ -102,8 +102,8 @@ func (b buildInfo) String() string {
 func (c *Command) runVersion(_ context.Context, args []string) int {
 	if len(args) > 0 {
 		fmt.Fprintf(c.Stderr, "gate version: takes no arguments, got %q\n", strings.Join(args, " "))
-		return ExitError
+		return exitError
 	}
 	fmt.Fprintln(c.Stdout, currentBuild())
-	return ExitOK
+	return exitOK
 }

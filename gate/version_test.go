@@ -47,12 +47,12 @@ func TestReadBuildInfo(t *testing.T) {
 
 func TestVersionTakesNoArguments(t *testing.T) {
 	code, stdout, stderr := runGate("version")
-	if code != ExitOK || !strings.HasPrefix(stdout, "gate ") || stderr != "" {
+	if code != exitOK || !strings.HasPrefix(stdout, "gate ") || stderr != "" {
 		t.Errorf("gate version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	code, _, stderr = runGate("version", "--bogus")
-	if code != ExitError || !strings.Contains(stderr, "takes no arguments") {
-		t.Errorf("gate version --bogus: exit %d, stderr %q; want %d and a usage error", code, stderr, ExitError)
+	if code != exitError || !strings.Contains(stderr, "takes no arguments") {
+		t.Errorf("gate version --bogus: exit %d, stderr %q; want %d and a usage error", code, stderr, exitError)
 	}
 }
 

@@ -51,14 +51,14 @@ func Summary(ctx context.Context, path string, opts parse.Options) (*parse.Summa
 // Summary's.
 type Loader struct {
 	// MaxGunzip is how many bytes a gzipped export may expand to (default
-	// DefaultMaxGunzip): a 94 MB file can hold 20 GiB of zeros.
+	// defaultMaxGunzip): a 94 MB file can hold 20 GiB of zeros.
 	MaxGunzip int64
 	nsys      Nsys
 }
 
-// DefaultMaxGunzip bounds a decompressed export: the largest real exports
+// defaultMaxGunzip bounds a decompressed export: the largest real exports
 // gate has met are a few hundred MiB.
-const DefaultMaxGunzip = 8 << 30
+const defaultMaxGunzip = 8 << 30
 
 // Summary is the package's Summary under l's limits.
 func (l Loader) Summary(ctx context.Context, path string, opts parse.Options) (*parse.Summary, error) {
@@ -201,7 +201,7 @@ func (l Loader) gunzip(ctx context.Context, r io.Reader, path string, opts parse
 	}
 	max := l.MaxGunzip
 	if max <= 0 {
-		max = DefaultMaxGunzip
+		max = defaultMaxGunzip
 	}
 	tmp, err := os.CreateTemp("", "gate-export-*.sqlite")
 	if err != nil {

@@ -94,9 +94,9 @@ var reasonNames = []struct {
 	{ReasonReliability, "reliability"},
 }
 
-// DecodeReasons names the bits of a clock-reason mask, in bit order; bits
+// decodeReasons names the bits of a clock-reason mask, in bit order; bits
 // NVML may add later come out as "reason_0x...".
-func DecodeReasons(mask uint64) []string {
+func decodeReasons(mask uint64) []string {
 	var names []string
 	for _, r := range reasonNames {
 		if mask&r.bit != 0 {
@@ -117,10 +117,10 @@ func DecodeReasons(mask uint64) []string {
 // an idle GPU and clocks set on purpose (application clocks, locked clocks).
 var benign = map[string]bool{"gpu_idle": true, "applications_clocks_setting": true}
 
-// PeakBandwidth is the peak DRAM bandwidth in bytes/s of memory running at
+// peakBandwidth is the peak DRAM bandwidth in bytes/s of memory running at
 // maxMemClockMHz on a busWidthBits-wide bus, transferring twice per clock
 // (HBM and GDDR are double data rate). 0 when either is unknown.
-func PeakBandwidth(maxMemClockMHz, busWidthBits int) float64 {
+func peakBandwidth(maxMemClockMHz, busWidthBits int) float64 {
 	if maxMemClockMHz <= 0 || busWidthBits <= 0 {
 		return 0
 	}
@@ -132,10 +132,10 @@ func PeakBandwidth(maxMemClockMHz, busWidthBits int) float64 {
 // FLIT from gen 6).
 var pcieLane = map[int]float64{1: 0.25e9, 2: 0.5e9, 3: 0.985e9, 4: 1.969e9, 5: 3.938e9, 6: 7.563e9}
 
-// PCIeBandwidth is the peak data rate in bytes/s per direction of a PCIe
+// pcieBandwidth is the peak data rate in bytes/s per direction of a PCIe
 // link of generation gen with width lanes (gen 5 x16: 63 GB/s); 0 when
 // either is unknown.
-func PCIeBandwidth(gen, width int) float64 {
+func pcieBandwidth(gen, width int) float64 {
 	if width <= 0 {
 		return 0
 	}
@@ -164,11 +164,11 @@ func Read(lib Library, gpu string) (*parse.NVML, error) {
 	n.UUID, _ = dev.UUID()
 	n.BusWidthBits, _ = dev.MemoryBusWidth()
 	n.MaxMemClockMHz, _ = dev.MaxMemClockMHz()
-	n.PeakBandwidth = PeakBandwidth(n.MaxMemClockMHz, n.BusWidthBits)
+	n.PeakBandwidth = peakBandwidth(n.MaxMemClockMHz, n.BusWidthBits)
 	n.SMClockMHz, _ = dev.SMClockMHz()
 	n.MemClockMHz, _ = dev.MemClockMHz()
 	if mask, err := dev.ClockReasons(); err == nil {
-		n.ThrottleReasons = DecodeReasons(mask)
+		n.ThrottleReasons = decodeReasons(mask)
 	}
 	n.TemperatureC, _ = dev.TemperatureC()
 	if pids, err := dev.ComputeProcesses(); err == nil {
@@ -176,7 +176,7 @@ func Read(lib Library, gpu string) (*parse.NVML, error) {
 	}
 	if gen, width, err := dev.PCIeLink(); err == nil {
 		n.PCIeGen, n.PCIeWidth = gen, width
-		n.PCIeBandwidth = PCIeBandwidth(gen, width)
+		n.PCIeBandwidth = pcieBandwidth(gen, width)
 	}
 	return n, nil
 }

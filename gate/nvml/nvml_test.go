@@ -23,8 +23,8 @@ func TestPeakBandwidth(t *testing.T) {
 		{"unknown clock", 0, 5120, 0, 0},
 		{"unknown bus", 1593, 0, 0, 0},
 	} {
-		if got := PeakBandwidth(tc.mhz, tc.bits); math.Abs(got-tc.want) > tc.tol {
-			t.Errorf("%s: PeakBandwidth(%d, %d) = %.4g, want %.4g", tc.name, tc.mhz, tc.bits, got, tc.want)
+		if got := peakBandwidth(tc.mhz, tc.bits); math.Abs(got-tc.want) > tc.tol {
+			t.Errorf("%s: peakBandwidth(%d, %d) = %.4g, want %.4g", tc.name, tc.mhz, tc.bits, got, tc.want)
 		}
 	}
 }
@@ -39,8 +39,8 @@ func TestDecodeReasons(t *testing.T) {
 		{ReasonSWPowerCap | ReasonHWThermalSlowdown, []string{"sw_power_cap", "hw_thermal_slowdown"}},
 		{ReasonReliability | 1<<20, []string{"reliability", "reason_0x100000"}},
 	} {
-		if got := DecodeReasons(tc.mask); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("DecodeReasons(%#x) = %q, want %q", tc.mask, got, tc.want)
+		if got := decodeReasons(tc.mask); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("decodeReasons(%#x) = %q, want %q", tc.mask, got, tc.want)
 		}
 	}
 }
@@ -166,8 +166,8 @@ func TestPCIeBandwidth(t *testing.T) {
 		gen, width int
 		want       float64
 	}{{3, 16, 15.76e9}, {4, 16, 31.5e9}, {5, 16, 63.0e9}, {5, 8, 31.5e9}, {0, 16, 0}, {5, 0, 0}, {9, 16, 0}} {
-		if got := PCIeBandwidth(c.gen, c.width); math.Abs(got-c.want) > 0.01e9 {
-			t.Errorf("PCIeBandwidth(%d, %d) = %.4g, want %.4g", c.gen, c.width, got, c.want)
+		if got := pcieBandwidth(c.gen, c.width); math.Abs(got-c.want) > 0.01e9 {
+			t.Errorf("pcieBandwidth(%d, %d) = %.4g, want %.4g", c.gen, c.width, got, c.want)
 		}
 	}
 }

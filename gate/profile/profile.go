@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 		argv = append(argv, "-f", "true", "-o", base)
 		return append(argv, o.Command...)
 	}
-	code, noGM, err := profileWithGPUMetrics(ctx, t, bin, base, filepath.Join(dir, NsysLog), gm, argv)
+	code, noGM, err := profileWithGPUMetrics(ctx, t, bin, base, filepath.Join(dir, nsysLog), gm, argv)
 	if err != nil {
 		return nil, fmt.Errorf("running nsys: %w", err)
 	}
@@ -143,7 +143,7 @@ func Run(ctx context.Context, o Options) (*parse.Summary, error) {
 		return nil, err
 	}
 	if noGM == nil && len(gm) > 0 && s.GPUMetrics == nil {
-		w := noGPUMetrics(gm, "the export has none ("+refusal(logTail(filepath.Join(dir, NsysLog), tailLines), 0)+")")
+		w := noGPUMetrics(gm, "the export has none ("+refusal(logTail(filepath.Join(dir, nsysLog), tailLines), 0)+")")
 		noGM = &w
 		t.logf("GPU metrics: %s", w.Message)
 	}
@@ -259,9 +259,9 @@ func plural(n int, one string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
-// NsysLog is the file in the output folder that keeps nsys's output and the
+// nsysLog is the file in the output folder that keeps nsys's output and the
 // workload's.
-const NsysLog = "nsys.log"
+const nsysLog = "nsys.log"
 
 // finish adds the extra metrics files and gate's version to a fresh
 // profile's summary and writes it to dir/summary.json.

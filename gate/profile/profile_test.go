@@ -42,11 +42,11 @@ func TestProfile(t *testing.T) {
 	if stdout.Len() != 0 || strings.Contains(stderr.String(), "oops\n") {
 		t.Errorf("workload output streamed: stdout %q stderr %q", stdout.String(), stderr.String())
 	}
-	if log, err := os.ReadFile(filepath.Join(f.Out, NsysLog)); err != nil || !strings.Contains(string(log), "tokens/s 493\n") || !strings.Contains(string(log), "oops\n") {
-		t.Errorf("%s lacks the workload's output: %q %v", NsysLog, log, err)
+	if log, err := os.ReadFile(filepath.Join(f.Out, nsysLog)); err != nil || !strings.Contains(string(log), "tokens/s 493\n") || !strings.Contains(string(log), "oops\n") {
+		t.Errorf("%s lacks the workload's output: %q %v", nsysLog, log, err)
 	}
 	for _, want := range []string{"gate: preflight: NVIDIA H200, driver 580.159.04, CUDA 13.0", "gate: profiling: ",
-		"gate: profiling: output in " + filepath.Join(f.Out, NsysLog), "gate: profiling: done in ", "gate: parsing ",
+		"gate: profiling: output in " + filepath.Join(f.Out, nsysLog), "gate: profiling: done in ", "gate: parsing ",
 		"gate: parsing: done in ", ", 4 decode steps, 16 kernels", "gate: wrote "} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, stderr.String())
@@ -197,7 +197,7 @@ func TestProfileWithNCU(t *testing.T) {
 	if stdout.String() != "run\nrun\n" {
 		t.Errorf("the workload should run twice (nsys, ncu), streamed with ShowOutput: stdout %q", stdout.String())
 	}
-	for _, log := range []string{NsysLog, "ncu.log"} {
+	for _, log := range []string{nsysLog, "ncu.log"} {
 		if b, err := os.ReadFile(filepath.Join(f.Out, log)); err != nil || string(b) != "run\n" {
 			t.Errorf("%s = %q, %v; want the workload's output", log, b, err)
 		}
@@ -425,7 +425,7 @@ func TestProfileKillsWhatTheWorkloadLeaves(t *testing.T) {
 		if strings.Contains(stdout.String(), "::error::late") {
 			t.Errorf("show %v: the child printed after the workload ended", show)
 		}
-		log, _ := os.ReadFile(filepath.Join(f.Out, NsysLog))
+		log, _ := os.ReadFile(filepath.Join(f.Out, nsysLog))
 		if !strings.Contains(string(log), "env: /yes") {
 			t.Errorf("show %v: the workload did not get the given environment: %q", show, log)
 		}

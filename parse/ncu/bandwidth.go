@@ -9,12 +9,12 @@ import (
 	"github.com/nsys-gate/gate/parse"
 )
 
-// ShortName turns a kernel name as ncu prints it ("void at::elementwise_kernel<128,
+// shortName turns a kernel name as ncu prints it ("void at::elementwise_kernel<128,
 // 4, ...>(int, T3)") into the base function name nsys stores as a kernel's
 // shortName ("elementwise_kernel"): the return type, the namespaces, template
 // arguments and parameters are dropped. Names that are already plain
 // (nvjet_sm90_..., cudnn_generated_...) are returned as they are.
-func ShortName(name string) string {
+func shortName(name string) string {
 	s := strings.TrimSpace(name)
 	// Anonymous namespaces contain the brackets the cut below looks for.
 	s = strings.NewReplacer("<unnamed>", "_unnamed_", "(anonymous namespace)", "_anonymous_").Replace(s)
@@ -51,16 +51,16 @@ type kernelAgg struct {
 	missingBytes     bool
 }
 
-// Aggregate groups launches by ShortName and returns one KernelBandwidth per
+// aggregate groups launches by shortName and returns one KernelBandwidth per
 // kernel, averaged over its launches, sorted by total profiled time
 // (largest first, then by name). peak is the peak DRAM bandwidth in bytes/s
 // (0 if unknown): the % of peak is ncu's dram__throughput where measured, else
 // achieved bytes/duration over peak.
-func Aggregate(launches []Launch, peak float64) []parse.KernelBandwidth {
+func aggregate(launches []Launch, peak float64) []parse.KernelBandwidth {
 	byName := map[string]*kernelAgg{}
 	var order []*kernelAgg
 	for _, l := range launches {
-		name := ShortName(l.Kernel)
+		name := shortName(l.Kernel)
 		a := byName[name]
 		if a == nil {
 			a = &kernelAgg{name: name}
@@ -132,7 +132,7 @@ func Bandwidth(rep *Report, source string, peak float64) *parse.Bandwidth {
 	return &parse.Bandwidth{
 		Source:        source,
 		PeakBandwidth: peak,
-		Kernels:       Aggregate(rep.Launches, peak),
+		Kernels:       aggregate(rep.Launches, peak),
 	}
 }
 
@@ -151,7 +151,7 @@ func Join(s *parse.Summary, bw *parse.Bandwidth) {
 		names[k.Name] = k.Name
 	}
 	for _, k := range s.Kernels {
-		for _, alias := range []string{ShortName(k.Name), ShortName(k.Demangled)} {
+		for _, alias := range []string{shortName(k.Name), shortName(k.Demangled)} {
 			if _, taken := names[alias]; !taken && alias != "" {
 				names[alias] = k.Name
 			}

@@ -158,7 +158,7 @@ func TestAggregate(t *testing.T) {
 		{Kernel: "void ns::k<2>(int)", DurationNs: 3000, BytesRead: 5000, BytesWritten: 3000, DRAMPct: nan, SMPct: 30},
 		{Kernel: "gemm", DurationNs: 500, BytesRead: 100, BytesWritten: 0, DRAMPct: 1, SMPct: 90},
 	}
-	got := Aggregate(launches, 4e12)
+	got := aggregate(launches, 4e12)
 	if len(got) != 2 || got[0].Name != "k" || got[1].Name != "gemm" {
 		t.Fatalf("got %+v", got)
 	}
@@ -186,8 +186,8 @@ func TestShortName(t *testing.T) {
 		{"  my_kernel(int)  ", "my_kernel"},
 		{"", ""},
 	} {
-		if got := ShortName(tc.in); got != tc.want {
-			t.Errorf("ShortName(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := shortName(tc.in); got != tc.want {
+			t.Errorf("shortName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

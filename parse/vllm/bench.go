@@ -14,7 +14,7 @@ import (
 	"github.com/nsys-gate/gate/parse"
 )
 
-// Bench kinds, as returned by BenchKind.
+// Bench kinds, as returned by benchKind.
 const (
 	KindLatency    = "latency"    // vllm bench latency --output-json
 	KindThroughput = "throughput" // vllm bench throughput --output-json
@@ -40,7 +40,7 @@ func ParseBench(data []byte, source string) ([]parse.ExtraMetric, []parse.Warnin
 	if n > 1 {
 		ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: %d results appended in one file (--append-result); reading the last", source, n)))
 	}
-	switch BenchKind(obj) {
+	switch benchKind(obj) {
 	case KindLatency:
 		ms, ws = benchLatency(obj, source, ws)
 	case KindThroughput:
@@ -51,15 +51,15 @@ func ParseBench(data []byte, source string) ([]parse.ExtraMetric, []parse.Warnin
 		return nil, []parse.Warning{warn(WarnUnrecognised, fmt.Sprintf("%s: JSON object is not a vLLM benchmark result (keys: %s)", source, keyList(obj, 8)))}
 	}
 	if len(ms) == 0 {
-		ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: vLLM bench %s result holds no usable number", source, BenchKind(obj))))
+		ws = append(ws, warn(WarnIncomplete, fmt.Sprintf("%s: vLLM bench %s result holds no usable number", source, benchKind(obj))))
 	}
 	SortMetrics(ms)
 	return ms, ws
 }
 
-// BenchKind says which vLLM benchmark wrote obj: KindLatency,
+// benchKind says which vLLM benchmark wrote obj: KindLatency,
 // KindThroughput, KindServe, or "" when none did.
-func BenchKind(obj map[string]any) string {
+func benchKind(obj map[string]any) string {
 	has := func(k string) bool { _, ok := obj[k]; return ok }
 	switch {
 	case has("avg_latency") && (has("latencies") || has("percentiles")):
