@@ -1,6 +1,6 @@
 // Package gate is gate's command line: the subcommands parse, compare,
-// merge, rules, profile and action, their flags, and the one table from a verdict
-// to an exit code (exit.go). It wires the packages below it to a process:
+// merge, rules, profile, action and version, their flags, and the one table
+// from a verdict to an exit code (exit.go). It wires the packages below it to a process:
 //
 //	gate/config   gate.yml
 //	gate/load     any profile form -> parse.Summary; nsys export

@@ -1,6 +1,8 @@
 // Package render writes a compare.Result as markdown for a PR comment, a
-// standalone HTML page, plain text for terminals or JSON. It does no I/O of
-// its own: every function writes to the io.Writer it is given.
+// standalone HTML page, plain text for terminals or JSON; likewise the
+// merged report of several entries (merged.go), the workflow annotations
+// (annotation.go) and the table view of one summary (summary_text.go). It
+// does no I/O of its own: every function writes to the io.Writer it is given.
 //
 // There are two layouts. The PR comment (Markdown) and the terminal (Text)
 // are for a reviewer with ten seconds: the verdict and its cause in one
