@@ -180,3 +180,75 @@ func TestInferredHFGenerate(t *testing.T) {
 
 // ms formats nanoseconds as milliseconds for the README table.
 func ms(ns float64) string { return fmt.Sprintf("%.3f ms", ns/1e6) }
+
+// TestInferredNoNVTX: the default workload traced on the H200 with -t cuda
+// only (testdata/nsys/nonvtx_*, trimmed by nonvtx-trim.sh: 2 requests of
+// a prefill and 64 decode steps each) has its steps found from the launch
+// stream alone: 2 prefill and 128 decode steps on each of the four, by
+// CUDA-graph launches where decode runs in graphs and by the repeating
+// launch sequence where it runs eagerly, with the kernels per step of the
+// workload (the doubled attention: 8 more SDPA launches and their
+// elementwise work). The base's decode span p50 is, within 2%, that of the
+// same workload recorded with NVTX on the same machine (gm_base1, whose
+// steps are NVTX ranges). The table goes into the README.
+func TestInferredNoNVTX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompresses and parses five exports")
+	}
+	nvtx, err := Export(context.Background(), export(t, "gm_base1"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nvtx.Source.StepSource != StepsNVTX || nvtx.Phases[PhaseDecode] == nil {
+		t.Fatalf("gm_base1: steps by %q, phases %v: want NVTX decode steps", nvtx.Source.StepSource, nvtx.Phases)
+	}
+	nvtxSpan := nvtx.Phases[PhaseDecode].Span.P50
+	cases := []struct {
+		name    string
+		source  string
+		mode    string // decode's CUDA-graph mode
+		kernels int    // per decode step
+	}{
+		{"nonvtx_base", StepsGraph, GraphFull, 280},
+		{"nonvtx_double_attn", StepsGraph, GraphFull, 328},
+		{"nonvtx_eager", StepsRepeat, GraphEager, 280},
+		{"nonvtx_eager_double_attn", StepsRepeat, GraphEager, 328},
+	}
+	var rows []string
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Export(context.Background(), export(t, c.name), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Source.StepSource != c.source {
+				t.Errorf("steps found by %q, want %s", s.Source.StepSource, c.source)
+			}
+			d, p := s.Phases[PhaseDecode], s.Phases[PhasePrefill]
+			if d == nil || p == nil {
+				t.Fatalf("phases %v: want prefill and decode", s.Phases)
+			}
+			if p.Steps != 2 || d.Steps != 128 {
+				t.Errorf("%d prefill and %d decode steps, want 2 and 128", p.Steps, d.Steps)
+			}
+			if k := int(d.Kernels.P50); k != c.kernels || d.Kernels.Min != d.Kernels.Max {
+				t.Errorf("decode kernels/step %v, want %d in every step", d.Kernels, c.kernels)
+			}
+			if d.Graphs == nil || d.Graphs.Mode != c.mode {
+				t.Errorf("decode graphs %+v, want mode %s", d.Graphs, c.mode)
+			}
+			dev := d.Span.P50/nvtxSpan - 1
+			if c.name == "nonvtx_base" && math.Abs(dev) > 0.02 {
+				t.Errorf("decode span p50 %.1f µs, the NVTX recording's %.1f µs (%+.2f%%): want within 2%%", d.Span.P50/1e3, nvtxSpan/1e3, 100*dev)
+			}
+			rows = append(rows, fmt.Sprintf("| `%s` | `%s` | %d / %d | %d | %s | %s | %s |",
+				c.name, s.Source.StepSource, p.Steps, d.Steps, int(d.Kernels.P50), ms(d.Span.P50), ms(p.Span.P50), d.Graphs.Mode))
+		})
+	}
+	if t.Failed() || len(rows) != len(cases) {
+		return
+	}
+	table := fmt.Sprintf("| fixture | found by | prefill / decode steps | decode kernels/step | decode span p50 (NVTX recording: %s) | prefill span p50 | decode mode |\n", ms(nvtxSpan)) +
+		"|---|---|--:|--:|--:|--:|---|\n" + strings.Join(rows, "\n") + "\n"
+	readmeTable(t, "no-NVTX table", "InferredNoNVTX", table)
+}

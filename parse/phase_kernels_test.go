@@ -38,6 +38,13 @@ func shippedExports(t *testing.T) map[string]struct {
 		path string
 		opts Options
 	}{mgAssembleTP(t, 2), Options{}}
+	// Steps inferred (no NVTX at all).
+	for _, name := range []string{"nonvtx_base", "nonvtx_eager"} {
+		out[name] = struct {
+			path string
+			opts Options
+		}{export(t, name), Options{}}
+	}
 	return out
 }
 
