@@ -161,17 +161,17 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Where a quantile fell among the buckets.
 const (
-	InBuckets = iota // between two finite bounds: interpolated
-	InFirst          // in the first bucket, interpolated from 0
-	AboveLast        // in the +Inf bucket: the largest finite bound is returned
+	inBuckets = iota // between two finite bounds: interpolated
+	inFirst          // in the first bucket, interpolated from 0
+	aboveLast        // in the +Inf bucket: the largest finite bound is returned
 )
 
-// Quantile estimates the q-quantile (0..1) from the buckets by linear
+// quantile estimates the q-quantile (0..1) from the buckets by linear
 // interpolation inside the bucket, as Prometheus' histogram_quantile does,
 // and says where it fell. It is NaN for an empty histogram.
-func (h *Histogram) Quantile(q float64) (v float64, where int) {
+func (h *Histogram) quantile(q float64) (v float64, where int) {
 	if h.Count <= 0 || len(h.Bounds) == 0 {
-		return math.NaN(), InBuckets
+		return math.NaN(), inBuckets
 	}
 	rank := q * h.Count
 	for i, c := range h.Counts {
@@ -181,18 +181,18 @@ func (h *Histogram) Quantile(q float64) (v float64, where int) {
 		upper := h.Bounds[i]
 		if i == 0 {
 			if upper <= 0 || c <= 0 {
-				return upper, InFirst
+				return upper, inFirst
 			}
-			return upper * rank / c, InFirst
+			return upper * rank / c, inFirst
 		}
 		lower, before := h.Bounds[i-1], h.Counts[i-1]
 		in := c - before
 		if in <= 0 {
-			return upper, InBuckets
+			return upper, inBuckets
 		}
-		return lower + (upper-lower)*(rank-before)/in, InBuckets
+		return lower + (upper-lower)*(rank-before)/in, inBuckets
 	}
-	return h.Bounds[len(h.Bounds)-1], AboveLast
+	return h.Bounds[len(h.Bounds)-1], aboveLast
 }
 
 // promHistograms maps vLLM's timing histograms (seconds) to gate names. Each
@@ -279,11 +279,11 @@ func (s *Scrape) Metrics(source string) ([]parse.ExtraMetric, []parse.Warning) {
 					q    float64
 					name string
 				}{{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}} {
-					v, where := h.Quantile(q.q)
+					v, where := h.quantile(q.q)
 					switch where {
-					case AboveLast:
+					case aboveLast:
 						ws = append(ws, warn(WarnHistogram, fmt.Sprintf("%s: %s %s lies above the largest bucket (%gs); reported as that bound", source, fam, q.name, v)))
-					case InFirst:
+					case inFirst:
 						// Interpolating inside [0, first bound] says nothing
 						// (vLLM's request-time buckets start at 0.3 s).
 						low = append(low, q.name)

@@ -336,18 +336,18 @@ func TestQuantile(t *testing.T) {
 		want  float64
 		where int
 	}{
-		{0.05, 0.5, InFirst},  // rank 1 of 2 in [0,1]
-		{0.5, 2, InBuckets},   // rank 10 = top of (1,2]
-		{0.3, 1.5, InBuckets}, // rank 6: 4 of 8 in (1,2]
-		{0.7, 3, InBuckets},   // rank 14: 4 of 8 in (2,4]
-		{0.95, 4, AboveLast},  // rank 19 > 18: +Inf bucket
+		{0.05, 0.5, inFirst},  // rank 1 of 2 in [0,1]
+		{0.5, 2, inBuckets},   // rank 10 = top of (1,2]
+		{0.3, 1.5, inBuckets}, // rank 6: 4 of 8 in (1,2]
+		{0.7, 3, inBuckets},   // rank 14: 4 of 8 in (2,4]
+		{0.95, 4, aboveLast},  // rank 19 > 18: +Inf bucket
 	} {
-		v, where := h.Quantile(tc.q)
+		v, where := h.quantile(tc.q)
 		if !near(v, tc.want) || where != tc.where {
 			t.Errorf("q%v = %v (%d), want %v (%d)", tc.q, v, where, tc.want, tc.where)
 		}
 	}
-	if v, _ := (&Histogram{}).Quantile(0.5); !math.IsNaN(v) {
+	if v, _ := (&Histogram{}).quantile(0.5); !math.IsNaN(v) {
 		t.Errorf("empty histogram: %v", v)
 	}
 }
