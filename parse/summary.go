@@ -8,16 +8,19 @@
 // alike, and DecodeSummary and EncodeSummary read and write the JSON
 // (including the seed's legacy layout, legacy.go).
 //
-// Export reads in this order, a file each: the NVTX ranges and the steps
-// among them (ranges.go, project.go), the runtime calls made inside ranges
+// Export reads in this order, a file each: the NVTX ranges and the steps among
+// them (ranges.go, project.go), the runtime calls made inside ranges
 // (calls.go), then every GPU op once in start order (ops.go), projected onto
 // its ranges (project.go) and added up as it streams by (aggregate.go), and
 // the Summary is built from the aggregates (build.go). Per-device and
-// communication figures are devices.go; NCCL collective names, including
-// the Generic kernel's, nccl.go; kernel components, components.go. Two
-// internal packages hold what knows nothing of exports: internal/sqlread
-// (fast row reads through SQLite's C API) and internal/timeline (unions of
-// intervals, per-device usage).
+// communication figures are devices.go; NCCL collective names, including the
+// Generic kernel's, nccl.go; kernel components, components.go. Where no NVTX
+// step range matched, steps are inferred from the launch stream (infer.go:
+// CUDA-graph launches, host synchronisations, a repeating launch sequence;
+// inferred.go and records.go carry the kernels to them); the GPU's sampled
+// counters are gpumetrics.go. Two internal packages hold what knows nothing of
+// exports: internal/sqlread (fast row reads through SQLite's C API) and
+// internal/timeline (unions of intervals, per-device usage).
 package parse
 
 import "encoding/json"
