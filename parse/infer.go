@@ -237,7 +237,15 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 			continue
 		}
 		if best.kind == 's' {
-			segs = append(segs, segment{piece: r.piece, decode: true, last: true, synced: r.synced})
+			// A run follows a synchronisation (but a process's first).
+			step := r.piece
+			if ri > 0 && runs[ri-1].proc == r.proc {
+				step.a = replayStart(procs[r.proc].launches, r.piece)
+			}
+			if step.a > r.a {
+				segs = append(segs, segment{piece: piece{r.proc, r.a, step.a}})
+			}
+			segs = append(segs, segment{piece: step, decode: true, last: true, synced: r.synced})
 			continue
 		}
 		if h := (piece{r.proc, r.a, r.units[0].a}); h.b > h.a {
@@ -533,10 +541,35 @@ func repeatUnits(l []launch, r piece, minRepeats int) (string, []piece) {
 		}
 	}
 	units := cutUnits(l, r, first, first)
-	if !copying(l, units) {
+	if !copying(l, units) || !sameGraphs(l, units) {
 		return "", nil
 	}
 	return fmt.Sprintf("e%d:%d", best.gap, bestTok), units
+}
+
+// sameGraphs reports whether every unit replays the same CUDA graphs (the
+// same op counts in the same order, none in all). Repetitions of a step
+// launch the same work; an eager stretch that recurs around one graph
+// replay (the input preparation before a compiled forward, the sampling
+// after it) is the iteration's bookkeeping, and cutting at it would put
+// the forward in one piece and the bookkeeping in another.
+func sameGraphs(l []launch, units []piece) bool {
+	graphs := func(u piece) []uint32 {
+		var g []uint32
+		for _, x := range l[u.a:u.b] {
+			if x.graph() {
+				g = append(g, x.tok)
+			}
+		}
+		return g
+	}
+	want := graphs(units[0])
+	for _, u := range units[1:] {
+		if !slices.Equal(graphs(u), want) {
+			return false
+		}
+	}
+	return true
 }
 
 // cutUnits turns the anchors of a run's steps (first[s] to last[s], the
@@ -581,26 +614,55 @@ func cutUnits(l []launch, r piece, first, last []int) []piece {
 	return units
 }
 
-// runKey is the launch signature of a whole run: how many kernels it
-// launches outside graphs, and the kernel count of each graph it replays.
-// Names are left out (the same step picks another variant of a kernel for
-// another size: a vectorised fill when the mask's length is a multiple of
-// 16), and so are copies (the first step after a prefill also copies the
-// prefill's token).
+// runKey is the launch signature of a whole run: the kernel count of each
+// graph it replays, and, in a run that replays none, how many kernels it
+// launches. Names are left out (the same step picks another variant of a
+// kernel for another size: a vectorised fill when the mask's length is a
+// multiple of 16), and so are copies (the first step after a prefill also
+// copies the prefill's token). In a run that replays graphs the replays are
+// the step and the eager launches around them the loop's bookkeeping,
+// whose count changes at a request's edges (transformers' static-cache
+// decode launches two fewer at the last step of a generate call, and none
+// before the replay that follows the graph's capture), so they are left
+// out too.
 func runKey(l []launch, r piece) string {
 	h := fnv.New64a()
 	var b [4]byte
-	eager := 0
+	eager, graphs := 0, 0
 	for _, x := range l[r.a:r.b] {
 		switch x.tok >> 30 {
 		case tokKernel:
 			eager++
 		case tokGraph:
+			graphs++
 			binary.LittleEndian.PutUint32(b[:], x.tok)
 			h.Write(b[:])
 		}
 	}
+	if graphs > 0 {
+		return fmt.Sprintf("s%dg:%x", graphs, h.Sum64())
+	}
 	return fmt.Sprintf("s%d:%x", eager, h.Sum64())
+}
+
+// replayStart is where a step that replays CUDA graphs and follows a host
+// synchronisation begins: at the first copy before its first replay (a
+// graph reads its inputs from fixed buffers, so filling them starts the
+// step), else at p.a. The eager launches before that copy are the loop's
+// bookkeeping between steps (transformers' input preparation after the
+// sync that read the last token), which the GPU runs at the host's pace:
+// in a step they would add the host's time to its span.
+func replayStart(l []launch, p piece) int {
+	start := -1
+	for i := p.a; i < p.b; i++ {
+		switch {
+		case l[i].graph():
+			return max(start, p.a)
+		case start < 0 && l[i].copies():
+			start = i
+		}
+	}
+	return p.a
 }
 
 // pickCluster is the repeating phase's cluster: among those with at least
