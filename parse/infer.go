@@ -28,7 +28,12 @@ import (
 //     again in the next iteration's input preparation (a forward of 527
 //     kernels and a bookkeeping run of 7 on the recorded Llama), a
 //     vLLM-like loop prepares its inputs in one run and runs the forward in
-//     the next. A step of the loop is the whole iteration.
+//     the next. A step of the loop is the whole iteration;
+//   - but a step that replays CUDA graphs after a synchronisation begins at
+//     the copies into the graph's input buffers: the eager preparation
+//     before them (transformers' static-cache decode: 18 kernels before
+//     the compiled forward's replay, 16 after it) runs at the host's pace,
+//     so it stays between steps rather than doubling the step's span.
 //
 // So each process's launches, in launch (correlation) order, are cut at
 // host synchronisations into runs; a run whose launches repeat (graph
@@ -37,14 +42,15 @@ import (
 // a group (runPatterns) are joined into one piece per group. The pieces are
 // clustered by their launch signature, and the cluster holding the most GPU
 // work among those that repeat at least MinRepeats times is the repeating
-// phase (decode; pickCluster says which kinds come first). The piece
-// outside it that holds GPU work and comes right before a repeating step is
-// the large phase (prefill: the prompt is processed before the first token
-// is decoded); where a step is a group of P runs, the prefill step also
-// takes the up to P-1 whole runs before that piece (its iteration's other
-// runs: the input preparation). Each inferred step is an interval of
-// correlation ids of one process, so that every GPU op finds its step as an
-// NVTX-projected op finds its range.
+// phase (decode; pickCluster says which kinds come first). What holds GPU
+// work right before a repeating step is the large phase (prefill: the
+// prompt is processed before the first token is decoded): the piece before
+// it, or the light pieces back to back before it of a prefill that
+// synchronises as it goes (largeBefore); where a step is a group of P runs,
+// the prefill step also takes the up to P-1 whole runs before those pieces
+// (its iteration's other runs: the input preparation). Each inferred step
+// is an interval of correlation ids of one process, so that every GPU op
+// finds its step as an NVTX-projected op finds its range.
 
 // Launch tokens say what a launch put on the GPU: a kernel (by short-name
 // id), a memcpy (by copy kind), a memset, or a CUDA-graph replay (by its
@@ -217,12 +223,6 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 	}
 	// Each process's segments in launch order: whole runs, or the steps
 	// cut from a run of the chosen cluster with what is left around them.
-	type segment struct {
-		piece
-		decode bool
-		last   bool // ends its run
-		synced bool
-	}
 	var segs []segment
 	for ri := 0; ri < len(runs); ri++ {
 		r := &runs[ri]
@@ -243,7 +243,7 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 				step.a = replayStart(procs[r.proc].launches, r.piece)
 			}
 			if step.a > r.a {
-				segs = append(segs, segment{piece: piece{r.proc, r.a, step.a}})
+				segs = append(segs, segment{piece: piece{r.proc, r.a, step.a}, between: true})
 			}
 			segs = append(segs, segment{piece: step, decode: true, last: true, synced: r.synced})
 			continue
@@ -266,19 +266,32 @@ func inferSteps(procs []procLaunches, o InferOptions) inference {
 	}
 	slices.Sort(decodeNs)
 	large := stats.Median(decodeNs) / 2
+	// largeFrom[i] >= 0: segments largeFrom[i] to i are a large step.
+	largeFrom := make([]int, len(segs))
+	for i := range segs {
+		largeFrom[i] = -1
+		if o.Large == PhaseNone || !segs[i].decode {
+			continue
+		}
+		first, last := largeBefore(procs, segs, i, large)
+		if first < 0 {
+			continue
+		}
+		// An iteration of P runs: the prefill's input preparation
+		// comes in the runs before its forward.
+		for j, end := first-1, first-best.period; j >= 0 && j > end && !segs[j].decode && segs[j].proc == segs[i].proc; j-- {
+			first = j
+		}
+		largeFrom[last] = first
+	}
 	for i, s := range segs {
 		phase := ""
 		switch {
 		case s.decode:
 			phase = o.Repeating
-		case o.Large != PhaseNone && i+1 < len(segs) && segs[i+1].decode && segs[i+1].proc == s.proc &&
-			opsOf(procs, s.piece) > 0 && float64(nsOf(procs, s.piece)) >= large:
+		case largeFrom[i] >= 0:
 			phase = o.Large
-			// An iteration of P runs: the prefill's input preparation
-			// comes in the runs before its forward.
-			for j := i - 1; j >= 0 && j > i-best.period && !segs[j].decode && segs[j].proc == s.proc; j-- {
-				s.a = segs[j].a
-			}
+			s.a = segs[largeFrom[i]].a
 		default:
 			continue
 		}
@@ -377,6 +390,63 @@ func stretchGroups(runs []run, s, e, p int) []runGroup {
 		out = append(out, runGroup{first: g, period: p, key: key.String()})
 	}
 	return out
+}
+
+// segment is a piece of a process's launches in the order step inference
+// lays them out: a decode step, or what lies around the steps.
+type segment struct {
+	piece
+	decode  bool
+	between bool // the bookkeeping before a step's replay (replayStart)
+	last    bool // ends its run
+	synced  bool
+}
+
+// largeBefore finds the large phase before the step segs[d]: the stretch of
+// segments that ends right before it (past the bookkeeping before its
+// replay), as first and last index, or -1, -1. Walking back, a segment
+// holding at least large (half a step's GPU time) ends the stretch: it is
+// the prefill's forward, with the light pieces after it (the sampling of
+// the first token). A light segment is joined, since a forward that
+// synchronises as it goes comes in light runs (transformers' eager prefill
+// with a static cache reads a value back in each of its layers), unless it
+// holds less than a tenth of the median of those joined so far: the
+// request's set-up before its forward. The stretch is the large phase if
+// it holds GPU work and at least large in all.
+func largeBefore(procs []procLaunches, segs []segment, d int, large float64) (int, int) {
+	last := d - 1
+	if last >= 0 && segs[last].between {
+		last--
+	}
+	var joined []int64
+	var total int64
+	first := last + 1
+	for j := last; j >= 0 && !segs[j].decode && !segs[j].between && segs[j].proc == segs[d].proc; j-- {
+		ns := nsOf(procs, segs[j].piece)
+		if len(joined) > 0 {
+			sorted := slices.Sorted(slices.Values(joined))
+			if float64(ns) < stats.Median(sorted)/10 {
+				break
+			}
+		}
+		joined = append(joined, ns)
+		total += ns
+		first = j
+		if float64(ns) >= large {
+			break
+		}
+	}
+	if first > last || float64(total) < large {
+		return -1, -1
+	}
+	var ops int64
+	for j := first; j <= last; j++ {
+		ops += opsOf(procs, segs[j].piece)
+	}
+	if ops == 0 {
+		return -1, -1
+	}
+	return first, last
 }
 
 // syncRuns cuts process pi's launches at its synchronisations: a launch

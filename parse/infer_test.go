@@ -472,3 +472,77 @@ func TestInferStepsPrefillIteration(t *testing.T) {
 		t.Errorf("%d decode steps, want 30", n)
 	}
 }
+
+// TestInferStepsStaticCache: transformers' generate() with a static KV
+// cache (as recorded in hfn_static): the prefill runs eager and reads a
+// value back in each of its layers, each decode iteration is one run
+// between host synchronisations: the next inputs prepared (eager), copied
+// into the graph's buffers, the compiled forward replayed, the token
+// sampled (eager) and read back. An eager token recurs at a fixed stride
+// around the replay, but every iteration is one step; it begins at the
+// copies (the preparation is between steps), the last iteration of a
+// request launches two kernels fewer and is a step all the same, and the
+// prefill step holds all its layers' runs.
+func TestInferStepsStaticCache(t *testing.T) {
+	var tl launchLog
+	var copies []uint32 // each decode step's first copy
+	for range 3 {
+		tl.setup()
+		tl.kernel(kGather, 5000)
+		for range 12 {
+			tl.layers(kPrefillAttn, 5000) // 32 kernels, 160 µs
+			tl.copy(copyDtoH)
+			tl.sync()
+		}
+		for s := range 20 {
+			tl.kernel(kGather, 1000)
+			tl.kernel(kFill, 1000)
+			tl.kernel(kMask, 1000)
+			tl.kernel(kGather, 1000)
+			copies = append(copies, tl.corr+1)
+			for range 3 {
+				tl.copy(copyDtoD)
+			}
+			tl.graph(188, 860_000)
+			// kFill recurs at a fixed stride, each piece copying.
+			tl.kernel(kArgmax, 1000)
+			tl.kernel(kFill, 1000)
+			tl.kernel(kMask, 1000)
+			tl.copy(copyDtoD)
+			tl.kernel(kArgmax, 1000)
+			tl.kernel(kFill, 1000)
+			if s < 19 {
+				tl.kernel(kMask, 1000)
+				tl.kernel(kMask, 1000)
+			}
+			tl.copy(copyDtoH)
+			tl.sync()
+		}
+	}
+	inf := inferSteps([]procLaunches{tl.pl}, InferOptions{})
+	if inf.method != StepsGraph {
+		t.Errorf("method %q, want %q", inf.method, StepsGraph)
+	}
+	var starts []uint32
+	prefills := 0
+	for _, s := range inf.steps {
+		switch s.phase {
+		case PhaseDecode:
+			starts = append(starts, s.lo)
+			if s.syncs != 1 {
+				t.Errorf("decode step [%d, %d]: %d syncs, want 1", s.lo, s.hi, s.syncs)
+			}
+		case PhasePrefill:
+			prefills++
+			if s.syncs != 12 {
+				t.Errorf("prefill step [%d, %d]: %d syncs, want 12 (one per layer)", s.lo, s.hi, s.syncs)
+			}
+		}
+	}
+	if !slices.Equal(starts, copies) {
+		t.Errorf("%d decode steps starting at %v, want %d at each iteration's first copy %v", len(starts), starts, len(copies), copies)
+	}
+	if prefills != 3 {
+		t.Errorf("%d prefill steps, want 3", prefills)
+	}
+}
