@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/nsys-gate/gate/compare"
 	"github.com/nsys-gate/gate/parse"
@@ -91,7 +90,7 @@ func textPhases(w io.Writer, s *parse.Summary) {
 		fmt.Fprintf(w, "; steps found by %s", parse.StepSourceName(src))
 	}
 	fmt.Fprintln(w, ")")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newColumns(w, true)
 	fmt.Fprintln(tw, "phase\tsteps\tspan\tbusy\tkernel time\tkernels\tmemcpys\tDtoH\tsyncs\tCUDA graphs\t")
 	for _, name := range []string{parse.PhasePrefill, parse.PhaseDecode, parse.PhaseMixed} {
 		p := s.Phases[name]
@@ -125,7 +124,7 @@ func textComponents(w io.Writer, s *parse.Summary) {
 		return
 	}
 	fmt.Fprintln(w, "\nComponents (share of kernel time)")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newColumns(w, true)
 	header := "component\t"
 	for _, pc := range s.Components {
 		header += termText(pc.Phase) + "\t"
@@ -164,7 +163,7 @@ func textKernels(w io.Writer, s *parse.Summary) {
 	}
 	n := min(summaryTopKernels, len(s.Kernels))
 	fmt.Fprintf(w, "\nTop %d of %d kernels by time\n", n, len(s.Kernels))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newColumns(w, false)
 	fmt.Fprintln(tw, "total\tshare\tcount\tavg\tp50\tper decode step\tin graph\tcomponent\tname")
 	for _, k := range s.Kernels[:n] {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtDuration(float64(k.TotalNs)), fmtValue(100*k.Share, "pct"),
@@ -180,7 +179,7 @@ func textMemory(w io.Writer, s *parse.Summary) {
 		return
 	}
 	fmt.Fprintln(w, "\nMemory operations")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newColumns(w, true)
 	fmt.Fprintln(tw, "op\tcount\tbytes\ttime\trate\t")
 	for _, m := range s.Memory.Ops {
 		name := m.Kind
@@ -199,7 +198,7 @@ func textDevices(w io.Writer, s *parse.Summary) {
 		return
 	}
 	fmt.Fprintln(w, "\nDevices")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newColumns(w, true)
 	fmt.Fprintln(tw, "device\tbusy\tkernels\tkernel time\tcommunication\t")
 	for _, d := range s.Devices {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t\n", d.ID, fmtValue(d.BusyPct, "pct"), fmtCount(float64(d.Kernels)),
@@ -214,7 +213,7 @@ func textExtra(w io.Writer, s *parse.Summary) {
 		return
 	}
 	fmt.Fprintln(w, "\nExtra metrics")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newColumns(w, false)
 	fmt.Fprintln(tw, "metric\tvalue\tunit\tbetter\tsamples\tsource")
 	for _, m := range s.Extra {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termText(m.Name), fmtCount(m.Value), termText(m.Unit), termText(m.Better), len(m.Samples), termText(m.Source))

@@ -113,7 +113,10 @@ func textTable(b *strings.Builder, t table) {
 		}
 		rows = append(rows, lines...)
 	}
-	for _, l := range alignColumns(rows, 2) {
+	for i := range rows {
+		rows[i] = append(rows[i], "") // every cell ends at its tab
+	}
+	for _, l := range alignColumns(rows, 2, false) {
 		b.WriteString(l + "\n")
 	}
 	if t.more > 0 {

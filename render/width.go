@@ -1,6 +1,7 @@
 package render
 
 import (
+	"io"
 	"sort"
 	"strings"
 	"unicode"
@@ -82,13 +83,15 @@ var wideRanges = [...][2]rune{
 	{0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
 }
 
-// alignColumns lays rows out in left-aligned columns gap spaces apart,
-// each as wide as its widest cell in terminal columns (displayWidth), with
-// no trailing spaces: text/tabwriter's layout, measured as a terminal draws.
-func alignColumns(rows [][]string, gap int) []string {
+// alignColumns lays rows out in columns gap spaces apart, each as wide as
+// its widest cell in terminal columns (displayWidth): text/tabwriter's
+// layout (padding 2, AlignRight when right is set), measured as a terminal
+// draws. A row's last element is text after the columns, not aligned;
+// left-aligned rows lose their trailing spaces.
+func alignColumns(rows [][]string, gap int, right bool) []string {
 	var widths []int
 	for _, r := range rows {
-		for i, c := range r {
+		for i, c := range r[:max(len(r)-1, 0)] {
 			if i == len(widths) {
 				widths = append(widths, 0)
 			}
@@ -99,12 +102,52 @@ func alignColumns(rows [][]string, gap int) []string {
 	for j, r := range rows {
 		var b strings.Builder
 		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]+gap-displayWidth(c)))
+			if i == len(r)-1 {
+				b.WriteString(c)
+				break
+			}
+			pad := strings.Repeat(" ", widths[i]+gap-displayWidth(c))
+			if right {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
 			}
 		}
-		out[j] = strings.TrimRight(b.String(), " ")
+		out[j] = b.String()
+		if !right {
+			out[j] = strings.TrimRight(out[j], " ")
+		}
 	}
 	return out
+}
+
+// columns is a drop-in for a text/tabwriter.Writer with padding 2: lines
+// written to it are tab-separated cells (a cell ends at its tab), and Flush
+// writes them aligned by alignColumns.
+type columns struct {
+	w     io.Writer
+	right bool
+	buf   strings.Builder
+}
+
+func newColumns(w io.Writer, right bool) *columns { return &columns{w: w, right: right} }
+
+func (c *columns) Write(p []byte) (int, error) { return c.buf.Write(p) }
+
+// Flush writes what was written so far, aligned.
+func (c *columns) Flush() error {
+	if c.buf.Len() == 0 {
+		return nil
+	}
+	var rows [][]string
+	for _, l := range strings.Split(strings.TrimSuffix(c.buf.String(), "\n"), "\n") {
+		rows = append(rows, strings.Split(l, "\t"))
+	}
+	c.buf.Reset()
+	for _, l := range alignColumns(rows, 2, c.right) {
+		if _, err := io.WriteString(c.w, l+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

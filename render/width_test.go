@@ -1,8 +1,11 @@
 package render
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"text/tabwriter"
 )
 
 func TestDisplayWidth(t *testing.T) {
@@ -51,14 +54,15 @@ func TestWideRangesSorted(t *testing.T) {
 }
 
 // Columns line up as a terminal draws them: the cell after a ❌ (two
-// columns, one rune) starts where the header's does.
+// columns, one rune) starts where the header's does. Each row ends with
+// empty trailing text: every cell is terminated, as text.go writes them.
 func TestAlignColumnsEmoji(t *testing.T) {
 	got := alignColumns([][]string{
-		{"What changed", "Δ", "Limit"},
-		{"❌ decode · step p50", "+22.7%", "over 10%"},
-		{"⚠️ other time", "+18.4%", ""},
-		{"✅ 注意力", "-3%", "over 5%"},
-	}, 2)
+		{"What changed", "Δ", "Limit", ""},
+		{"❌ decode · step p50", "+22.7%", "over 10%", ""},
+		{"⚠️ other time", "+18.4%", "", ""},
+		{"✅ 注意力", "-3%", "over 5%", ""},
+	}, 2, false)
 	want := []string{
 		"What changed          Δ       Limit",
 		"❌ decode · step p50  +22.7%  over 10%",
@@ -77,6 +81,48 @@ func TestAlignColumnsEmoji(t *testing.T) {
 		}
 		if w := displayWidth(l[:i]); w != col {
 			t.Errorf("%q: second column at %d, want %d", l, w, col)
+		}
+	}
+}
+
+// Where every character is one column, columns lays out exactly as
+// text/tabwriter (padding 2), left-aligned and AlignRight, terminated cells
+// and trailing text alike: tabwriter is the oracle for the layout, and
+// displayWidth only changes what a column's width is measured in.
+func TestColumnsMatchesTabwriter(t *testing.T) {
+	tables := []string{
+		"phase\tsteps\tspan\t\nprefill\t1\t17.5 ms / 17.5 ms\t\ndecode\t96\t1.18 ms\t\n",
+		"total\tshare\tname\n4.88 ms\t23.6%\telementwise_kernel\n763 us\t3.68%\tcudnn\n",
+		"a\t\tc\t\n\tbb\t\t\nccc\td\te\t\n",
+		"one\t\n",
+	}
+	for i, in := range tables {
+		for _, right := range []bool{false, true} {
+			var want bytes.Buffer
+			flags := uint(0)
+			if right {
+				flags = tabwriter.AlignRight
+			}
+			tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', flags)
+			fmt.Fprint(tw, in)
+			tw.Flush()
+			var got bytes.Buffer
+			c := newColumns(&got, right)
+			fmt.Fprint(c, in)
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			w := want.String()
+			if !right { // columns trims what tabwriter pads after the last cell
+				var lines []string
+				for _, l := range strings.Split(w, "\n") {
+					lines = append(lines, strings.TrimRight(l, " "))
+				}
+				w = strings.Join(lines, "\n")
+			}
+			if got.String() != w {
+				t.Errorf("table %d right=%v:\ngot\n%s\nwant (tabwriter)\n%s", i, right, got.String(), w)
+			}
 		}
 	}
 }
