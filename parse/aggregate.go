@@ -96,8 +96,10 @@ type stepWork struct {
 	memcpys     int
 	memcpyBytes int64
 	dtoh        int
-	// device is that of the step's first op in table order (seq).
+	// device and pid are the device and process of the step's first op
+	// in table order (seq).
 	device int32
+	pid    uint64
 	seq    int64
 	hasOps bool
 	// start and end span the step's ops (an inferred step has no range
@@ -159,7 +161,7 @@ func (a *opAcc) add(op *gpuOp) {
 			w.start, w.end = op.start, op.end
 		}
 		if !w.hasOps || op.seq < w.seq {
-			w.device, w.seq, w.hasOps = op.device, op.seq, true
+			w.device, w.pid, w.seq, w.hasOps = op.device, op.key>>40, op.seq, true
 		}
 		w.start, w.end = min(w.start, op.start), max(w.end, op.end)
 		w.busy.Add(op.start, op.end)

@@ -407,25 +407,41 @@ func (p *profile) warnSummary(s *Summary) {
 	if empty > 0 {
 		p.warnf(WarnEmptySteps, "%d step ranges launched no GPU work", empty)
 	}
-	// Projected step spans overlapping: async work of one step spilled into
-	// the next, so spans double-count.
+	overlaps := p.overlappingSteps()
+	if overlaps > 0 {
+		p.warnf(WarnOverlappingStep, "%d steps' projected GPU spans overlap the previous step of their process and device (asynchronous work spilled over): their spans double-count", overlaps)
+	}
+}
+
+// overlappingSteps counts the steps whose projected GPU span begins before
+// an earlier step of the same process and device has ended: async work of
+// one step spilled into the next, so spans double-count. Steps of
+// different processes or devices (the ranks of a tensor-parallel job) run
+// at once by design and are never compared.
+func (p *profile) overlappingSteps() int {
+	type stream struct {
+		pid    uint64
+		device int32
+	}
 	type span struct{ s, e int64 }
-	var spans []span
+	spans := map[stream][]span{}
 	for i := range p.steps {
 		if start, end, ok := p.stepSpan(i); ok {
-			spans = append(spans, span{start, end})
+			w := &p.acc.work[i]
+			k := stream{w.pid, w.device}
+			spans[k] = append(spans[k], span{start, end})
 		}
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].s < spans[j].s })
 	overlaps := 0
-	var end int64 = -1
-	for _, sp := range spans {
-		if sp.s < end {
-			overlaps++
+	for _, ss := range spans {
+		sort.Slice(ss, func(i, j int) bool { return ss[i].s < ss[j].s })
+		var end int64 = -1
+		for _, sp := range ss {
+			if sp.s < end {
+				overlaps++
+			}
+			end = max(end, sp.e)
 		}
-		end = max(end, sp.e)
 	}
-	if overlaps > 0 {
-		p.warnf(WarnOverlappingStep, "%d step ranges' projected GPU spans overlap the previous step (asynchronous work spilled over): their spans double-count", overlaps)
-	}
+	return overlaps
 }
