@@ -1,35 +1,17 @@
 package compare
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/nsys-gate/gate/internal/exporttest"
+	"github.com/nsys-gate/gate/internal/summarytest"
 	"github.com/nsys-gate/gate/parse"
 )
 
 var dump = flag.Bool("dump", false, "print every compared metric of the fixture comparisons")
-
-var (
-	summaryMu  sync.Mutex
-	summaryDir string
-	summaries  = map[string]*parse.Summary{}
-)
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	if summaryDir != "" {
-		os.RemoveAll(summaryDir)
-	}
-	os.Exit(code)
-}
 
 // fixtureSummary decompresses ../testdata/nsys/<name>.sqlite.gz and parses it
 // with parse.Export, once per test binary. Callers must not modify it.
@@ -41,31 +23,7 @@ func fixtureSummary(tb testing.TB, name string) *parse.Summary {
 // whole capture).
 func fixtureSummaryScoped(tb testing.TB, name, scope string) *parse.Summary {
 	tb.Helper()
-	summaryMu.Lock()
-	defer summaryMu.Unlock()
-	key := name + "\x00" + scope
-	if s, ok := summaries[key]; ok {
-		return s
-	}
-	if summaryDir == "" {
-		d, err := os.MkdirTemp("", "gate-compare-test-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		summaryDir = d
-	}
-	path := exporttest.Decompress(tb, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), summaryDir)
-	return exportFixture(tb, key, path, scope)
-}
-
-func exportFixture(tb testing.TB, key, path, scope string) *parse.Summary {
-	tb.Helper()
-	s, err := parse.Export(context.Background(), path, parse.Options{Scope: scope})
-	if err != nil {
-		tb.Fatalf("parse.Export(context.Background(), %s, scope %q): %v", path, scope, err)
-	}
-	summaries[key] = s
-	return s
+	return summarytest.Export(tb, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), parse.Options{Scope: scope})
 }
 
 // dumpResult prints a result's metrics when -dump is given.

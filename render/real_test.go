@@ -2,14 +2,12 @@ package render
 
 import (
 	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/nsys-gate/gate/compare"
-	"github.com/nsys-gate/gate/internal/exporttest"
+	"github.com/nsys-gate/gate/internal/summarytest"
 	"github.com/nsys-gate/gate/parse"
 )
 
@@ -17,29 +15,11 @@ import (
 // rendered. These goldens change when parse or compare change what they
 // find; rewrite them with -update after checking the diff reads right.
 
-var (
-	realMu   sync.Mutex
-	realSums = map[string]*parse.Summary{}
-)
-
-// realSummary decompresses ../testdata/nsys/<name>.sqlite.gz into a temp dir
-// and parses it, once per test binary.
+// realSummary is the summary of ../testdata/nsys/<name>.sqlite.gz, parsed
+// once per test binary.
 func realSummary(t *testing.T, name string) *parse.Summary {
 	t.Helper()
-	realMu.Lock()
-	defer realMu.Unlock()
-	if s, ok := realSums[name]; ok {
-		return s
-	}
-	path := exporttest.Decompress(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), t.TempDir())
-	s, err := parse.Export(context.Background(), path, parse.Options{})
-	if err != nil {
-		t.Fatalf("parse.Export(context.Background(), %s): %v", name, err)
-	}
-	// The summary names the temp file; name the fixture, for stable goldens.
-	s.Source.File = name + ".sqlite.gz"
-	realSums[name] = s
-	return s
+	return summarytest.Export(t, filepath.Join("..", "testdata", "nsys", name+".sqlite.gz"), parse.Options{})
 }
 
 var realCases = []struct {
