@@ -18,6 +18,19 @@ func meanKernelNs(p *parse.Phase) float64 {
 	return sum / float64(len(p.Samples))
 }
 
+// decodeAttribution is r's attribution of the decode phase; the test
+// fails without one.
+func decodeAttribution(t *testing.T, r *Result) *PhaseAttribution {
+	t.Helper()
+	for i := range r.Attribution {
+		if r.Attribution[i].Phase == parse.PhaseDecode {
+			return &r.Attribution[i]
+		}
+	}
+	t.Fatalf("no decode attribution: %+v", r.Attribution)
+	return nil
+}
+
 func partsSum(ps []TimePart, rest *TimePart) (b, h float64) {
 	for _, p := range ps {
 		b, h = b+p.BaseNs, h+p.HeadNs
@@ -34,17 +47,11 @@ func partsSum(ps []TimePart, rest *TimePart) (b, h float64) {
 func TestWhereTheTimeWentDoubleAttention(t *testing.T) {
 	base, head := fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_double_attn")
 	r := Compare(base, head, Options{})
-	var a *PhaseAttribution
-	for i := range r.Attribution {
-		if r.Attribution[i].Phase == parse.PhaseDecode {
-			a = &r.Attribution[i]
+	a := decodeAttribution(t, r)
+	for _, pa := range r.Attribution {
+		if pa.Phase == parse.PhasePrefill {
+			t.Errorf("prefill is unchanged, yet attributed: %+v", pa)
 		}
-		if r.Attribution[i].Phase == parse.PhasePrefill {
-			t.Errorf("prefill is unchanged, yet attributed: %+v", r.Attribution[i])
-		}
-	}
-	if a == nil {
-		t.Fatalf("no decode attribution: %+v", r.Attribution)
 	}
 	first := a.Kernels[0]
 	d := first.HeadNs - first.BaseNs
@@ -119,16 +126,7 @@ func TestNoAttributionWithoutPerPhaseKernels(t *testing.T) {
 // steps, and each kernel part is one component's.
 func TestAttributionComponentsAreTheTable(t *testing.T) {
 	base, head := fixtureSummary(t, "base_a"), fixtureSummary(t, "regress_double_attn")
-	r := Compare(base, head, Options{})
-	var a *PhaseAttribution
-	for i := range r.Attribution {
-		if r.Attribution[i].Phase == parse.PhaseDecode {
-			a = &r.Attribution[i]
-		}
-	}
-	if a == nil {
-		t.Fatalf("no decode attribution: %+v", r.Attribution)
-	}
+	a := decodeAttribution(t, Compare(base, head, Options{}))
 	split := map[string]map[string]bool{}
 	for _, k := range base.Phases[parse.PhaseDecode].ByKernel {
 		if split[k.Name] == nil {

@@ -177,10 +177,7 @@ func TestInferredHFGenerate(t *testing.T) {
 	var rows []string
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Export(context.Background(), export(t, c.name), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustExport(t, export(t, c.name), Options{})
 			if s.Source.StepSource != StepsSync {
 				t.Errorf("steps found by %q, want %s", s.Source.StepSource, StepsSync)
 			}
@@ -236,10 +233,7 @@ func TestInferredNoNVTX(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decompresses and parses five exports")
 	}
-	nvtx, err := Export(context.Background(), export(t, "gm_base1"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nvtx := mustExport(t, export(t, "gm_base1"), Options{})
 	if nvtx.Source.StepSource != StepsNVTX || nvtx.Phases[PhaseDecode] == nil {
 		t.Fatalf("gm_base1: steps by %q, phases %v: want NVTX decode steps", nvtx.Source.StepSource, nvtx.Phases)
 	}
@@ -258,10 +252,7 @@ func TestInferredNoNVTX(t *testing.T) {
 	var rows []string
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Export(context.Background(), export(t, c.name), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustExport(t, export(t, c.name), Options{})
 			if s.Source.StepSource != c.source {
 				t.Errorf("steps found by %q, want %s", s.Source.StepSource, c.source)
 			}
