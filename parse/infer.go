@@ -685,34 +685,37 @@ func cutUnits(l []launch, r piece, first, last []int) []piece {
 }
 
 // runKey is the launch signature of a whole run: the kernel count of each
-// graph it replays, and, in a run that replays none, how many kernels it
-// launches. Names are left out (the same step picks another variant of a
-// kernel for another size: a vectorised fill when the mask's length is a
-// multiple of 16), and so are copies (the first step after a prefill also
-// copies the prefill's token). In a run that replays graphs the replays are
-// the step and the eager launches around them the loop's bookkeeping,
-// whose count changes at a request's edges (transformers' static-cache
-// decode launches two fewer at the last step of a generate call, and none
-// before the replay that follows the graph's capture), so they are left
-// out too.
+// graph it replays, and how many kernels it launches outside graphs:
+// between its first and last replay where it replays any (PIECEWISE
+// attention), else all. Names are left out (the same step picks another
+// variant of a kernel for another size: a vectorised fill when the mask's
+// length is a multiple of 16), and so are copies (the first step after a
+// prefill also copies the prefill's token). The eager launches before the
+// first replay and after the last are the loop's bookkeeping, whose count
+// changes at a request's edges (transformers' static-cache decode launches
+// two fewer at the last step of a generate call, and none before the
+// replay that follows the graph's capture), so they are left out too.
 func runKey(l []launch, r piece) string {
 	h := fnv.New64a()
 	var b [4]byte
-	eager, graphs := 0, 0
+	eager, all, graphs := 0, 0, 0
 	for _, x := range l[r.a:r.b] {
 		switch x.tok >> 30 {
 		case tokKernel:
-			eager++
+			all++
 		case tokGraph:
-			graphs++
+			if graphs++; graphs == 1 {
+				all = 0
+			}
+			eager = all
 			binary.LittleEndian.PutUint32(b[:], x.tok)
 			h.Write(b[:])
 		}
 	}
 	if graphs > 0 {
-		return fmt.Sprintf("s%dg:%x", graphs, h.Sum64())
+		return fmt.Sprintf("s%dg%d:%x", graphs, eager, h.Sum64())
 	}
-	return fmt.Sprintf("s%d:%x", eager, h.Sum64())
+	return fmt.Sprintf("s%d:%x", all, h.Sum64())
 }
 
 // replayStart is where a step that replays CUDA graphs and follows a host

@@ -263,6 +263,25 @@ func TestInferSteps(t *testing.T) {
 				t.sync()
 			}
 		}, StepsGraph, 20, 1, 20},
+		{"piecewise prefill and decode, the same pieces, a sync per step", func(t *launchLog) {
+			// The prefill replays the pieces decode does (captured for
+			// its token count) with its own attention between them:
+			// two kernels a layer, not one.
+			for step := range 21 {
+				t.copy(copyHtoD)
+				t.graph(12, 90_000)
+				for range 6 {
+					t.kernel(kAttn, 5000)
+					if step == 0 {
+						t.kernel(kPrefillAttn, 50_000)
+					}
+					t.graph(20, 100_000)
+				}
+				t.kernel(kArgmax, 900)
+				t.copy(copyDtoH)
+				t.sync()
+			}
+		}, StepsGraph, 20, 1, 20},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
