@@ -49,6 +49,15 @@ func TestNoNVTXJudgement(t *testing.T) {
 			t.Errorf("reason %q does not name %q", why, parse.StepSourceName(method))
 		}
 	}
+	if !strings.Contains(why, "no longer replay CUDA graphs; name the steps with NVTX ranges") {
+		t.Errorf("reason %q does not say that CUDA graphs went, nor what to do", why)
+	}
+	// The other way round (turning CUDA graphs on): the same refusal, said
+	// from the head's side.
+	r = compareFixtures(t, "nonvtx_eager", "nonvtx_base")
+	if why := strings.Join(r.Reasons, "; "); r.Verdict != NotComparable || !strings.Contains(why, "the head's steps replay CUDA graphs and the base's did not") {
+		t.Errorf("eager to graphs: verdict %s, reasons %q", r.Verdict, why)
+	}
 	// Both eager: the doubled attention is judged again.
 	r = compareFixtures(t, "nonvtx_eager", "nonvtx_eager_double_attn")
 	if r.Verdict != Fail {

@@ -50,11 +50,15 @@ func Comparable(a, b *Summary) (reasons, unchecked []string) {
 	}
 	if x, y := stepSource(a), stepSource(b); x != "" && y != "" && x != y {
 		why := fmt.Sprintf("steps found differently: base by %s, head by %s", StepSourceName(x), StepSourceName(y))
-		switch StepsNVTX {
-		case x:
+		switch {
+		case x == StepsNVTX:
 			why += ": were the head's NVTX step ranges removed?"
-		case y:
+		case y == StepsNVTX:
 			why += ": name the base's steps with NVTX ranges too"
+		case x == StepsGraph:
+			why += ": the head's steps no longer replay CUDA graphs; name the steps with NVTX ranges to judge that change"
+		case y == StepsGraph:
+			why += ": the head's steps replay CUDA graphs and the base's did not; name the steps with NVTX ranges to judge that change"
 		}
 		reasons = append(reasons, why)
 	}
