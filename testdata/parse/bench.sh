@@ -14,7 +14,16 @@ if [ -z "$gate" ]; then
 	gate=$(mktemp -d)/gate
 	go build -o "$gate" ./cmd/gate
 fi
-agg="select count(*), sum(end-start), sum(correlationId), sum(shortName), sum(graphNodeId is not null) from CUPTI_ACTIVITY_KIND_KERNEL; select count(*), total(start), sum(correlationId), total(globalTid) from CUPTI_ACTIVITY_KIND_RUNTIME; select count(*), total(start) from NVTX_EVENTS;"
+agg="select count(*), sum(end-start), sum(correlationId), sum(shortName), sum(graphNodeId is not null) from CUPTI_ACTIVITY_KIND_KERNEL; select count(*), total(start), sum(correlationId), total(globalTid) from CUPTI_ACTIVITY_KIND_RUNTIME;"
+# The optional tables gate reads, where the export has them: NVTX ranges
+# (absent when nothing emitted any) and the GPU's sampled counters.
+has() { [ -n "$(sqlite3 "$export_file" "select name from sqlite_master where type = 'table' and name = '$1'")" ]; }
+if has NVTX_EVENTS; then
+	agg="$agg select count(*), total(start) from NVTX_EVENTS;"
+fi
+if has GPU_METRICS; then
+	agg="$agg select count(*), total(timestamp), total(value), total(metricId), total(typeId) from GPU_METRICS;"
+fi
 out=$(mktemp)
 # one SIDE CMD...: append "SIDE wall user sys maxrss_kb" to $out
 one() {
