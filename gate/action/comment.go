@@ -95,6 +95,13 @@ func commentBody(report, marker, digest string) string {
 	return report + tail
 }
 
+// acceptedComment is the single configuration's comment: the report md,
+// fitted to leave room for note (what the pull request accepted), with note
+// under its marker line.
+func acceptedComment(md, note string, res *compare.Result, opts render.Options) string {
+	return afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md, res, opts), note)
+}
+
 // fitCommentTo returns md, or, when md and the digest line would not fit
 // in budget characters, the report rendered again under a budget that
 // leaves room for that line: the renderer then drops whole sections and

@@ -78,8 +78,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		}
 		r.annotate(res, bf.Yet, accepted)
 		note = render.AcceptanceMarkdown(lines)
-		md = afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md, res, ropts), note)
-		p := singlePost(md, id, res, out.Verdict)
+		p := singlePost(acceptedComment(md, note, res, ropts), id, res, out.Verdict)
 		notes = r.publish(ctx, r.ev.prNumber(), p, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
 	}
 	r.jobSummary(res, ropts, note, notes)
@@ -666,15 +665,8 @@ func (r *run) comment(ctx context.Context) error {
 			r.setOutputs("report-path", r.outputPath(p))
 		}
 	}
-	body := afterMarker(fitCommentTo(render.CommentBudget-render.UTF16Len(note), md.String(), res, ropts), note)
-	url := r.commentOn(ctx, number, singlePost(body, id, res, verdict))
-	ropts.Budget = render.StepSummaryBudget
-	var sum bytes.Buffer
-	if render.Markdown(&sum, res, ropts) == nil {
-		if err := r.files.addSummary(afterMarker(sum.String(), note)); err != nil {
-			r.actions.Warningf("gate: job summary: %v", err)
-		}
-	}
+	url := r.commentOn(ctx, number, singlePost(acceptedComment(md.String(), note, res, ropts), id, res, verdict))
+	r.jobSummary(res, ropts, note, nil)
 	r.setOutputs("verdict", string(verdict), "regressions", fmt.Sprint(res.Counts.Fail), "comment-url", url)
 	return nil
 }
