@@ -431,7 +431,7 @@ func TestScopePerProcess(t *testing.T) {
 	}
 	db.Close()
 
-	one, err := Export(context.Background(), mgUnzip(t, "nsys/probe.sqlite"), Options{Scope: "benchmark"})
+	one, err := Export(context.Background(), export(t, "probe"), Options{Scope: "benchmark"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestCollectiveOfAgreesWithComponents(t *testing.T) {
 // for communication kernels and that it is one of the known names. Seeds:
 // the names of the third-party two-H100 capture and NCCL's own.
 func FuzzCollectiveOf(f *testing.F) {
-	for _, k := range mgExport(f, "third-party/h100_2gpu_1s.sqlite", Options{}).Kernels {
+	for _, k := range mustExport(f, fixture(f, "third-party/h100_2gpu_1s.sqlite"), Options{}).Kernels {
 		f.Add(k.Name)
 		f.Add(k.Demangled)
 	}

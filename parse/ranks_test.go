@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"context"
 	"math"
 	"path/filepath"
 	"strings"
@@ -17,16 +16,6 @@ func mgUnzip(t testing.TB, rel string) string {
 	return exporttest.Decompress(t, filepath.Join("..", "testdata", rel+".gz"), t.TempDir())
 }
 
-// mgExport parses a fixture export.
-func mgExport(t testing.TB, rel string, opts Options) *Summary {
-	t.Helper()
-	s, err := Export(context.Background(), mgUnzip(t, rel), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func mgNear(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }
@@ -34,8 +23,8 @@ func mgNear(a, b float64) bool {
 // TestMergeRanksTwin merges two copies of one profile: everything counted
 // doubles, everything per step or per device stays as it was.
 func TestMergeRanksTwin(t *testing.T) {
-	one := mgExport(t, "nsys/probe.sqlite", Options{})
-	m, err := MergeRanks([]*Summary{one, mgExport(t, "nsys/probe.sqlite", Options{})})
+	one := mustExport(t, export(t, "probe"), Options{})
+	m, err := MergeRanks([]*Summary{one, mustExport(t, export(t, "probe"), Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +95,8 @@ func TestMergeRanksTwin(t *testing.T) {
 // TestMergeRanksSlowest merges two runs of the same workload: each step is
 // the slower rank's, and the device says which.
 func TestMergeRanksSlowest(t *testing.T) {
-	a := mgExport(t, "nsys/base_a.sqlite", Options{Scope: "benchmark"})
-	b := mgExport(t, "nsys/base_b.sqlite", Options{Scope: "benchmark"})
+	a := mustExport(t, export(t, "base_a"), Options{Scope: "benchmark"})
+	b := mustExport(t, export(t, "base_b"), Options{Scope: "benchmark"})
 	m, err := MergeRanks([]*Summary{a, b})
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +137,7 @@ func TestMergeRanksSlowest(t *testing.T) {
 func TestMergeRanksCommunication(t *testing.T) {
 	var ranks []*Summary
 	for i := 0; i < 2; i++ {
-		s := mgExport(t, "nsys/probe.sqlite", Options{})
+		s := mustExport(t, export(t, "probe"), Options{})
 		s.Kernels[len(s.Kernels)-1].Name = "ncclDevKernel_AllReduce_Sum_bf16_RING_LL"
 		s.Kernels[len(s.Kernels)-1].Component = CompCommunication
 		ranks = append(ranks, s)
@@ -183,8 +172,8 @@ func TestMergeRanksCommunication(t *testing.T) {
 }
 
 func TestMergeRanksStepsDiffer(t *testing.T) {
-	probe := mgExport(t, "nsys/probe.sqlite", Options{Scope: "benchmark"})
-	base := mgExport(t, "nsys/base_a.sqlite", Options{Scope: "benchmark"})
+	probe := mustExport(t, export(t, "probe"), Options{Scope: "benchmark"})
+	base := mustExport(t, export(t, "base_a"), Options{Scope: "benchmark"})
 	m, err := MergeRanks([]*Summary{base, probe})
 	if err != nil {
 		t.Fatal(err)
@@ -204,14 +193,14 @@ func TestMergeRanksStepsDiffer(t *testing.T) {
 }
 
 func TestMergeRanksErrors(t *testing.T) {
-	probe := func() *Summary { return mgExport(t, "nsys/probe.sqlite", Options{}) }
+	probe := func() *Summary { return mustExport(t, export(t, "probe"), Options{}) }
 	other := probe()
 	other.GPU.Name = "NVIDIA H100 80GB HBM3"
 	newer := probe()
 	newer.Source.NsysVersion = "2026.2.1.210"
 	legacy := probe()
 	legacy.Source.Legacy = true
-	graph := mgExport(t, "nsys/base_graphmode.sqlite", Options{})
+	graph := mustExport(t, export(t, "base_graphmode"), Options{})
 	tests := []struct {
 		name  string
 		ranks []*Summary

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func mustExport(t *testing.T, path string, opts Options) *Summary {
+func mustExport(t testing.TB, path string, opts Options) *Summary {
 	t.Helper()
 	s, err := Export(context.Background(), path, opts)
 	if err != nil {
