@@ -80,8 +80,7 @@ func TestMergeBase(t *testing.T) {
 	}
 	gh.Fail(githubtest.RouteCompare, githubtest.Failure{Status: http.StatusNotFound, Times: 1, Message: "No common ancestor between " + base + " and " + head + "."})
 	_, err = c.MergeBase(context.Background(), base, head)
-	var ae *action.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || !strings.Contains(err.Error(), "comparing "+base+"..."+head) {
+	if ae := apiError(t, err); ae.Status != http.StatusNotFound || !strings.Contains(err.Error(), "comparing "+base+"..."+head) {
 		t.Errorf("a 404 from the compare API: %v", err)
 	}
 }
@@ -125,12 +124,8 @@ func TestIssueAndLabelEvents(t *testing.T) {
 	if n := gh.Count(githubtest.RouteIssueEvents); n != 3 {
 		t.Errorf("%d pages of events read, want 3 (two a page)", n)
 	}
-	if _, err := c.Issue(context.Background(), 8); !isStatus(err, http.StatusNotFound) {
+	_, err = c.Issue(context.Background(), 8)
+	if ae := apiError(t, err); ae.Status != http.StatusNotFound {
 		t.Errorf("an issue that does not exist: %v", err)
 	}
-}
-
-func isStatus(err error, status int) bool {
-	var ae *action.APIError
-	return errors.As(err, &ae) && ae.Status == status
 }
