@@ -79,12 +79,7 @@ func pickBaseline(arts []Artifact, q baselineQuery) (Artifact, choice, []string,
 			ok = append(ok, a)
 		}
 	}
-	sort.SliceStable(ok, func(i, j int) bool {
-		if !ok[i].CreatedAt.Equal(ok[j].CreatedAt) {
-			return ok[i].CreatedAt.After(ok[j].CreatedAt)
-		}
-		return ok[i].ID > ok[j].ID
-	})
+	sort.SliceStable(ok, func(i, j int) bool { return newer(ok[i], ok[j]) })
 	if q.MergeBase != "" {
 		for _, a := range ok {
 			if a.HeadSHA == q.MergeBase {

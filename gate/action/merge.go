@@ -169,8 +169,8 @@ func (r *run) legArtifacts(ctx context.Context, runID int64) (map[string]Artifac
 		if !ok || a.Expired {
 			continue
 		}
-		if best, ok := newestNamed(arts, a.Name); ok {
-			legs[id] = best
+		if best, have := legs[id]; !have || newer(a, best) {
+			legs[id] = a
 		}
 	}
 	return legs, nil

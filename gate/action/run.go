@@ -723,11 +723,20 @@ func newestNamed(arts []Artifact, name string) (Artifact, bool) {
 		if a.Name != name || a.Expired {
 			continue
 		}
-		if !ok || a.CreatedAt.After(found.CreatedAt) || a.CreatedAt.Equal(found.CreatedAt) && a.ID > found.ID {
+		if !ok || newer(a, found) {
 			found, ok = a, true
 		}
 	}
 	return found, ok
+}
+
+// newer reports whether artifact a was made after b: the later CreatedAt,
+// else (the same second) the higher id.
+func newer(a, b Artifact) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.After(b.CreatedAt)
+	}
+	return a.ID > b.ID
 }
 
 // headOf downloads a report artifact and decodes the head summary in it,
