@@ -314,6 +314,20 @@ func (r *run) accept(ctx context.Context, number int, entries []acceptEntry) ([]
 	return whole, out
 }
 
+// acceptedOf are the metrics of entry id that lines accepted, in their
+// order.
+func acceptedOf(lines []render.Acceptance, id string) []string {
+	var out []string
+	for _, l := range lines {
+		for _, a := range l.Accepted {
+			if a.Entry == id {
+				out = append(out, a.Metric)
+			}
+		}
+	}
+	return out
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "an unknown user"

@@ -88,13 +88,7 @@ func (r *run) merge(ctx context.Context) (Outcome, error) {
 		if whole[i] {
 			m.Entries[i].Verdict, outs[i].Verdict = compare.Accepted, compare.Accepted
 		}
-		for _, l := range lines {
-			for _, a := range l.Accepted {
-				if a.Entry == m.Entries[i].ID {
-					m.Entries[i].Accepted = append(m.Entries[i].Accepted, a.Metric)
-				}
-			}
-		}
+		m.Entries[i].Accepted = acceptedOf(lines, m.Entries[i].ID)
 	}
 
 	out := Outcome{Verdict: m.Verdict(), FailOn: r.in.FailOn, Config: cfg, Entries: outs}

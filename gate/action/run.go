@@ -70,13 +70,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		if whole {
 			out.Verdict = compare.Accepted
 		}
-		var accepted []string
-		for _, l := range lines {
-			for _, a := range l.Accepted {
-				accepted = append(accepted, a.Metric)
-			}
-		}
-		r.annotate(res, bf.Yet, accepted)
+		r.annotate(res, bf.Yet, acceptedOf(lines, id))
 		note = render.AcceptanceMarkdown(lines)
 		p := singlePost(acceptedComment(md, note, res, ropts), id, res, out.Verdict)
 		notes = r.publish(ctx, r.ev.prNumber(), p, r.ev.headSHA(r.runner.SHA), r.env.ExitCode(out))
