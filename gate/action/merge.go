@@ -205,15 +205,10 @@ func (r *run) mergeEntry(ctx context.Context, cfg *config.Config, id string, leg
 	}
 	ec := *cfg
 	ec.ID = id
-	proposed := &ec
-	if len(head.Gate) > 0 {
-		if p, err := ec.WithRecord("entry "+displayID(id)+"'s summary", head.Gate); err == nil {
-			proposed = p
-		}
-	}
 	if head.Source.Commit == "" {
 		head.Source.Commit = src.headSHA
 	}
+	proposed := proposedBy(&ec, "entry "+displayID(id)+"'s summary", head)
 	res, judging, bf, err := r.judge(ctx, &ec, proposed, head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return missing(fmt.Sprintf("judging its summary: %v", err))

@@ -124,6 +124,21 @@ func (r *run) judge(ctx context.Context, cfg, proposed *config.Config, head *par
 	return res, judging, bf, nil
 }
 
+// proposedBy is cfg under the rules head recorded (the gate.yml of the
+// pull request that made it, what judge lists the rule changes of), or cfg
+// itself when head records none or they cannot be read. what names head in
+// errors.
+func proposedBy(cfg *config.Config, what string, head *parse.Summary) *config.Config {
+	if len(head.Gate) == 0 {
+		return cfg
+	}
+	p, err := cfg.WithRecord(what, head.Gate)
+	if err != nil {
+		return cfg
+	}
+	return p
+}
+
 // maxRuleChanges bounds the metrics whose rule changes the report lists.
 const maxRuleChanges = 20
 
@@ -631,13 +646,7 @@ func (r *run) comment(ctx context.Context) error {
 	r.ev.PullRequest = &eventPR{Number: number}
 	r.ev.PullRequest.Head.SHA = wr.HeadSHA
 	r.ev.PullRequest.Base.Ref, r.ev.PullRequest.Base.SHA = pr.BaseRef, pr.BaseSHA
-	proposed := cfg
-	if len(head.Gate) > 0 {
-		if p, err := cfg.WithRecord("the pull request's summary", head.Gate); err == nil {
-			proposed = p
-		}
-	}
-	res, judging, bf, err := r.judge(ctx, cfg, proposed, head, withID(r.in.BaselineArtifact, id))
+	res, judging, bf, err := r.judge(ctx, cfg, proposedBy(cfg, "the pull request's summary", head), head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return err
 	}
