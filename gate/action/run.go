@@ -35,12 +35,10 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 	if err := safefile.Dir(r.in.OutputDir); err != nil {
 		return Outcome{}, fmt.Errorf("input output-dir: %w", err)
 	}
-	id, err := entryID(r.in, cfg)
+	id, err := r.nameEntry(cfg)
 	if err != nil {
 		return Outcome{}, err
 	}
-	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
-	cfg.ID = id
 	head, summaryPath, err := r.head(ctx, cfg)
 	if err != nil {
 		return Outcome{}, err
@@ -86,6 +84,18 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		"report-artifact", withID(r.in.ReportArtifact, id),
 	)
 	return out, nil
+}
+
+// nameEntry names the configuration this run gates (entryID) and sets
+// the id on cfg, noting whether it is gate.yml's (renamedBaseline).
+func (r *run) nameEntry(cfg *config.Config) (string, error) {
+	id, err := entryID(r.in, cfg)
+	if err != nil {
+		return "", err
+	}
+	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
+	cfg.ID = id
+	return id, nil
 }
 
 // displayID is an entry id as the log says it.
@@ -620,12 +630,10 @@ func (r *run) comment(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("input config: %w", err)
 	}
-	id, err := entryID(r.in, cfg)
+	id, err := r.nameEntry(cfg)
 	if err != nil {
 		return err
 	}
-	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
-	cfg.ID = id
 	head, _, err := r.fetchHead(ctx, wr.ID, withID(r.in.ReportArtifact, id))
 	if err != nil {
 		r.actions.Warningf("gate: run %d: %v", wr.ID, err)
