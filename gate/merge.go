@@ -105,7 +105,7 @@ func (c *Command) runMerge(_ context.Context, args []string) int {
 // readResult reads a result.json (or the one in directory p) and checks
 // that it is a gate result.
 func readResult(p string) (*compare.Result, error) {
-	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+	if isDir(p) {
 		p = filepath.Join(p, "result.json")
 	}
 	data, err := readSmall(p, 256<<20)
@@ -180,17 +180,15 @@ func (c *Command) writeMerged(m *render.Merged, cfg *config.Config, format, out 
 		return code
 	}
 	codes := make([]int, len(m.Entries))
+	var bad []string
 	for i, e := range m.Entries {
 		codes[i] = exitCode(e.Verdict, action.FailOnFail, cfg)
+		if codes[i] != exitOK {
+			bad = append(bad, displayEntry(e.ID)+" "+render.VerdictWords(e.Verdict))
+		}
 	}
 	code := worstExit(codes)
 	if code != exitOK {
-		var bad []string
-		for _, e := range m.Entries {
-			if exitCode(e.Verdict, action.FailOnFail, cfg) != exitOK {
-				bad = append(bad, displayEntry(e.ID)+" "+render.VerdictWords(e.Verdict))
-			}
-		}
 		sort.Strings(bad)
 		fmt.Fprintf(c.Stderr, "%s: %s\n", who, strings.Join(bad, ", "))
 	}
