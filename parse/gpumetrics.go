@@ -269,7 +269,7 @@ func (g *gmPass) addSteps(s *Summary) {
 		ph := s.Phases[pn]
 		g.clocks = append(g.clocks, map[int32]int64{})
 		g.traces = append(g.traces, nil)
-		var spans []int
+		var spans []int32 // refs of the phase's steps with a window
 		for si, st := range ph.Samples {
 			if st.SpanNs <= 0 {
 				continue
@@ -283,17 +283,14 @@ func (g *gmPass) addSteps(s *Summary) {
 			ref := int32(len(g.refs))
 			g.refs = append(g.refs, gmStepRef{phase: pi, sample: si})
 			d.steps = append(d.steps, gmWindow{start: st.StartNs, end: st.StartNs + st.SpanNs, ref: ref})
-			spans = append(spans, si)
+			spans = append(spans, ref)
 		}
 		if len(spans) > 0 {
-			sort.SliceStable(spans, func(a, b int) bool { return ph.Samples[spans[a]].SpanNs < ph.Samples[spans[b]].SpanNs })
-			typical := spans[(len(spans)-1)/2]
-			for ref, r := range g.refs {
-				if r.phase == pi && r.sample == typical {
-					st := ph.Samples[typical]
-					g.traces[pi] = &gmTrace{ref: int32(ref), start: st.StartNs, end: st.StartNs + st.SpanNs}
-				}
-			}
+			span := func(ref int32) int64 { return ph.Samples[g.refs[ref].sample].SpanNs }
+			sort.SliceStable(spans, func(a, b int) bool { return span(spans[a]) < span(spans[b]) })
+			ref := spans[(len(spans)-1)/2]
+			st := ph.Samples[g.refs[ref].sample]
+			g.traces[pi] = &gmTrace{ref: ref, start: st.StartNs, end: st.StartNs + st.SpanNs}
 		}
 	}
 	g.acc = make([][gmCount]gmAcc, len(g.refs))
