@@ -424,8 +424,7 @@ func largeBefore(procs []procLaunches, segs []segment, d int, large float64) (in
 	for j := last; j >= 0 && !segs[j].decode && !segs[j].between && segs[j].proc == segs[d].proc; j-- {
 		ns := nsOf(procs, segs[j].piece)
 		if len(joined) > 0 {
-			sorted := slices.Sorted(slices.Values(joined))
-			if float64(ns) < stats.Median(sorted)/10 {
+			if float64(ns) < stats.Median(stats.Sorted(joined))/10 {
 				break
 			}
 		}
@@ -546,7 +545,7 @@ func graphUnits(l []launch, r piece, minRepeats int) (string, []piece) {
 // inputs copied before the run began.
 func copying(l []launch, units []piece) bool {
 	for _, u := range units[1:] {
-		if !slices.ContainsFunc(l[u.a:u.b], func(x launch) bool { return x.copies() }) {
+		if !slices.ContainsFunc(l[u.a:u.b], launch.copies) {
 			return false
 		}
 	}
@@ -781,11 +780,7 @@ func methodOf(procs []procLaunches, c *cluster) string {
 		return StepsRepeat
 	}
 	for _, m := range c.members {
-		graphs := false
-		for _, x := range procs[m.proc].launches[m.a:m.b] {
-			graphs = graphs || x.graph()
-		}
-		if !graphs {
+		if !slices.ContainsFunc(procs[m.proc].launches[m.a:m.b], launch.graph) {
 			return StepsSync
 		}
 	}
