@@ -1,10 +1,12 @@
 package parse
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Inferred steps in the pipeline: when no NVTX step range matched (and
@@ -161,15 +163,7 @@ func (p *profile) inScope(pid uint64, ls []launch) []launch {
 // sorted by correlation id, and merges the ops of one launch; the merge
 // does not depend on the order of a launch's ops.
 func mergeLaunches(ls, more []launch) []launch {
-	byCorr := func(a, b launch) int {
-		switch {
-		case a.corr < b.corr:
-			return -1
-		case a.corr > b.corr:
-			return 1
-		}
-		return 0
-	}
+	byCorr := func(a, b launch) int { return cmp.Compare(a.corr, b.corr) }
 	if !slices.IsSortedFunc(ls, byCorr) {
 		slices.SortStableFunc(ls, byCorr)
 	}
@@ -239,9 +233,5 @@ func joinAnd(parts []string) string {
 	case 1:
 		return parts[0]
 	}
-	out := parts[0]
-	for _, s := range parts[1 : len(parts)-1] {
-		out += ", " + s
-	}
-	return out + " and " + parts[len(parts)-1]
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
