@@ -85,13 +85,14 @@ func Export(ctx context.Context, path string, opts Options) (*Summary, error) {
 // decompressed or converted temporary copy): errors and Source.File use
 // name.
 func ExportAs(ctx context.Context, path, name string, opts Options) (*Summary, error) {
-	p, err := load(ctx, path, opts, groupShort)
+	p, db, err := openProfile(ctx, path, opts, groupShort)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	defer db.close()
 	p.file = filepath.Base(name)
 	s := p.summary()
-	if err := addGPUMetrics(ctx, path, s); err != nil {
+	if err := readGPUMetrics(ctx, db, s); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
@@ -175,42 +176,58 @@ func (p *profile) warnf(code, format string, args ...any) {
 // made inside ranges, then every GPU op once, projected and aggregated as it
 // comes; a second pass over the GPU ops accounts devices where needed.
 func load(ctx context.Context, path string, opts Options, by groupBy) (*profile, error) {
-	ph, err := newPhaser(opts.Phases)
+	p, s, err := openProfile(ctx, path, opts, by)
 	if err != nil {
 		return nil, err
+	}
+	s.close()
+	return p, nil
+}
+
+// openProfile is load that leaves the export open, for the caller to read
+// the GPU-metrics samples against the finished summary on the same
+// connection (and close it); on an error it is closed.
+func openProfile(ctx context.Context, path string, opts Options, by groupBy) (_ *profile, _ *schema, err error) {
+	ph, err := newPhaser(opts.Phases)
+	if err != nil {
+		return nil, nil, err
 	}
 	classes, err := newClassifier(opts.Components)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := openExport(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer s.close()
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	if err := checkActivity(s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &profile{file: filepath.Base(path), opts: opts, by: by, scope: -1, classes: classes, bad: map[string]int{}, nullCorr: map[string]int{}, unknownNames: map[int32]bool{}}
 	if err := p.readSmall(ctx, s, ph); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ks *kernelScan
 	if s.has(tKernel) {
 		ks = p.newKernelScan(ctx, s)
 	}
 	if err := p.readCallsAndRecs(ctx, s, ks); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := p.readOps(ctx, s, ks); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p.warnBad()
 	p.warnNullIds()
 	if len(p.ranges) > 0 && p.calls.empty() && s.has(tRuntime) {
 		p.warnf(WarnNoRuntime, "no CUDA runtime call ran inside an NVTX range: GPU work cannot be attributed to ranges")
 	}
-	return p, nil
+	return p, s, nil
 }
 
 // checkActivity refuses a file without any CUDA activity table.

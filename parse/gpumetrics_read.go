@@ -17,19 +17,9 @@ const (
 // overlap it: nsys samples at 10 Hz at least.
 const gmLead = 200_000_000
 
-// addGPUMetrics reads the GPU-metrics samples of the export at path into
-// sum, whose steps and window it integrates them over.
-func addGPUMetrics(ctx context.Context, path string, sum *Summary) error {
-	s, err := openExport(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	return readGPUMetrics(ctx, s, sum)
-}
-
 // readGPUMetrics fills sum.GPUMetrics from the export's samples, when it
-// has any that gate reads; an export without them is left as it is.
+// has any that gate reads, integrating them over sum's steps and window;
+// an export without them is left as it is.
 func readGPUMetrics(ctx context.Context, s *schema, sum *Summary) error {
 	if !s.has(tGPUMetrics) || !s.has(tGPUMetricNames) {
 		return nil
