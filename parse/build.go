@@ -134,23 +134,16 @@ func (p *profile) kernelName(id int32) string {
 // phaseFromSteps summarises step samples into a Phase: one export's, or
 // the steps merged from several ranks.
 func phaseFromSteps(name, mode string, steps []Step) *Phase {
-	col := func(f func(Step) int64) Stat {
-		v := make([]int64, len(steps))
-		for i, st := range steps {
-			v[i] = f(st)
-		}
-		return statOf(v)
-	}
 	ph := &Phase{
 		Steps:       len(steps),
-		Span:        col(func(s Step) int64 { return s.SpanNs }),
-		Busy:        col(func(s Step) int64 { return s.BusyNs }),
-		KernelTime:  col(func(s Step) int64 { return s.KernelNs }),
-		Kernels:     col(func(s Step) int64 { return int64(s.Kernels) }),
-		Memcpys:     col(func(s Step) int64 { return int64(s.Memcpys) }),
-		MemcpyBytes: col(func(s Step) int64 { return s.MemcpyBytes }),
-		DtoH:        col(func(s Step) int64 { return int64(s.DtoH) }),
-		Syncs:       col(func(s Step) int64 { return int64(s.Syncs) }),
+		Span:        statBy(steps, func(s Step) int64 { return s.SpanNs }),
+		Busy:        statBy(steps, func(s Step) int64 { return s.BusyNs }),
+		KernelTime:  statBy(steps, func(s Step) int64 { return s.KernelNs }),
+		Kernels:     statBy(steps, func(s Step) int64 { return int64(s.Kernels) }),
+		Memcpys:     statBy(steps, func(s Step) int64 { return int64(s.Memcpys) }),
+		MemcpyBytes: statBy(steps, func(s Step) int64 { return s.MemcpyBytes }),
+		DtoH:        statBy(steps, func(s Step) int64 { return int64(s.DtoH) }),
+		Syncs:       statBy(steps, func(s Step) int64 { return int64(s.Syncs) }),
 		Samples:     steps,
 	}
 	ph.fillShape(name)

@@ -498,22 +498,15 @@ func (g *gmPass) phase(pi, steps int) *PhaseGPUMetrics {
 	if len(sampled) == 0 {
 		return nil
 	}
-	col := func(f func(StepGPUMetrics) float64) Stat {
-		v := make([]float64, len(sampled))
-		for i, x := range sampled {
-			v[i] = f(x)
-		}
-		return statOf(v)
-	}
 	ph.Steps = len(sampled)
-	ph.DRAMReadBytes = col(func(x StepGPUMetrics) float64 { return x.DRAMReadBytes })
-	ph.DRAMWriteBytes = col(func(x StepGPUMetrics) float64 { return x.DRAMWriteBytes })
-	ph.DRAMRead = col(func(x StepGPUMetrics) float64 { return x.DRAMRead })
-	ph.DRAMWrite = col(func(x StepGPUMetrics) float64 { return x.DRAMWrite })
-	ph.SMActive = col(func(x StepGPUMetrics) float64 { return x.SMActive })
-	ph.TensorActive = col(func(x StepGPUMetrics) float64 { return x.TensorActive })
-	ph.PCIeRX = col(func(x StepGPUMetrics) float64 { return x.PCIeRX })
-	ph.PCIeTX = col(func(x StepGPUMetrics) float64 { return x.PCIeTX })
+	ph.DRAMReadBytes = statBy(sampled, func(x StepGPUMetrics) float64 { return x.DRAMReadBytes })
+	ph.DRAMWriteBytes = statBy(sampled, func(x StepGPUMetrics) float64 { return x.DRAMWriteBytes })
+	ph.DRAMRead = statBy(sampled, func(x StepGPUMetrics) float64 { return x.DRAMRead })
+	ph.DRAMWrite = statBy(sampled, func(x StepGPUMetrics) float64 { return x.DRAMWrite })
+	ph.SMActive = statBy(sampled, func(x StepGPUMetrics) float64 { return x.SMActive })
+	ph.TensorActive = statBy(sampled, func(x StepGPUMetrics) float64 { return x.TensorActive })
+	ph.PCIeRX = statBy(sampled, func(x StepGPUMetrics) float64 { return x.PCIeRX })
+	ph.PCIeTX = statBy(sampled, func(x StepGPUMetrics) float64 { return x.PCIeTX })
 	ph.ClockMinMHz, ph.ClockMedianMHz = clockStats(g.clocks[pi])
 	if tr := g.traces[pi]; tr != nil && len(tr.points) > 0 {
 		ph.Typical = &StepTrace{Step: g.refs[tr.ref].sample, SpanNs: tr.end - tr.start, Samples: tr.points}

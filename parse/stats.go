@@ -27,6 +27,15 @@ func statOf[T stats.Number](values []T) Stat {
 	}
 }
 
+// statBy summarises f of each of xs: a column of a phase's samples.
+func statBy[S any, T stats.Number](xs []S, f func(S) T) Stat {
+	v := make([]T, len(xs))
+	for i, x := range xs {
+		v[i] = f(x)
+	}
+	return statOf(v)
+}
+
 // longestGaps keeps the n longest gaps, longest first, ties by earlier
 // start.
 func longestGaps(gaps []Gap, n int) []Gap {
