@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,18 +52,12 @@ func TestOverlappingStepsPerRank(t *testing.T) {
 		t.Errorf("two ranks running at once: %d overlapping steps, want none", n)
 	}
 
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// The last kernel launched inside rank 0's prefill range.
-	mgExec(t, db, `UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET end = end + 1000000000 WHERE deviceId = 0 AND correlationId = (
+	execSQL(t, path, `UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET end = end + 1000000000 WHERE deviceId = 0 AND correlationId = (
 		SELECT max(r.correlationId) FROM CUPTI_ACTIVITY_KIND_RUNTIME r, NVTX_EVENTS n
 		WHERE n.eventType = 59 AND coalesce(n.text, (SELECT value FROM StringIds WHERE id = n.textId)) = 'prefill'
 		AND n.globalTid = r.globalTid AND r.start BETWEEN n.start AND n.end
 		AND r.correlationId IN (SELECT correlationId FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE deviceId = 0))`)
-	db.Close()
 	s = mustExport(t, path, Options{})
 	if n := overlapWarning(t, s); n != 4 {
 		var ws []string
