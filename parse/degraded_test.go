@@ -2,7 +2,6 @@ package parse
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -138,10 +137,7 @@ func TestDegradedExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "edited.sqlite")
-			copyFile(t, export(t, "probe"), path, -1)
-			execSQL(t, path, tt.edit...)
-			s, err := Export(context.Background(), path, Options{})
+			s, err := Export(context.Background(), edited(t, "probe", tt.edit...), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,10 +154,7 @@ func TestDegradedExports(t *testing.T) {
 // TestInferenceOff: with infer-steps repeating: none, an export without
 // step ranges has no phases, and says so.
 func TestInferenceOff(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "edited.sqlite")
-	copyFile(t, export(t, "probe"), path, -1)
-	execSQL(t, path, `DROP TABLE NVTX_EVENTS`)
-	s, err := Export(context.Background(), path, Options{Infer: InferOptions{Repeating: PhaseNone}})
+	s, err := Export(context.Background(), edited(t, "probe", `DROP TABLE NVTX_EVENTS`), Options{Infer: InferOptions{Repeating: PhaseNone}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,16 @@ func export(tb testing.TB, name string) string {
 	return fixture(tb, "nsys/"+name+".sqlite")
 }
 
+// edited returns a copy of testdata/nsys/<name>.sqlite, decompressed,
+// with stmts run on it, in a temp dir of t.
+func edited(t *testing.T, name string, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".sqlite")
+	copyFile(t, export(t, name), path, -1)
+	execSQL(t, path, stmts...)
+	return path
+}
+
 // readCSV reads a gzipped nsys stats CSV: header row, then records.
 func readCSV(tb testing.TB, rel string) []map[string]string {
 	tb.Helper()

@@ -2,19 +2,9 @@ package parse
 
 import (
 	"math"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
-
-// edited returns a copy of fixture name with stmts run on it.
-func edited(t *testing.T, name string, stmts ...string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name+".sqlite")
-	copyFile(t, export(t, name), path, -1)
-	execSQL(t, path, stmts...)
-	return path
-}
 
 // TestVLLMStepShapes: every step name of the vllm_real export gives its
 // tokens and requests; prefill has a time per token.
