@@ -98,9 +98,13 @@ func tooOld(ctx context.Context, run func(context.Context, string, ...string) ([
 		"or pass its .sqlite export instead (nsys export said: %s)", report, wrote, have, need, why)
 }
 
+// releasePattern is an Nsight Systems release as nsys and its reports
+// write it: 2022.4.2.1, 2025.3.
+const releasePattern = `20\d\d\.\d{1,2}(?:\.\d{1,4}){0,2}`
+
 // nsysVersion finds the release in `nsys --version` output
 // ("NVIDIA Nsight Systems version 2022.4.2.1-df9881f").
-var nsysVersion = regexp.MustCompile(`\b20\d\d\.\d{1,2}(\.\d{1,4}){0,2}\b`)
+var nsysVersion = regexp.MustCompile(`\b` + releasePattern + `\b`)
 
 // reportFormat is the header of an .nsys-rep: "NVIDIA Tegra Profiler Report
 // 36398880." names the report's format.
@@ -144,7 +148,7 @@ func reportVersion(path string) string {
 // versionBefore finds a release string followed, within a few bytes of
 // framing, by format in data.
 func versionBefore(data, format []byte) string {
-	re := regexp.MustCompile(`(20\d\d\.\d{1,2}(?:\.\d{1,4}){0,2})[^0-9]{1,4}` + regexp.QuoteMeta(string(format)))
+	re := regexp.MustCompile(`(` + releasePattern + `)[^0-9]{1,4}` + regexp.QuoteMeta(string(format)))
 	if m := re.FindSubmatch(data); m != nil {
 		return string(m[1])
 	}
