@@ -56,9 +56,8 @@ DELETE FROM CUPTI_ACTIVITY_KIND_KERNEL WHERE $outside;
 DELETE FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE $outside;
 ${memset:+DELETE FROM $memset WHERE $outside;}
 DELETE FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION WHERE $outside;
-DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE $outside
-  OR nameId IN (SELECT id FROM StringIds WHERE value GLOB 'cuKernelGet*' OR value GLOB 'cuKernelSet*'
-    OR value GLOB 'cuGetProcAddress*' OR value GLOB 'cuLibrary*' OR value GLOB 'cudaStreamIsCapturing*');
+.read $dir/nowork.sql
+DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE $outside OR nameId IN (SELECT id FROM nowork);
 CREATE TEMP TABLE win AS
   SELECT min(start) AS lo, max("end") AS hi FROM CUPTI_ACTIVITY_KIND_RUNTIME;
 .read $dir/gm-keep.sql

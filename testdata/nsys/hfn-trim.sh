@@ -24,6 +24,7 @@
 #   - every other table whole.
 # Then VACUUM and gzip -9n. sqlite3 must be on the PATH.
 set -euo pipefail
+dir=$(cd "$(dirname "$0")" && pwd)
 in=${1:?usage: hfn-trim.sh IN.sqlite OUT.sqlite.gz [CALL] [DECODE_STEPS]}
 out=${2:?usage: hfn-trim.sh IN.sqlite OUT.sqlite.gz [CALL] [DECODE_STEPS]}
 call=${3:-2}
@@ -55,9 +56,8 @@ CREATE TEMP TABLE cut AS
             WHERE name = 'decode' AND start > (SELECT start FROM prefill) ORDER BY start LIMIT 1 OFFSET $steps - 1)
           ORDER BY t LIMIT 1) AS hi;
 $ops
-DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE $outside
-  OR nameId IN (SELECT id FROM StringIds WHERE value GLOB 'cuKernelGet*' OR value GLOB 'cuKernelSet*'
-    OR value GLOB 'cuGetProcAddress*' OR value GLOB 'cuLibrary*' OR value GLOB 'cudaStreamIsCapturing*');
+.read $dir/nowork.sql
+DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE $outside OR nameId IN (SELECT id FROM nowork);
 CREATE TEMP TABLE win AS
   SELECT min(start) AS lo, max("end") AS hi FROM CUPTI_ACTIVITY_KIND_RUNTIME;
 DELETE FROM NVTX_EVENTS WHERE start < (SELECT lo FROM win) OR start > (SELECT hi FROM win);

@@ -21,6 +21,7 @@
 #   - every other table whole.
 # Then VACUUM and gzip -9n. sqlite3 must be on the PATH.
 set -euo pipefail
+dir=$(cd "$(dirname "$0")" && pwd)
 in=${1:?usage: nonvtx-trim.sh IN.sqlite OUT.sqlite.gz}
 out=${2:?usage: nonvtx-trim.sh IN.sqlite OUT.sqlite.gz}
 tmp=$(mktemp -d)
@@ -30,16 +31,16 @@ if sqlite3 "$tmp/x.sqlite" "SELECT name FROM sqlite_master WHERE name = 'NVTX_EV
 	echo "$in: has an NVTX_EVENTS table; this trim is for exports traced without NVTX" >&2
 	exit 2
 fi
-sqlite3 "$tmp/x.sqlite" <<'SQL'
+sqlite3 "$tmp/x.sqlite" <<SQL
 UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET contextId = 0, greenContextId = NULL, streamId = 0, mangledName = NULL,
   launchType = NULL, cacheConfig = NULL, registersPerThread = 0, gridX = 0, gridY = 0, gridZ = 0,
   blockX = 0, blockY = 0, blockZ = 0, staticSharedMemory = 0, dynamicSharedMemory = 0,
   localMemoryPerThread = 0, localMemoryTotal = 0, gridId = 0, sharedMemoryExecuted = NULL,
   sharedMemoryLimitConfig = NULL;
+.read $dir/nowork.sql
 DELETE FROM CUPTI_ACTIVITY_KIND_RUNTIME
-  WHERE nameId IN (SELECT id FROM StringIds WHERE value GLOB 'cudaLaunchKernel*' OR value GLOB 'cuLaunchKernel*'
-    OR value GLOB 'cuKernelGet*' OR value GLOB 'cuKernelSet*'
-    OR value GLOB 'cuGetProcAddress*' OR value GLOB 'cuLibrary*' OR value GLOB 'cudaStreamIsCapturing*');
+  WHERE nameId IN (SELECT id FROM nowork)
+     OR nameId IN (SELECT id FROM StringIds WHERE value GLOB 'cudaLaunchKernel*' OR value GLOB 'cuLaunchKernel*');
 UPDATE CUPTI_ACTIVITY_KIND_RUNTIME SET returnValue = 0, callchainId = NULL;
 VACUUM;
 SQL
