@@ -102,12 +102,7 @@ func componentCharts(ms []compare.Metric) []chart {
 		c.base = append(c.base, m.Base)
 		c.head = append(c.head, m.Head)
 	}
-	sort.SliceStable(phases, func(i, j int) bool {
-		if a, b := compare.PhaseRank(phases[i]), compare.PhaseRank(phases[j]); a != b {
-			return a < b
-		}
-		return phases[i] < phases[j]
-	})
+	sortPhases(phases)
 	// Decode first: it is where an inference server spends its time.
 	sort.SliceStable(phases, func(i, j int) bool { return phases[i] == "decode" && phases[j] != "decode" })
 	var out []chart

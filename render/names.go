@@ -103,6 +103,16 @@ var fieldOrder = []string{"steps", "span", "busy", "busy_pct", "kernel_time", "k
 	"dtoh", "syncs", "tokens", "requests", "ns_per_token", "tokens_per_s", "graph_mode", "graph_launches",
 	"graph_kernels", "graph_coverage"}
 
+// sortPhases orders phase names as reports list them.
+func sortPhases(ps []string) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if x, y := compare.PhaseRank(ps[i]), compare.PhaseRank(ps[j]); x != y {
+			return x < y
+		}
+		return ps[i] < ps[j]
+	})
+}
+
 // statRank orders summary statistics.
 func statRank(s string) int {
 	for i, k := range []string{"", "p50", "median", "mean", "p90", "p99", "min", "max"} {

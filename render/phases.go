@@ -63,12 +63,7 @@ func phaseSection(r *compare.Result, p plan) *section {
 	if len(rows) == 0 {
 		return nil
 	}
-	sort.SliceStable(phases, func(i, j int) bool {
-		if a, b := compare.PhaseRank(phases[i]), compare.PhaseRank(phases[j]); a != b {
-			return a < b
-		}
-		return phases[i] < phases[j]
-	})
+	sortPhases(phases)
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		if x, y := fieldRank(a.field), fieldRank(b.field); x != y {

@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/nsys-gate/gate/compare"
@@ -106,16 +105,6 @@ func sampledPhases(ms []compare.Metric) ([]string, map[string]map[string]*compar
 	}
 	sortPhases(phases)
 	return phases, by
-}
-
-// sortPhases orders phase names as reports list them.
-func sortPhases(ps []string) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		if x, y := compare.PhaseRank(ps[i]), compare.PhaseRank(ps[j]); x != y {
-			return x < y
-		}
-		return ps[i] < ps[j]
-	})
 }
 
 // fmtHz is the sampling frequency of both sides: "20 kHz", or "10 kHz
