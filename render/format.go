@@ -250,24 +250,28 @@ func VerdictWords(v compare.Verdict) string {
 
 // verdictMark is the emoji and word for a verdict.
 func verdictMark(v compare.Verdict) string {
-	emoji := "❔"
+	return verdictIcon(v) + " " + VerdictWords(v)
+}
+
+// verdictIcon is a verdict's emoji, the one verdictMark starts with.
+func verdictIcon(v compare.Verdict) string {
 	switch v {
 	case compare.Fail:
-		emoji = "❌"
+		return "❌"
 	case compare.Warn:
-		emoji = "⚠️"
+		return "⚠️"
 	case compare.Pass:
-		emoji = "✅"
+		return "✅"
 	case compare.Info:
-		emoji = "ℹ️"
+		return "ℹ️"
 	case compare.NotComparable, compare.NoBaseline, compare.BaselineUnavailable:
-		emoji = "⚪"
+		return "⚪"
 	case compare.Accepted:
-		emoji = "☑️"
+		return "☑️"
 	case compare.Missing:
-		emoji = "⛔"
+		return "⛔"
 	}
-	return emoji + " " + VerdictWords(v)
+	return "❔"
 }
 
 // verdictEmoji is the emoji alone, for compact cells; pass and info, which

@@ -195,8 +195,7 @@ func mergedHead(m *Merged, es []Entry, opts Options) []block {
 // comparable, 1 passed".
 func mergedVerdictLine(m *Merged, es []Entry) line {
 	v := m.Verdict()
-	emoji := strings.Fields(verdictMark(v))[0]
-	l := line{plain(emoji + " "), bold("gate: " + VerdictWords(v)), plain(" — ")}
+	l := line{plain(verdictIcon(v) + " "), bold("gate: " + VerdictWords(v)), plain(" — ")}
 	if len(es) == 0 {
 		return append(l, plain("no entries: nothing was gated"))
 	}
@@ -408,7 +407,7 @@ func entryURL(e Entry, opts Options) string {
 // has none.
 func entryPointer(e Entry, opts Options) string {
 	w := &mdWriter{to: forGitHub}
-	l := line{plain(strings.Fields(verdictMark(e.Verdict))[0] + " "), entryName(e.ID), plain(": ")}
+	l := line{plain(verdictIcon(e.Verdict) + " "), entryName(e.ID), plain(": ")}
 	if e.Result == nil {
 		l = append(l, text(clip(e.Why, 200)))
 	} else {
@@ -428,7 +427,7 @@ func foldTitle(e Entry) string {
 	if id == "" {
 		id = "(unnamed)"
 	}
-	return strings.Fields(verdictMark(e.Verdict))[0] + " " + id + ": " + VerdictWords(e.Verdict)
+	return verdictIcon(e.Verdict) + " " + id + ": " + VerdictWords(e.Verdict)
 }
 
 // withoutMarker drops a single report's marker line: the merged comment
@@ -553,7 +552,7 @@ func MergedHTML(w io.Writer, m *Merged, opts Options) error {
 	mw.blocks(mergedHead(m, es, opts))
 	for _, e := range es {
 		if e.Result == nil {
-			mw.blocks([]block{para{l: line{plain(strings.Fields(verdictMark(e.Verdict))[0] + " "), entryName(e.ID), plain(": "), text(clip(e.Why, 200))}}})
+			mw.blocks([]block{para{l: line{plain(verdictIcon(e.Verdict) + " "), entryName(e.ID), plain(": "), text(clip(e.Why, 200))}}})
 			continue
 		}
 		open := " open"

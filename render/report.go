@@ -114,8 +114,7 @@ func verdictLine(r *compare.Result, p plan) line {
 		return line{plain("⚪ "), bold("gate: baseline unavailable"), plain(" — nothing was judged: the baseline could not be fetched; re-run the job")}
 	}
 	c := r.Counts
-	emoji := strings.Fields(verdictMark(r.Verdict))[0]
-	l := line{plain(emoji + " "), bold("gate: " + VerdictWords(r.Verdict)), plain(" — ")}
+	l := line{plain(verdictIcon(r.Verdict) + " "), bold("gate: " + VerdictWords(r.Verdict)), plain(" — ")}
 	if f, ok := cause(r); ok && (c.Fail > 0 || c.Warn > 0) {
 		// Name the regression to read first, never an average.
 		return append(append(l, change(f, p)...), attributionWords(r, f.m, p)...)
