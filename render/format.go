@@ -253,6 +253,12 @@ func verdictMark(v compare.Verdict) string {
 	return verdictIcon(v) + " " + VerdictWords(v)
 }
 
+// judgedNothing says that a comparison judged no metric: the profiles
+// were not comparable, or there was no baseline to compare with.
+func judgedNothing(v compare.Verdict) bool {
+	return v == compare.NotComparable || v == compare.NoBaseline || v == compare.BaselineUnavailable
+}
+
 // verdictIcon is a verdict's emoji, the one verdictMark starts with.
 func verdictIcon(v compare.Verdict) string {
 	switch v {

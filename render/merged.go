@@ -323,7 +323,7 @@ func entryWhy(e Entry) string {
 	switch {
 	case r == nil:
 		return e.Why
-	case len(r.Reasons) > 0 && (r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable):
+	case len(r.Reasons) > 0 && judgedNothing(r.Verdict):
 		return r.Reasons[0]
 	}
 	if fs := findings(r, r.Improvements); len(fs) > 0 {
@@ -356,7 +356,7 @@ func gpuShort(name string, devices int) string {
 // stepChange is the change of a phase's step time p50, bold when it
 // failed; "—" when the entry has none.
 func stepChange(r *compare.Result, phase string) line {
-	if r == nil || r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable {
+	if r == nil || judgedNothing(r.Verdict) {
 		return line{plain("—")}
 	}
 	for i := range r.Metrics {

@@ -50,7 +50,7 @@ func build(r *compare.Result, opts Options, p plan) report {
 	p.names = newNames(kernelNames(r))
 	rep := report{verdict: verdictLine(r, p)}
 	rep.context, rep.reasons, rep.hint = contextLines(r, opts, p)
-	neutral := r.Verdict == compare.NotComparable || r.Verdict == compare.NoBaseline || r.Verdict == compare.BaselineUnavailable
+	neutral := judgedNothing(r.Verdict)
 	add := func(s *section) {
 		if s != nil && len(s.blocks) > 0 && !p.drop[s.key] {
 			rep.sections = append(rep.sections, *s)
