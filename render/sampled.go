@@ -47,11 +47,7 @@ func sampledBlocks(r *compare.Result, peakB, peakH float64) []block {
 			sampledVerdict(f)})
 	}
 	bs = append(bs, t)
-	for _, pn := range phases {
-		if l := causeLine(r, pn, byPhase[pn]); l != nil {
-			bs = append(bs, para{l: l})
-		}
-	}
+	bs = append(bs, causeLines(r, phases, byPhase)...)
 	if l := clockLine(r.Sampling); l != nil {
 		bs = append(bs, para{l: l, small: true})
 	}
@@ -74,12 +70,7 @@ func sampledSection(r *compare.Result) *section {
 		return nil
 	}
 	peakB, peakH := r.Base.GPU.PeakBandwidth, r.Head.GPU.PeakBandwidth
-	s := &section{key: "sampled", title: "GPU counters"}
-	for _, pn := range phases {
-		if l := causeLine(r, pn, byPhase[pn]); l != nil {
-			s.blocks = append(s.blocks, para{l: l})
-		}
-	}
+	s := &section{key: "sampled", title: "GPU counters", blocks: causeLines(r, phases, byPhase)}
 	if l := analyticalLine(r.Metrics, byPhase[parse.PhaseDecode], peakB, peakH); l != nil {
 		s.blocks = append(s.blocks, para{l: l})
 	}
@@ -209,6 +200,17 @@ func boundOf(s *compare.Sampling, pn string) string {
 		return b + " → " + h
 	}
 	return ""
+}
+
+// causeLines are the causeLine of each phase that has one, in order.
+func causeLines(r *compare.Result, phases []string, byPhase map[string]map[string]*compare.Metric) []block {
+	var bs []block
+	for _, pn := range phases {
+		if l := causeLine(r, pn, byPhase[pn]); l != nil {
+			bs = append(bs, para{l: l})
+		}
+	}
+	return bs
 }
 
 // causeLine says what the counters tell about a change of phase pn's step
