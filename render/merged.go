@@ -377,14 +377,18 @@ func stepChange(r *compare.Result, phase string) line {
 func entryFold(e Entry, opts Options, budget int) string {
 	url := entryURL(e, opts)
 	eo := Options{Budget: budget, FullReportURL: url, BaselineCommit: opts.BaselineCommit}
-	return foldAround(e, withoutMarker(markdown(e.Result, eo)))
+	return foldAround(e, withoutMarker(markdown(e.Result, eo)), false)
 }
 
 // foldAround puts an entry's report in a fold titled by its verdict (the
-// report links its full report itself).
-func foldAround(e Entry, report string) string {
+// report links its full report itself), open or closed.
+func foldAround(e Entry, report string, open bool) string {
 	var b strings.Builder
-	b.WriteString("<details><summary>" + htmlEscape(foldTitle(e)) + "</summary>\n\n")
+	b.WriteString("<details")
+	if open {
+		b.WriteString(" open")
+	}
+	b.WriteString("><summary>" + htmlEscape(foldTitle(e)) + "</summary>\n\n")
 	b.WriteString(report)
 	b.WriteString("\n</details>\n\n")
 	return b.String()
@@ -392,7 +396,7 @@ func foldAround(e Entry, report string) string {
 
 // foldCost is what an entry's fold adds to its report.
 func foldCost(e Entry) int {
-	return UTF16Len(foldAround(e, ""))
+	return UTF16Len(foldAround(e, "", false))
 }
 
 // entryURL is where an entry's full report is.
@@ -555,13 +559,8 @@ func MergedHTML(w io.Writer, m *Merged, opts Options) error {
 			mw.blocks([]block{para{l: line{plain(verdictIcon(e.Verdict) + " "), entryName(e.ID), plain(": "), text(clip(e.Why, 200))}}})
 			continue
 		}
-		open := " open"
-		if e.Verdict == compare.Pass || e.Verdict == compare.Info {
-			open = ""
-		}
-		mw.b.WriteString("<details" + open + "><summary>" + htmlEscape(foldTitle(e)) + "</summary>\n\n")
-		mw.b.WriteString(htmlMarkdown(e.Result, Options{FullReportURL: e.ReportURL}))
-		mw.b.WriteString("\n</details>\n\n")
+		open := e.Verdict != compare.Pass && e.Verdict != compare.Info
+		mw.b.WriteString(foldAround(e, htmlMarkdown(e.Result, Options{FullReportURL: e.ReportURL}), open))
 	}
 	page, err := htmlPage("gate: "+string(m.Verdict()), mw.b.String())
 	if err != nil {
