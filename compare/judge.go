@@ -64,12 +64,11 @@ func judge(b, h *entry, rule *compiledRule, share float64) Metric {
 		}
 		return m
 	}
+	st, notes := measure(&m, b, h)
 	if m.Better == Descriptive {
-		measure(&m, b, h)
 		m.Note = "descriptive: no better direction, shown but not gated"
 		return m
 	}
-	st, notes := measure(&m, b, h)
 	if m.Unit == UnitMode && m.Delta != 0 {
 		notes = append(notes, "CUDA-graph mode "+GraphModeLabel(m.Base)+" → "+GraphModeLabel(m.Head))
 	}
