@@ -53,13 +53,11 @@ func textLine(l line) string {
 		case code:
 			// Terminals are narrower than a browser.
 			b.WriteString(termText(clipMiddle(s.s, maxTermName)))
-		case kern:
-			b.WriteString(termText(s.s))
 		case brk:
 			b.WriteString("; ")
-		case whole:
-			b.WriteString(termText(s.s))
 		default:
+			// Untrusted text, a kernel's short name (kern) and a name
+			// never shortened (whole), as they are.
 			b.WriteString(termText(s.s))
 		}
 	}
