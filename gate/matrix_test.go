@@ -553,3 +553,40 @@ func TestActionConfigIDNamesItsBaseline(t *testing.T) {
 		t.Fatalf("a new matrix entry's first run: exit %d, want 0", code)
 	}
 }
+
+// TestMatrixMergeFromWorkflowRun: the fork-safe merge job (workflow_run)
+// re-judges each leg against the baseline that leg's pull request would
+// use: its base branch's merge base, not the default branch's newest
+// (which here already holds the head's code and would pass it).
+func TestMatrixMergeFromWorkflowRun(t *testing.T) {
+	t.Parallel()
+	const (
+		forkSHA  = "b7e3c1a9d5f2e8c4a0b6d3f9e1c7a5b2d8f4e0c6" // workflow_run.json's head_sha and run
+		forkRun  = 12000000042
+		relTip   = "7777777777777777777777777777777777777777"
+		forkedAt = "5555555555555555555555555555555555555555"
+	)
+	head := fixtureSummary(t, "regress_host_sync")
+	day := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Hour)
+	gh := githubtest.New(t)
+	gh.Artifacts = []githubtest.Artifact{
+		{ID: artifactIDs.Add(1), Name: "gate-baseline-llama", Created: day, RunID: 981, HeadBranch: "release/1.x", HeadSHA: forkedAt,
+			Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(fixtureSummary(t, "base_a"))})},
+		{ID: artifactIDs.Add(1), Name: "gate-baseline-llama", Created: day.Add(72 * time.Hour), RunID: 982, HeadBranch: "main", HeadSHA: mainSHA,
+			Zip: baselineZip(t, ziptest.Entry{Name: "summary.json", Data: string(head)})},
+	}
+	runLeg(t, gh, forkRun, leg{inputs: map[string]string{"id": "llama"}, head: head})
+	gh.PRs = []githubtest.PR{{Number: 7, SHA: forkSHA, HeadRepo: "contributor/demo", State: "open", BaseRef: "release/1.x", BaseSHA: relTip}}
+	gh.MergeBases = map[string]string{relTip + "..." + forkSHA: forkedAt}
+	e := newActionEnv(t, gh, "workflow_run", map[string]string{"mode": "merge"})
+	if code := e.run(); code != exitFail {
+		e.logf(t)
+		t.Fatalf("exit %d, want %d: judged against release/1.x's merge-base baseline, the leg regresses", code, exitFail)
+	}
+	if log := e.stdout.String(); !strings.Contains(log, "the merge base 555555555555 of this pull request, on release/1.x") {
+		t.Errorf("the log does not name the merge base's baseline:\n%s", log)
+	}
+	if cs := gateComments(gh); len(cs) != 1 || !strings.Contains(row(cs[0].Body, "llama"), "❌") {
+		t.Errorf("want one merged comment on #7 with llama failing; comments %+v", cs)
+	}
+}

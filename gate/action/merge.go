@@ -133,11 +133,11 @@ func (r *run) mergeSource(ctx context.Context) (mergeSource, error) {
 	if wr := r.ev.WorkflowRun; wr != nil {
 		src := mergeSource{runID: wr.ID, headSHA: wr.HeadSHA}
 		if wr.Event == "pull_request" {
-			pr, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+			n, err := r.triggeringPR(ctx)
 			if err != nil {
 				r.actions.Warningf("gate: %v", err)
 			}
-			src.number = pr.Number
+			src.number = n
 		}
 		return src, nil
 	}

@@ -642,18 +642,11 @@ func (r *run) comment(ctx context.Context) error {
 	if head.Source.Commit == "" {
 		head.Source.Commit = wr.HeadSHA
 	}
-	pr, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+	number, err := r.triggeringPR(ctx)
 	if err != nil {
 		r.actions.Warningf("gate: %v", err)
 		return nil
 	}
-	// The pull request, as the pull_request job saw it: its baseline comes
-	// from its base branch and merge base, and its labels and description
-	// accept regressions, as they did in that job.
-	number := pr.Number
-	r.ev.PullRequest = &eventPR{Number: number}
-	r.ev.PullRequest.Head.SHA = wr.HeadSHA
-	r.ev.PullRequest.Base.Ref, r.ev.PullRequest.Base.SHA = pr.BaseRef, pr.BaseSHA
 	res, judging, bf, err := r.judge(ctx, cfg, proposedBy(cfg, "the pull request's summary", head), head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return err
@@ -780,6 +773,22 @@ func hintNumbers(prs []struct {
 		out = append(out, p.Number)
 	}
 	return out
+}
+
+// triggeringPR finds the pull request of a workflow_run's triggering run
+// (findPR) and makes it this run's, as the pull_request job saw it: its
+// baseline comes from its base branch and merge base, and its labels and
+// description accept regressions, as they did in that job.
+func (r *run) triggeringPR(ctx context.Context) (int, error) {
+	wr := r.ev.WorkflowRun
+	pr, err := r.findPR(ctx, wr.HeadSHA, wr.HeadRepository.FullName, hintNumbers(wr.PullRequests))
+	if err != nil {
+		return 0, err
+	}
+	r.ev.PullRequest = &eventPR{Number: pr.Number}
+	r.ev.PullRequest.Head.SHA = wr.HeadSHA
+	r.ev.PullRequest.Base.Ref, r.ev.PullRequest.Base.SHA = pr.BaseRef, pr.BaseSHA
+	return pr.Number, nil
 }
 
 // findPR returns the open pull request whose head is sha in headRepo. The
