@@ -61,9 +61,9 @@ type kernelAgg struct {
 	any      bool // first is set
 	variants map[int32]int64
 	inGraph  int64
-	phase    [3]phaseTime // launches and time in each phase's steps
-	// comps splits phase by component: the variants of one name can fall
-	// in different components (Phase.ByKernel has an entry for each).
+	// comps holds the launches and time in each phase's steps by
+	// component: the variants of one name can fall in different components
+	// (Phase.ByKernel has an entry for each).
 	comps []compPhases
 }
 
@@ -75,6 +75,16 @@ type phaseTime struct{ n, ns int64 }
 type compPhases struct {
 	comp  int32
 	phase [3]phaseTime
+}
+
+// launchesIn is the kernel's launches in phase ph's steps, over its
+// components.
+func (k *kernelAgg) launchesIn(ph int) int64 {
+	var n int64
+	for _, c := range k.comps {
+		n += c.phase[ph].n
+	}
+	return n
 }
 
 // inComp returns the kernel's phase times in component comp.
@@ -200,8 +210,6 @@ func (a *opAcc) addKernel(op *gpuOp, dur int64, w *stepWork, ph int) {
 	a.addComp(0, comp, dur)
 	if ph >= 0 {
 		a.addComp(ph+1, comp, dur)
-		k.phase[ph].n++
-		k.phase[ph].ns += dur
 		c := &k.inComp(comp).phase[ph]
 		c.n++
 		c.ns += dur

@@ -171,7 +171,7 @@ func (p *profile) fillByKernel(s *Summary) {
 		type key struct{ name, comp string }
 		byKey := map[key]*PhaseKernel{}
 		for j, k := range a.kernels {
-			if k.phase[i].n == 0 {
+			if k.launchesIn(i) == 0 {
 				continue
 			}
 			n := p.kernelName(a.kernelIds[j])
@@ -264,10 +264,10 @@ func (p *profile) kernelRow(id int32, k *kernelAgg, kernelTotal int64, steps fun
 		InGraph:   k.inGraph,
 	}
 	if ds := steps(PhaseDecode); ds > 0 {
-		row.PerDecodeStep = float64(k.phase[phaseIndex(PhaseDecode)].n) / ds
+		row.PerDecodeStep = float64(k.launchesIn(phaseIndex(PhaseDecode))) / ds
 	}
 	if ps := steps(PhasePrefill); ps > 0 {
-		row.PerPrefillStep = float64(k.phase[phaseIndex(PhasePrefill)].n) / ps
+		row.PerPrefillStep = float64(k.launchesIn(phaseIndex(PhasePrefill))) / ps
 	}
 	return row
 }
