@@ -37,13 +37,11 @@ func (p *profile) inferFromOps(small []gpuOp) {
 	}
 	p.stepSource = inf.method
 	p.inferred = &stepIndex{procs: map[uint64][]inferredSpan{}, lastPid: 1 << 63}
+	counts := map[string]int{}
 	for _, st := range inf.steps {
 		i := int32(len(p.steps))
 		p.steps = append(p.steps, &stepAgg{rng: -1, phase: st.phase, syncs: st.syncs})
 		p.inferred.procs[st.pid] = append(p.inferred.procs[st.pid], inferredSpan{st.lo, st.hi, i})
-	}
-	counts := map[string]int{}
-	for _, st := range inf.steps {
 		counts[st.phase]++
 	}
 	var parts []string
