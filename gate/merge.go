@@ -91,7 +91,7 @@ func (c *Command) runMerge(_ context.Context, args []string) int {
 		seen[res.ConfigID] = p
 		m.Entries = append(m.Entries, render.Entry{ID: res.ConfigID, Verdict: res.Verdict, Result: res, ReportURL: res.ReportURL})
 		if len(expected) > 0 && !slices.Contains(expected, res.ConfigID) {
-			m.Notes = append(m.Notes, fmt.Sprintf("Entry %s (%s) is not in the entries list.", displayEntry(res.ConfigID), p))
+			m.Notes = append(m.Notes, fmt.Sprintf("Entry %s (%s) is not in the entries list.", render.EntryID(res.ConfigID), p))
 		}
 	}
 	for _, e := range expected {
@@ -155,13 +155,6 @@ func readSmall(p string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func displayEntry(id string) string {
-	if id == "" {
-		return "(unnamed)"
-	}
-	return id
-}
-
 // writeMerged renders m in format to out (stdout when empty) and returns
 // the exit code of its entries together.
 func (c *Command) writeMerged(m *render.Merged, cfg *config.Config, format, out string, fail func(error) int, who string) int {
@@ -184,7 +177,7 @@ func (c *Command) writeMerged(m *render.Merged, cfg *config.Config, format, out 
 	for i, e := range m.Entries {
 		codes[i] = exitCode(e.Verdict, action.FailOnFail, cfg)
 		if codes[i] != exitOK {
-			bad = append(bad, displayEntry(e.ID)+" "+render.VerdictWords(e.Verdict))
+			bad = append(bad, render.EntryID(e.ID)+" "+render.VerdictWords(e.Verdict))
 		}
 	}
 	code := worstExit(codes)

@@ -276,9 +276,18 @@ func entryCounts(es []Entry) string {
 	return strings.Join(parts, ", ")
 }
 
+// EntryID is a matrix entry's id as people read it: "(unnamed)" for the
+// configuration without one (the report, the log, gate merge's lines).
+func EntryID(id string) string {
+	if id == "" {
+		return "(unnamed)"
+	}
+	return id
+}
+
 func entryName(id string) span {
 	if id == "" {
-		return plain("(unnamed)")
+		return plain(EntryID(id))
 	}
 	return name(id)
 }
@@ -427,11 +436,7 @@ func entryPointer(e Entry, opts Options) string {
 
 // foldTitle is an entry's fold summary: "❌ qwen-h200: fail".
 func foldTitle(e Entry) string {
-	id := e.ID
-	if id == "" {
-		id = "(unnamed)"
-	}
-	return verdictIcon(e.Verdict) + " " + id + ": " + VerdictWords(e.Verdict)
+	return verdictIcon(e.Verdict) + " " + EntryID(e.ID) + ": " + VerdictWords(e.Verdict)
 }
 
 // withoutMarker drops a single report's marker line: the merged comment

@@ -76,7 +76,7 @@ func (r *run) merge(ctx context.Context) (Outcome, error) {
 	for _, eid := range entryIDs(expected, legs) {
 		e, out, ae := r.mergeEntry(ctx, cfg, eid, legs, src, listErr)
 		if len(expected) > 0 && !slices.Contains(expected, eid) {
-			m.Notes = append(m.Notes, fmt.Sprintf("Entry %s uploaded a result but is not in the entries list; add it, or stop its leg.", displayID(eid)))
+			m.Notes = append(m.Notes, fmt.Sprintf("Entry %s uploaded a result but is not in the entries list; add it, or stop its leg.", render.EntryID(eid)))
 		}
 		m.Entries = append(m.Entries, e)
 		outs = append(outs, out)
@@ -188,7 +188,7 @@ func entryIDs(expected []string, legs map[string]Artifact) []string {
 func (r *run) mergeEntry(ctx context.Context, cfg *config.Config, id string, legs map[string]Artifact, src mergeSource, listErr error) (render.Entry, Outcome, acceptEntry) {
 	name := withID(r.in.ReportArtifact, id)
 	missing := func(why string) (render.Entry, Outcome, acceptEntry) {
-		fmt.Fprintf(r.env.Stdout, "gate: entry %s: missing: %s\n", displayID(id), why)
+		fmt.Fprintf(r.env.Stdout, "gate: entry %s: missing: %s\n", render.EntryID(id), why)
 		return render.Entry{ID: id, Verdict: compare.Missing, Why: why},
 			Outcome{Verdict: compare.Missing, FailOn: r.in.FailOn, Config: cfg}, acceptEntry{id: id}
 	}
@@ -208,13 +208,13 @@ func (r *run) mergeEntry(ctx context.Context, cfg *config.Config, id string, leg
 	if head.Source.Commit == "" {
 		head.Source.Commit = src.headSHA
 	}
-	proposed := proposedBy(&ec, "entry "+displayID(id)+"'s summary", head)
+	proposed := proposedBy(&ec, "entry "+render.EntryID(id)+"'s summary", head)
 	res, judging, bf, err := r.judge(ctx, &ec, proposed, head, withID(r.in.BaselineArtifact, id))
 	if err != nil {
 		return missing(fmt.Sprintf("judging its summary: %v", err))
 	}
 	res.ReportURL = r.artifactURL(src.runID, a.ID)
-	fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s\n", displayID(id), render.VerdictWords(res.Verdict))
+	fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s\n", render.EntryID(id), render.VerdictWords(res.Verdict))
 	return render.Entry{ID: id, Verdict: res.Verdict, Result: res, ReportURL: res.ReportURL},
 		Outcome{Verdict: res.Verdict, Counts: res.Counts, FailOn: r.in.FailOn, Config: judging, FirstRun: bf.Yet},
 		acceptEntry{id: id, res: res, label: judging.AcceptLabel, failOn: r.in.FailOn}
@@ -258,7 +258,7 @@ func (r *run) annotateMerged(m *render.Merged) {
 		if e.Result != nil {
 			what = render.OneLine(strings.Join(append(append([]string(nil), e.Result.Reasons...), fmt.Sprintf("%d failed, %d warned", e.Result.Counts.Fail, e.Result.Counts.Warn)), "; "))
 		}
-		title := map[string]string{"title": "gate: " + displayID(e.ID) + ": " + render.VerdictWords(e.Verdict)}
+		title := map[string]string{"title": "gate: " + render.EntryID(e.ID) + ": " + render.VerdictWords(e.Verdict)}
 		switch e.Verdict {
 		case compare.Fail, compare.Missing:
 			if nErr++; nErr <= perKind {

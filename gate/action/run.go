@@ -62,7 +62,7 @@ func (r *run) profileOrCompare(ctx context.Context) (Outcome, error) {
 		// could not make its result.
 		r.annotate(res, bf.Yet, nil)
 		out.FailOn = FailOnNever
-		fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s; the merge job posts and gates it\n", displayID(id), render.VerdictWords(res.Verdict))
+		fmt.Fprintf(r.env.Stdout, "gate: entry %s: %s; the merge job posts and gates it\n", render.EntryID(id), render.VerdictWords(res.Verdict))
 	} else {
 		whole, lines := r.acceptSingle(ctx, id, res, judging)
 		if whole {
@@ -96,14 +96,6 @@ func (r *run) nameEntry(cfg *config.Config) (string, error) {
 	r.idFromConfig = r.in.ID == "" && cfg.ID != ""
 	cfg.ID = id
 	return id, nil
-}
-
-// displayID is an entry id as the log says it.
-func displayID(id string) string {
-	if id == "" {
-		return "(unnamed)"
-	}
-	return id
 }
 
 // judge compares head with the baseline under the rules that apply: the
